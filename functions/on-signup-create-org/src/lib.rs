@@ -1,0 +1,84 @@
+//! on-signup-create-org: the database webhook on `auth.users` INSERT.
+//!
+//! Gives every new user a profile, an organization of their own and the owner
+//! membership of it, through one RPC (`public.create_signup_org`) that does all three
+//! in one transaction and is idempotent by unique keys: Supabase may deliver the
+//! webhook twice, or two deliveries may race, and there is still exactly one of each.
+
+use onboarding_shared::config::Secret;
+use onboarding_shared::function::{check_json_body, require_method};
+use onboarding_shared::secrets::secrets_match;
+use onboarding_shared::signup::parse_signup_event;
+use onboarding_shared::{
+    ApiError, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse, PostgrestDb,
+};
+use serde_json::json;
+
+/// The SQL function that does the work; see the migrations.
+pub const RPC: &str = "create_signup_org";
+
+pub struct OnSignupCreateOrg<D> {
+    db: D,
+    /// What the webhook must present as `Authorization: Bearer …`.
+    webhook_secret: Secret,
+}
+
+impl<D: Db> OnSignupCreateOrg<D> {
+    pub fn new(db: D, webhook_secret: Secret) -> Self {
+        OnSignupCreateOrg { db, webhook_secret }
+    }
+
+    async fn create(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        require_method(request, "POST")?;
+        let authorized = request
+            .bearer_token()
+            .is_some_and(|token| secrets_match(token, self.webhook_secret.expose()));
+        if !authorized {
+            return Err(ApiError::Unauthorized);
+        }
+        check_json_body(request)?;
+        let signup = parse_signup_event(&request.body)?;
+        let args = json!({
+            "p_user_id": signup.user_id,
+            "p_email": signup.email,
+            "p_full_name": signup.full_name,
+            "p_organization_name": signup.organization_name,
+            "p_slug_base": signup.slug_base,
+        });
+        match self.db.rpc(RPC, &args).await {
+            Ok(result) => Ok(HttpResponse::json(200, &result)),
+            // Raised by the RPC when auth.users has no such row (deleted since, or a
+            // forged payload): nothing is created for a user who does not exist.
+            Err(err) if err.sqlstate() == Some("P0002") => Err(ApiError::NotFound {
+                code: "user_not_found",
+                message: "no auth.users row has this record.id".into(),
+            }),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+impl EdgeFunction for OnSignupCreateOrg<PostgrestDb> {
+    const NAME: &'static str = "on-signup-create-org";
+
+    /// `ONBOARDING_WEBHOOK_SECRET` authenticates the webhook; when it is unset the
+    /// service role key is expected instead, as the seed configures the webhook.
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let config = Config::from_env(env)?;
+        let webhook_secret = env
+            .optional("ONBOARDING_WEBHOOK_SECRET")
+            .map(Secret::new)
+            .unwrap_or_else(|| config.service_role_key.clone());
+        Ok(OnSignupCreateOrg::new(
+            PostgrestDb::new(&config),
+            webhook_secret,
+        ))
+    }
+
+    async fn handle(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        self.create(request).await
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+onboarding_shared::export_to_deno!(crate::OnSignupCreateOrg<onboarding_shared::PostgrestDb>);

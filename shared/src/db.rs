@@ -1,0 +1,137 @@
+//! The one seam between handlers and the database: PostgREST RPC calls.
+//!
+//! Every multi-row change is a SQL function executed in one transaction, so a handler
+//! needs nothing but `rpc`. The trait has no `Send` bound on purpose: on wasm32 the
+//! futures hold `Rc`s from wasm-bindgen and are `!Send`.
+
+use crate::config::Config;
+use crate::runtime;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbError {
+    #[error("database call exceeded its deadline")]
+    Timeout,
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+    /// PostgREST answered with an error. `code` is the SQLSTATE (e.g. `23505`) or a
+    /// PostgREST code (`PGRST…`); `message` is for logs only, never for callers.
+    #[error("database rejected the call ({status} {code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("database answered with something that is not JSON: {0}")]
+    BadResponse(String),
+}
+
+impl DbError {
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            DbError::Rejected { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+#[allow(async_fn_in_trait)] // deliberately without Send: see the module docs
+pub trait Db {
+    /// Calls `public.<function>(args)` and returns its JSON result.
+    async fn rpc(&self, function: &str, args: &Value) -> Result<Value, DbError>;
+}
+
+/// [`Db`] over the `postgrest` crate, as the service role, with a deadline on every call
+/// (the crate has none of its own on wasm32).
+pub struct PostgrestDb {
+    client: postgrest::Postgrest,
+    timeout_ms: u64,
+}
+
+impl PostgrestDb {
+    pub fn new(config: &Config) -> Self {
+        let key = config.service_role_key.expose();
+        let client = postgrest::Postgrest::new(config.rest_url.clone())
+            .insert_header("apikey", key)
+            .insert_header("authorization", format!("Bearer {key}"));
+        PostgrestDb {
+            client,
+            timeout_ms: config.db_timeout_ms,
+        }
+    }
+}
+
+impl Db for PostgrestDb {
+    async fn rpc(&self, function: &str, args: &Value) -> Result<Value, DbError> {
+        let request = self.client.rpc(function, args.to_string()).build();
+        #[cfg(not(target_arch = "wasm32"))]
+        let request = request.timeout(std::time::Duration::from_millis(self.timeout_ms));
+        let call = async {
+            let response = request
+                .send()
+                .await
+                .map_err(|err| DbError::Unreachable(err.to_string()))?;
+            let status = response.status().as_u16();
+            let body = response
+                .text()
+                .await
+                .map_err(|err| DbError::Unreachable(err.to_string()))?;
+            parse_response(status, &body)
+        };
+        match runtime::with_deadline(self.timeout_ms, call).await {
+            Some(result) => result,
+            None => Err(DbError::Timeout),
+        }
+    }
+}
+
+/// Turns a PostgREST answer into a value or a typed error.
+pub fn parse_response(status: u16, body: &str) -> Result<Value, DbError> {
+    if (200..300).contains(&status) {
+        if body.trim().is_empty() {
+            return Ok(Value::Null);
+        }
+        return serde_json::from_str(body).map_err(|err| DbError::BadResponse(err.to_string()));
+    }
+    let parsed: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let field = |name: &str| parsed.get(name).and_then(Value::as_str).map(str::to_owned);
+    Err(DbError::Rejected {
+        status,
+        code: field("code").unwrap_or_else(|| status.to_string()),
+        message: field("message").unwrap_or_else(|| body.chars().take(200).collect()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_bodies_parse_and_empty_is_null() {
+        assert_eq!(parse_response(200, r#"{"a":1}"#).unwrap()["a"], 1);
+        assert_eq!(parse_response(204, "").unwrap(), Value::Null);
+        assert!(matches!(
+            parse_response(200, "<html>"),
+            Err(DbError::BadResponse(_))
+        ));
+    }
+
+    #[test]
+    fn postgrest_errors_keep_their_sqlstate() {
+        let err = parse_response(
+            409,
+            r#"{"code":"23505","message":"duplicate key","details":null,"hint":null}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.sqlstate(), Some("23505"));
+        let err = parse_response(502, "Bad Gateway").unwrap_err();
+        assert_eq!(
+            err,
+            DbError::Rejected {
+                status: 502,
+                code: "502".into(),
+                message: "Bad Gateway".into()
+            }
+        );
+    }
+}

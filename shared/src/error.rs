@@ -1,0 +1,186 @@
+//! The one error type a handler returns, and the one place it becomes an HTTP status.
+//!
+//! Every failure a caller can see is `{"error": {"code", "message"}}` with a stable,
+//! documented `code`. Internal details (database messages, upstream bodies) are logged
+//! by code only and never echoed, so nothing secret or personal leaks through an error.
+
+use crate::db::DbError;
+use crate::http::HttpResponse;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("method {method} is not allowed; use {allowed}")]
+    MethodNotAllowed {
+        method: String,
+        allowed: &'static str,
+    },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("content-type must be application/json")]
+    UnsupportedMediaType,
+    #[error("request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    /// Well-formed JSON whose fields are missing or of the wrong type or shape.
+    #[error("{0}")]
+    InvalidPayload(String),
+    #[error("missing or invalid credentials")]
+    Unauthorized,
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// The database or another dependency did not answer within its deadline.
+    #[error("a dependency did not answer in time")]
+    Timeout,
+    /// A dependency answered with a fault of its own.
+    #[error("a dependency failed")]
+    Upstream,
+    /// Our own fault: a bug or a broken invariant.
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidJson(_) | ApiError::InvalidPayload(_) => 400,
+            ApiError::Unauthorized => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::NotFound { .. } => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Conflict { .. } => 409,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::Internal => 500,
+            ApiError::Upstream => 502,
+            ApiError::Timeout => 504,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidPayload(_) => "invalid_payload",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden { code, .. }
+            | ApiError::NotFound { code, .. }
+            | ApiError::Conflict { code, .. } => code,
+            ApiError::Timeout => "upstream_timeout",
+            ApiError::Upstream => "upstream_error",
+            ApiError::Internal => "internal_error",
+        }
+    }
+
+    pub fn to_response(&self) -> HttpResponse {
+        let response = HttpResponse::json(
+            self.status(),
+            &json!({ "error": { "code": self.code(), "message": self.to_string() } }),
+        );
+        match self {
+            ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", *allowed),
+            ApiError::Unauthorized => response.with_header("www-authenticate", "Bearer"),
+            _ => response,
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    /// A database error that reaches here was not expected by the handler (expected
+    /// ones, such as a unique violation meaning "already done", are matched earlier).
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Timeout => ApiError::Timeout,
+            DbError::Unreachable(_) => ApiError::Upstream,
+            DbError::Rejected { status, .. } if status >= 500 => ApiError::Upstream,
+            DbError::Rejected { .. } | DbError::BadResponse(_) => ApiError::Internal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_renders_the_documented_shape() {
+        let cases = [
+            (ApiError::InvalidJson("eof".into()), 400, "invalid_json"),
+            (
+                ApiError::InvalidPayload("record.id is required".into()),
+                400,
+                "invalid_payload",
+            ),
+            (ApiError::Unauthorized, 401, "unauthorized"),
+            (
+                ApiError::MethodNotAllowed {
+                    method: "GET".into(),
+                    allowed: "POST",
+                },
+                405,
+                "method_not_allowed",
+            ),
+            (
+                ApiError::PayloadTooLarge { limit: 10 },
+                413,
+                "payload_too_large",
+            ),
+            (
+                ApiError::UnsupportedMediaType,
+                415,
+                "unsupported_media_type",
+            ),
+            (
+                ApiError::NotFound {
+                    code: "user_not_found",
+                    message: "no such user".into(),
+                },
+                404,
+                "user_not_found",
+            ),
+            (ApiError::Timeout, 504, "upstream_timeout"),
+            (ApiError::Upstream, 502, "upstream_error"),
+            (ApiError::Internal, 500, "internal_error"),
+        ];
+        for (error, status, code) in cases {
+            let response = error.to_response();
+            assert_eq!(response.status, status, "{error:?}");
+            let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+            assert_eq!(body["error"]["code"], code);
+            assert_eq!(body["error"]["message"], error.to_string());
+            assert_eq!(response.header("content-type"), Some("application/json"));
+        }
+    }
+
+    #[test]
+    fn method_not_allowed_says_what_is() {
+        let response = ApiError::MethodNotAllowed {
+            method: "PUT".into(),
+            allowed: "POST",
+        }
+        .to_response();
+        assert_eq!(response.header("allow"), Some("POST"));
+    }
+
+    #[test]
+    fn database_faults_map_without_leaking_their_text() {
+        let rejected = DbError::Rejected {
+            status: 400,
+            code: "23514".into(),
+            message: "secret detail".into(),
+        };
+        let api: ApiError = rejected.into();
+        assert_eq!(api, ApiError::Internal);
+        assert!(!api.to_response().body.contains("secret detail"));
+        assert_eq!(ApiError::from(DbError::Timeout).status(), 504);
+        assert_eq!(
+            ApiError::from(DbError::Unreachable("refused".into())).status(),
+            502
+        );
+    }
+}

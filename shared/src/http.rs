@@ -1,0 +1,126 @@
+//! Plain request and response types: the HTTP edge as data, so handlers can be called
+//! from native tests exactly as the WebAssembly bridge calls them inside Deno.
+
+use serde::Serialize;
+
+/// Bodies above this are refused with 413 before anything is parsed. Supabase webhook
+/// payloads and browser requests of these functions are a few kilobytes at most.
+pub const MAX_BODY_BYTES: usize = 128 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Header names are stored lower-case; lookups are case-insensitive.
+    headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub fn new(method: impl Into<String>) -> Self {
+        HttpRequest {
+            method: method.into().to_ascii_uppercase(),
+            ..Default::default()
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header, if there is one.
+    pub fn bearer_token(&self) -> Option<&str> {
+        let value = self.header("authorization")?.trim();
+        let (scheme, token) = value.split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    }
+
+    /// A caller-supplied request id is echoed only when it is short and plain, so it
+    /// cannot be used to smuggle text into log lines.
+    pub fn caller_request_id(&self) -> Option<&str> {
+        ["x-request-id", "sb-request-id"]
+            .iter()
+            .filter_map(|name| self.header(name))
+            .find(|id| {
+                !id.is_empty()
+                    && id.len() <= 64
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
+        // Serialising our own response types cannot fail (string keys, no maps of
+        // non-string keys); the fallback keeps the edge panic-free regardless.
+        let body = serde_json::to_string(value).unwrap_or_else(|_| {
+            r#"{"error":{"code":"internal_error","message":"response could not be encoded"}}"#
+                .to_owned()
+        });
+        HttpResponse {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_token_is_case_insensitive_on_scheme_and_rejects_others() {
+        let req = HttpRequest::new("post").with_header("Authorization", "bearer abc.def");
+        assert_eq!(req.bearer_token(), Some("abc.def"));
+        assert_eq!(req.method, "POST");
+        let basic = HttpRequest::new("POST").with_header("authorization", "Basic abc");
+        assert_eq!(basic.bearer_token(), None);
+        let empty = HttpRequest::new("POST").with_header("authorization", "Bearer ");
+        assert_eq!(empty.bearer_token(), None);
+    }
+
+    #[test]
+    fn caller_request_id_must_be_plain() {
+        let ok = HttpRequest::new("GET").with_header("X-Request-Id", "abc-123_X");
+        assert_eq!(ok.caller_request_id(), Some("abc-123_X"));
+        let bad = HttpRequest::new("GET").with_header("x-request-id", "a\"b\ninjected");
+        assert_eq!(bad.caller_request_id(), None);
+    }
+}

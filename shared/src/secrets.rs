@@ -1,0 +1,41 @@
+//! Secret comparison that does not leak, through timing, how much of a guess was right.
+
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Compares a presented secret with the expected one in constant time. Both sides are
+/// hashed first so that the comparison does not even reveal the expected length.
+pub fn secrets_match(presented: &str, expected: &str) -> bool {
+    let presented = Sha256::digest(presented.as_bytes());
+    let expected = Sha256::digest(expected.as_bytes());
+    presented.ct_eq(&expected).into()
+}
+
+/// Lower-case hex SHA-256, the form in which tokens are stored.
+pub fn sha256_hex(value: &str) -> String {
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_secrets_match_and_others_do_not() {
+        assert!(secrets_match("s3cret-value", "s3cret-value"));
+        assert!(!secrets_match("s3cret-valuf", "s3cret-value"));
+        assert!(!secrets_match("s3cret", "s3cret-value"));
+        assert!(!secrets_match("", "s3cret-value"));
+    }
+
+    #[test]
+    fn sha256_hex_is_the_standard_digest() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! The bridge between Deno and an [`EdgeFunction`] compiled to WebAssembly: converts
+//! `Request`/`Response`, reads the body with a size limit, times and logs each request.
+//!
+//! A function crate exports itself with [`export_to_deno!`](crate::export_to_deno),
+//! which defines two JavaScript entry points: `configure(env)` (once, at start; throws
+//! naming a missing variable; takes a panic callback) and `serve(request)` (per request; never rejects for a
+//! handler error, only for a broken instance).
+
+use crate::config::Env;
+use crate::error::ApiError;
+use crate::function::{respond, EdgeFunction};
+use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
+use crate::log::{emit, RequestLog};
+use crate::runtime;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+thread_local! {
+    static ON_PANIC: std::cell::RefCell<Option<js_sys::Function>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Builds the function from a plain JavaScript object of environment variables, and
+/// installs a panic hook that logs the panic and then calls `on_panic`, so the host can
+/// fail this instance's in-flight requests and start a fresh instance.
+pub fn configure<F: EdgeFunction>(env: JsValue, on_panic: js_sys::Function) -> Result<F, JsError> {
+    ON_PANIC.with(|slot| *slot.borrow_mut() = Some(on_panic));
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        ON_PANIC.with(|slot| {
+            if let Ok(slot) = slot.try_borrow() {
+                if let Some(callback) = slot.as_ref() {
+                    let _ = callback.call0(&JsValue::NULL);
+                }
+            }
+        });
+    }));
+    let entries = js_sys::Object::entries(&js_sys::Object::from(env));
+    let mut vars = HashMap::new();
+    for entry in entries.iter() {
+        let pair = js_sys::Array::from(&entry);
+        if let (Some(key), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            vars.insert(key, value);
+        }
+    }
+    F::from_env(&Env::new(vars)).map_err(|err| JsError::new(&format!("{}: {err}", F::NAME)))
+}
+
+/// Serves one request. `function` is `None` when `configure` was not called.
+pub async fn serve<F: EdgeFunction>(
+    function: Option<Rc<F>>,
+    request: web_sys::Request,
+) -> Result<web_sys::Response, JsValue> {
+    let started = runtime::now_ms();
+    let method = request.method();
+    let (http, unreadable) = match read_request(&request).await {
+        Ok(http) => (http, None),
+        Err(error) => (HttpRequest::new(method.clone()), Some(error)),
+    };
+    let request_id = http
+        .caller_request_id()
+        .map(str::to_owned)
+        .unwrap_or_else(runtime::random_id);
+    let response = match (function, unreadable) {
+        (_, Some(error)) => error.to_response(),
+        (None, None) => ApiError::Internal.to_response(),
+        (Some(function), None) => respond(function.as_ref(), &http).await,
+    };
+    let error_code = response_error_code(&response);
+    emit(
+        &RequestLog {
+            function: F::NAME,
+            request_id: &request_id,
+            method: &method,
+            status: response.status,
+            duration_ms: ((runtime::now_ms() - started) * 100.0).round() / 100.0,
+            error: error_code.as_deref(),
+            detail: None,
+        }
+        .to_line(),
+    );
+    to_web_response(response.with_header("x-request-id", request_id))
+}
+
+/// Reads method, headers and body. A declared length over the limit is refused before
+/// the body is read; an undeclared one is checked once read.
+async fn read_request(request: &web_sys::Request) -> Result<HttpRequest, ApiError> {
+    let too_large = ApiError::PayloadTooLarge {
+        limit: MAX_BODY_BYTES,
+    };
+    let mut http = HttpRequest::new(request.method());
+    let headers = request.headers();
+    let iterator = js_sys::try_iter(&headers)
+        .ok()
+        .flatten()
+        .ok_or(ApiError::Internal)?;
+    for entry in iterator {
+        let pair = js_sys::Array::from(&entry.map_err(|_| ApiError::Internal)?);
+        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            http = http.with_header(&name, value);
+        }
+    }
+    if let Some(length) = http.header("content-length") {
+        if length
+            .trim()
+            .parse::<usize>()
+            .map_or(true, |n| n > MAX_BODY_BYTES)
+        {
+            return Err(too_large);
+        }
+    }
+    if request.body().is_some() {
+        let buffer = JsFuture::from(request.array_buffer().map_err(|_| ApiError::Internal)?)
+            .await
+            .map_err(|_| ApiError::InvalidPayload("the request body could not be read".into()))?;
+        let bytes = js_sys::Uint8Array::new(&buffer);
+        if bytes.length() as usize > MAX_BODY_BYTES {
+            return Err(too_large);
+        }
+        http.body = bytes.to_vec();
+    }
+    Ok(http)
+}
+
+fn response_error_code(response: &HttpResponse) -> Option<String> {
+    if response.status < 400 {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_str(&response.body).ok()?;
+    body["error"]["code"].as_str().map(str::to_owned)
+}
+
+fn to_web_response(response: HttpResponse) -> Result<web_sys::Response, JsValue> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status);
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in &response.headers {
+        headers.append(name, value)?;
+    }
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_str_and_init(Some(&response.body), &init)
+}
+
+/// Defines the `configure(env)` and `serve(request)` exports for one [`EdgeFunction`].
+#[macro_export]
+macro_rules! export_to_deno {
+    ($function:ty) => {
+        thread_local! {
+            static FUNCTION: ::std::cell::RefCell<Option<::std::rc::Rc<$function>>> =
+                const { ::std::cell::RefCell::new(None) };
+        }
+
+        /// Reads the configuration once; throws naming the first missing variable.
+        /// `on_panic` is called (after the panic is logged) if this instance panics.
+        #[::wasm_bindgen::prelude::wasm_bindgen]
+        pub fn configure(
+            env: ::wasm_bindgen::JsValue,
+            on_panic: ::js_sys::Function,
+        ) -> Result<(), ::wasm_bindgen::JsError> {
+            let function = $crate::wasm::configure::<$function>(env, on_panic)?;
+            FUNCTION.with(|slot| *slot.borrow_mut() = Some(::std::rc::Rc::new(function)));
+            Ok(())
+        }
+
+        /// Serves one `Request`; handler errors become JSON error responses.
+        #[::wasm_bindgen::prelude::wasm_bindgen]
+        pub async fn serve(
+            request: ::web_sys::Request,
+        ) -> Result<::web_sys::Response, ::wasm_bindgen::JsValue> {
+            let function = FUNCTION.with(|slot| slot.borrow().clone());
+            $crate::wasm::serve(function, request).await
+        }
+    };
+}

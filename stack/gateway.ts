@@ -1,0 +1,101 @@
+// The local stand-in for Supabase's API gateway and edge runtime, in one Deno process:
+//   /rest/v1/*            → PostgREST
+//   /functions/v1/<name>  → the function's own index.ts (the same file Supabase deploys),
+//                           loaded in-process; `verify_jwt` from supabase/config.toml is enforced
+//   /health               → 200 once every function has loaded
+// Functions call `Deno.serve(handler)` as they would on Supabase; here that call
+// registers the handler under the function's name instead of opening a port.
+import { jwtVerify } from "jose";
+
+const env = (name: string, fallback?: string): string => {
+  const value = Deno.env.get(name) ?? fallback;
+  if (value === undefined) throw new Error(`gateway: missing environment variable ${name}`);
+  return value;
+};
+const port = Number(env("GATEWAY_PORT"));
+const postgrestUrl = env("POSTGREST_URL").replace(/\/$/, "");
+const jwtKey = new TextEncoder().encode(env("SUPABASE_JWT_SECRET"));
+const root = new URL("../", import.meta.url);
+// Extra function directories (absolute paths), e.g. test fixtures; never on Supabase.
+const extraDirs = (Deno.env.get("EXTRA_FUNCTION_DIRS") ?? "").split(",").filter(Boolean);
+
+type Handler = (request: Request) => Response | Promise<Response>;
+const functions = new Map<string, { handler: Handler; verifyJwt: boolean }>();
+
+// [functions.<name>] sections of supabase/config.toml and their verify_jwt.
+const config = await Deno.readTextFile(new URL("supabase/config.toml", root));
+const declared = new Map<string, boolean>();
+let section: string | undefined;
+for (const line of config.split("\n")) {
+  const header = line.match(/^\s*\[functions\.([A-Za-z0-9_-]+)\]\s*$/);
+  if (header) declared.set((section = header[1]), true);
+  else if (/^\s*\[/.test(line)) section = undefined;
+  const verify = line.match(/^\s*verify_jwt\s*=\s*(true|false)/);
+  if (section && verify) declared.set(section, verify[1] === "true");
+}
+
+const realServe = Deno.serve;
+let loading: string | undefined;
+// deno-lint-ignore no-explicit-any
+(Deno as any).serve = (...args: any[]) => {
+  const handler = args.find((arg) => typeof arg === "function") ?? args[0]?.handler;
+  if (!loading || typeof handler !== "function") throw new Error("gateway: unexpected Deno.serve call");
+  functions.set(loading, { handler, verifyJwt: declared.get(loading) ?? true });
+  return { finished: new Promise(() => {}), shutdown: async () => {}, ref() {}, unref() {} };
+};
+const entries: [string, URL][] = [...declared.keys()].map((name) => [name, new URL(`supabase/functions/${name}/index.ts`, root)]);
+for (const dir of extraDirs) entries.push([dir.split("/").filter(Boolean).pop()!, new URL(`file://${dir}/index.ts`)]);
+for (const [name, url] of entries) {
+  loading = name;
+  await import(url.href);
+  if (!functions.has(name)) throw new Error(`gateway: ${name} did not call Deno.serve`);
+}
+loading = undefined;
+Deno.serve = realServe;
+
+const problem = (status: number, code: string, message: string) =>
+  Response.json({ error: { code, message } }, { status });
+
+async function verifyJwt(request: Request): Promise<boolean> {
+  const token = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+  if (!token) return false;
+  try {
+    await jwtVerify(token, jwtKey, { algorithms: ["HS256"] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function proxyToPostgrest(request: Request, path: string, search: string): Promise<Response> {
+  const headers = new Headers(request.headers);
+  const apikey = headers.get("apikey");
+  if (!headers.has("authorization") && apikey) headers.set("authorization", `Bearer ${apikey}`);
+  headers.delete("host");
+  const upstream = await fetch(`${postgrestUrl}${path}${search}`, {
+    method: request.method,
+    headers,
+    body: request.body,
+    redirect: "manual",
+  });
+  return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+}
+
+realServe({ hostname: "127.0.0.1", port, onListen: () => console.log(`gateway listening on http://127.0.0.1:${port}`) }, async (request) => {
+  const url = new URL(request.url);
+  if (url.pathname === "/health") return Response.json({ status: "ok", functions: [...functions.keys()] });
+  if (url.pathname.startsWith("/rest/v1/") || url.pathname === "/rest/v1") {
+    try {
+      return await proxyToPostgrest(request, url.pathname.slice("/rest/v1".length) || "/", url.search);
+    } catch {
+      return problem(502, "upstream_error", "PostgREST is not answering");
+    }
+  }
+  const match = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/);
+  const target = match && functions.get(match[1]);
+  if (!target) return problem(404, "not_found", "no such route");
+  if (target.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(request))) {
+    return problem(401, "invalid_jwt", "missing or invalid JWT");
+  }
+  return await target.handler(request);
+});

