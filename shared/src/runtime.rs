@@ -3,11 +3,12 @@
 
 use std::future::Future;
 
-/// Milliseconds since the Unix epoch, with sub-millisecond precision where available.
+/// A monotonic-enough clock in milliseconds, for measuring durations: the
+/// high-resolution `performance.now()` in JavaScript, the system clock natively.
 pub fn now_ms() -> f64 {
     #[cfg(target_arch = "wasm32")]
     {
-        js_sys::Date::now()
+        timer::performance_now()
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -58,6 +59,8 @@ mod timer {
         fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
         #[wasm_bindgen(js_name = clearTimeout)]
         fn clear_timeout(handle: &JsValue);
+        #[wasm_bindgen(js_namespace = performance, js_name = now)]
+        pub fn performance_now() -> f64;
     }
 
     /// A JavaScript timer as a future. Dropping it clears the timer, so a request that

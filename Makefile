@@ -1,0 +1,23 @@
+# The fixed entry points (docs, CI and other tools rely on these names).
+.PHONY: dev up down test build check
+
+## make dev   — install what is missing, build, run the whole stack in the foreground (Ctrl-C stops it)
+dev:
+	bash stack/stack.sh dev
+
+## make up    — the same stack in the background; returns when every part answers; writes .local/stack.env
+up:
+	bash stack/stack.sh up
+
+## make down  — stop the background stack (data is kept in .local/)
+down:
+	bash stack/stack.sh down
+
+## make test  — install what is missing and run every test against a fresh stack of its own
+test:
+	bash tests/run.sh
+
+## make build — build the functions to WebAssembly (supabase/functions/<name>/pkg/) for deployment
+build:
+	bash stack/tools.sh
+	bash stack/build.sh

@@ -1,0 +1,41 @@
+//! Test fixture: an edge function built with the same bridge and host as the real ones,
+//! which panics when asked to. The end-to-end tests use it to show that a Rust panic
+//! (synchronous, or inside an async future after an await) yields a JSON 500 and that
+//! the server, this function and the other functions keep answering afterwards.
+#![allow(clippy::panic)]
+
+use onboarding_shared::{
+    runtime, ApiError, ConfigError, EdgeFunction, Env, HttpRequest, HttpResponse,
+};
+use serde_json::json;
+
+pub struct PanicProbe;
+
+impl EdgeFunction for PanicProbe {
+    const NAME: &'static str = "panic-probe";
+
+    fn from_env(_env: &Env) -> Result<Self, ConfigError> {
+        Ok(PanicProbe)
+    }
+
+    async fn handle(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        match request.header("x-probe").unwrap_or("") {
+            "panic-now" => panic!("probe: synchronous panic on request"),
+            "panic-later" => {
+                runtime::sleep(5).await;
+                panic!("probe: panic inside an async future");
+            }
+            "slow" => {
+                runtime::sleep(300).await;
+                Ok(HttpResponse::json(
+                    200,
+                    &json!({ "ok": true, "slow": true }),
+                ))
+            }
+            _ => Ok(HttpResponse::json(200, &json!({ "ok": true }))),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+onboarding_shared::export_to_deno!(crate::PanicProbe);

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make test`: every check and test, on a fresh machine too.
+#   1. tools (wasm target, wasm-bindgen CLI, npm packages, PostgreSQL) when missing
+#   2. format and lint checks, Rust unit tests
+#   3. a fresh stack of its own (STACK_DIR=.local/test, free ports), with the test-only
+#      panic-probe function, then the native integration and end-to-end tests against it
+#   4. the stack is stopped whatever happened
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+say() { printf '\n[test] %s\n' "$*" >&2; }
+
+bash stack/tools.sh
+
+say "format and lint"
+cargo fmt --all -- --check
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown -p onboarding-shared -p on-signup-create-org -p panic-probe -- -D warnings
+
+say "unit tests"
+cargo test --quiet --workspace --lib
+
+export STACK_DIR="$root/.local/test"
+export EXTRA_FUNCTION_DIRS="$root/tests/panic-probe"
+bash stack/stack.sh down >/dev/null 2>&1 || true
+rm -rf "$STACK_DIR"
+trap 'bash stack/stack.sh down >/dev/null 2>&1 || true' EXIT
+say "starting a fresh stack in $STACK_DIR"
+bash stack/stack.sh up 2>&1 | grep -v -E 'key|secret|Database' >&2
+
+say "integration and end-to-end tests"
+export STACK_ENV_FILE="$STACK_DIR/stack.env"
+cargo test --quiet -p onboarding-tests --tests -- --test-threads 4
+
+say "the stack: up again is a no-op, and a restart keeps the data"
+set -a; . "$STACK_ENV_FILE"; set +a
+psql_q() { /usr/lib/postgresql/15/bin/psql "$DATABASE_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+users_before=$(psql_q "select count(*) from public.organizations")
+[ "$users_before" -gt 0 ] || { echo "expected organizations from the tests" >&2; exit 1; }
+again=$(bash stack/stack.sh up 2>&1)
+grep -q "already running" <<<"$again" || { echo "up on a running stack was not a no-op" >&2; exit 1; }
+bash stack/stack.sh down 2>/dev/null
+if bash stack/stack.sh status; then echo "the stack still answers after down" >&2; exit 1; fi
+bash stack/stack.sh up >/dev/null 2>&1
+set -a; . "$STACK_ENV_FILE"; set +a
+[ "$(psql_q "select count(*) from public.organizations")" = "$users_before" ] || { echo "data lost across a restart" >&2; exit 1; }
+curl -fsS "$SUPABASE_URL/health" >/dev/null
+say "all tests passed"

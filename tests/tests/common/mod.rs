@@ -1,0 +1,158 @@
+//! Shared helpers for the tests that run against the real local stack started by
+//! `make test` (see tests/run.sh): its addresses and keys come from `STACK_ENV_FILE`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio_postgres::{Client, NoTls};
+use uuid::Uuid;
+
+pub struct Stack {
+    pub vars: HashMap<String, String>,
+    pub http: reqwest::Client,
+}
+
+impl Stack {
+    pub fn load() -> Stack {
+        let path = std::env::var("STACK_ENV_FILE")
+            .expect("STACK_ENV_FILE is not set: run these tests with `make test`");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let vars = text
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Stack {
+            vars,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn var(&self, name: &str) -> &str {
+        self.vars
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} missing from stack.env"))
+    }
+
+    /// The environment a function would see, for building handlers natively.
+    pub fn function_env(&self) -> onboarding_shared::Env {
+        onboarding_shared::Env::new(self.vars.clone())
+    }
+
+    pub fn function_url(&self, name: &str) -> String {
+        format!("{}/functions/v1/{name}", self.var("SUPABASE_URL"))
+    }
+
+    pub fn rest_url(&self, path: &str) -> String {
+        format!("{}/rest/v1/{path}", self.var("SUPABASE_URL"))
+    }
+
+    pub async fn db(&self) -> Client {
+        let (client, connection) = tokio_postgres::connect(self.var("DATABASE_URL"), NoTls)
+            .await
+            .expect("connect to the stack's PostgreSQL");
+        tokio::spawn(connection);
+        client
+    }
+
+    /// A JWT for `user_id` as Supabase Auth would issue it (HS256, the project's secret).
+    pub fn user_jwt(&self, user_id: Uuid, email: &str) -> String {
+        let claims = json!({
+            "sub": user_id, "role": "authenticated", "aud": "authenticated", "email": email,
+            "exp": chrono_like_now() + 3600,
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(self.var("SUPABASE_JWT_SECRET").as_bytes()),
+        )
+        .unwrap()
+    }
+}
+
+fn chrono_like_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+pub fn unique_email(prefix: &str) -> String {
+    format!("{prefix}-{}@example.com", Uuid::new_v4().simple())
+}
+
+/// Inserts a user the way Supabase Auth does; the signup webhook fires on commit.
+pub async fn insert_user(db: &Client, email: &str, meta: Value) -> Uuid {
+    let row = db
+        .query_one(
+            "insert into auth.users (email, raw_user_meta_data) values ($1, $2) returning id",
+            &[&email, &meta],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+/// Inserts a user without firing triggers: a signup whose webhook was never delivered.
+pub async fn insert_user_without_webhook(db: &Client, email: &str, meta: Value) -> Uuid {
+    db.batch_execute("set session_replication_role = replica")
+        .await
+        .unwrap();
+    let id = insert_user(db, email, meta).await;
+    db.batch_execute("set session_replication_role = origin")
+        .await
+        .unwrap();
+    id
+}
+
+/// (profiles, organizations created by the user's signup, owner memberships) counts.
+pub async fn signup_counts(db: &Client, user_id: Uuid) -> (i64, i64, i64) {
+    let row = db
+        .query_one(
+            "select (select count(*) from public.profiles where id = $1),
+                    (select count(*) from public.organizations where signup_user_id = $1),
+                    (select count(*) from public.organization_members where user_id = $1 and role = 'owner')",
+            &[&user_id],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// Waits until the user's signup has created profile, organization and membership.
+pub async fn wait_for_signup(db: &Client, user_id: Uuid) -> (i64, i64, i64) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let counts = signup_counts(db, user_id).await;
+        if counts == (1, 1, 1) || Instant::now() > deadline {
+            return counts;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The payload Supabase's database webhook sends for an auth.users INSERT.
+pub fn webhook_payload(user_id: Uuid, email: &str, meta: Value) -> Value {
+    json!({
+        "type": "INSERT", "table": "users", "schema": "auth", "old_record": null,
+        "record": { "id": user_id, "email": email, "raw_user_meta_data": meta,
+                    "aud": "authenticated", "role": "authenticated" }
+    })
+}
+
+/// Asserts the documented error shape and returns the code.
+pub async fn error_code(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "error without a message: {body}");
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
