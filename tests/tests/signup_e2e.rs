@@ -462,3 +462,48 @@ async fn each_request_logs_one_json_line_without_email_or_secret() {
         "the service key reached the log"
     );
 }
+
+/// The migration schedules the reconcile job; the local stack runs `cron.job` entries
+/// on their schedule as pg_cron would.
+#[tokio::test]
+async fn scheduled_jobs_run_on_the_local_stack() {
+    let stack = Stack::load();
+    let db = stack.db().await;
+    let command: String = db
+        .query_one(
+            "select command from cron.job where jobname = 'reconcile-signups'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(command, "select public.reconcile_signups()");
+
+    let user_id = insert_user_without_webhook(&db, &unique_email("cron"), json!({})).await;
+    let job = format!("test-{}", Uuid::new_v4().simple());
+    let mark = format!(
+        "update auth.users set raw_app_meta_data = raw_app_meta_data || '{{\"cron\": true}}' where id = '{user_id}'"
+    );
+    db.execute("select cron.schedule($1, '1 seconds', $2)", &[&job, &mark])
+        .await
+        .unwrap();
+    let mut ran = false;
+    for _ in 0..60 {
+        let row = db
+            .query_one(
+                "select raw_app_meta_data ? 'cron' from auth.users where id = $1",
+                &[&user_id],
+            )
+            .await
+            .unwrap();
+        if row.get::<_, bool>(0) {
+            ran = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    db.execute("select cron.unschedule($1)", &[&job])
+        .await
+        .unwrap();
+    assert!(ran, "a job scheduled every second did not run within 6 s");
+}
