@@ -91,6 +91,13 @@ create policy "read members of my organizations" on public.organization_members
 
 -- The RPC -----------------------------------------------------------------------------
 
+-- Whether a new user gets a workspace of their own. Every user does, for now; the
+-- invite migration narrows this (an invited user joins the inviting organization).
+create or replace function private.signup_wants_workspace(p_user_id uuid, p_email text) returns boolean
+language sql stable set search_path = '' as $$
+  select true
+$$;
+
 create or replace function public.create_signup_org(
   p_user_id uuid,
   p_email text,
@@ -124,6 +131,13 @@ begin
 
   select id, slug into v_organization_id, v_slug
   from public.organizations where signup_user_id = p_user_id;
+
+  if v_organization_id is null and not private.signup_wants_workspace(p_user_id, p_email) then
+    return jsonb_build_object(
+      'user_id', p_user_id, 'profile_id', p_user_id, 'organization_id', null,
+      'organization_slug', null, 'membership_id', null, 'created', false,
+      'workspace', 'skipped');
+  end if;
 
   if v_organization_id is null then
     for attempt in 1..max_slug_attempts loop
@@ -169,7 +183,8 @@ begin
     'organization_id', v_organization_id,
     'organization_slug', v_slug,
     'membership_id', v_membership_id,
-    'created', v_created
+    'created', v_created,
+    'workspace', 'personal'
   );
 end
 $$;

@@ -20,6 +20,8 @@ const root = new URL("../", import.meta.url);
 const extraDirs = (Deno.env.get("EXTRA_FUNCTION_DIRS") ?? "").split(",").filter(Boolean);
 
 type Handler = (request: Request) => Response | Promise<Response>;
+const problem = (status: number, code: string, message: string) =>
+  Response.json({ error: { code, message } }, { status });
 const functions = new Map<string, { handler: Handler; verifyJwt: boolean }>();
 
 // [functions.<name>] sections of supabase/config.toml and their verify_jwt.
@@ -45,16 +47,24 @@ let loading: string | undefined;
 };
 const entries: [string, URL][] = [...declared.keys()].map((name) => [name, new URL(`supabase/functions/${name}/index.ts`, root)]);
 for (const dir of extraDirs) entries.push([dir.split("/").filter(Boolean).pop()!, new URL(`file://${dir}/index.ts`)]);
+// A function that cannot start (e.g. a missing secret) answers 503 with the reason;
+// the others are served. On Supabase, too, one function's failure is its own.
 for (const [name, url] of entries) {
   loading = name;
-  await import(url.href);
-  if (!functions.has(name)) throw new Error(`gateway: ${name} did not call Deno.serve`);
+  try {
+    await import(url.href);
+    if (!functions.has(name)) throw new Error(`${name} did not call Deno.serve`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(JSON.stringify({ service: "gateway", event: "function_failed_to_start", function: name, reason }));
+    functions.set(name, {
+      handler: () => problem(503, "function_unavailable", `${name} failed to start: ${reason}`),
+      verifyJwt: false,
+    });
+  }
 }
 loading = undefined;
 Deno.serve = realServe;
-
-const problem = (status: number, code: string, message: string) =>
-  Response.json({ error: { code, message } }, { status });
 
 async function verifyJwt(request: Request): Promise<boolean> {
   const token = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];

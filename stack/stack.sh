@@ -7,6 +7,9 @@
 #   stack.sh dev     start, follow the logs in the foreground; Ctrl-C stops
 #   stack.sh status  exit 0 when every part answers
 #
+# Function secrets (RESEND_API_KEY, APP_URL, …) are read from supabase/functions/.env,
+# or from the file FUNCTIONS_ENV_FILE names.
+#
 # STACK_DIR (default .local) holds data, logs, keys and ports; several stacks (dev and
 # tests) can run side by side with different STACK_DIRs.
 set -euo pipefail
@@ -181,12 +184,13 @@ deno_command() { # the permissions the gateway and the worker run with
 
 start_gateway() {
   alive gateway && return
-  # Function secrets, as `supabase secrets set` would hold them (git-ignored file).
-  local secrets=()
-  if [ -f supabase/functions/.env ]; then
+  # Function secrets, as `supabase secrets set` would hold them: supabase/functions/.env
+  # (git-ignored), or the file FUNCTIONS_ENV_FILE names (the tests' fakes).
+  local secrets=() env_file="${FUNCTIONS_ENV_FILE:-supabase/functions/.env}"
+  if [ -f "$env_file" ]; then
     while IFS= read -r line; do
       case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
-    done < supabase/functions/.env
+    done < "$env_file"
   fi
   deno_command
   spawn gateway env ${secrets[@]+"${secrets[@]}"} EXTRA_FUNCTION_DIRS="${EXTRA_FUNCTION_DIRS:-}" \

@@ -32,6 +32,42 @@ impl Env {
         self.optional(name).ok_or(ConfigError::Missing(name))
     }
 
+    /// A whole number within `range`, or `default` when unset.
+    pub fn number(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<u64, ConfigError> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    reason: format!(
+                        "must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                }),
+        }
+    }
+
+    /// A required http(s) URL, without a trailing slash.
+    pub fn url(&self, name: &'static str) -> Result<String, ConfigError> {
+        let url = self.required(name)?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                name,
+                reason: "must start with http:// or https://".into(),
+            });
+        }
+        Ok(url.trim_end_matches('/').to_owned())
+    }
+
     pub fn set(&mut self, name: &str, value: &str) {
         self.0.insert(name.to_owned(), value.to_owned());
     }
@@ -82,32 +118,13 @@ pub const DEFAULT_DB_TIMEOUT_MS: u64 = 5_000;
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let rest_url = match env.optional("POSTGREST_URL") {
-            Some(url) => url,
-            None => format!(
-                "{}/rest/v1",
-                env.required("SUPABASE_URL")?.trim_end_matches('/')
-            ),
+            Some(_) => env.url("POSTGREST_URL")?,
+            None => format!("{}/rest/v1", env.url("SUPABASE_URL")?),
         };
-        if !(rest_url.starts_with("http://") || rest_url.starts_with("https://")) {
-            return Err(ConfigError::Invalid {
-                name: "SUPABASE_URL",
-                reason: "must start with http:// or https://".into(),
-            });
-        }
         let service_role_key = Secret::new(env.required("SUPABASE_SERVICE_ROLE_KEY")?);
-        let db_timeout_ms = match env.optional("DB_TIMEOUT_MS") {
-            None => DEFAULT_DB_TIMEOUT_MS,
-            Some(raw) => raw
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| (1..=60_000).contains(ms))
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: "DB_TIMEOUT_MS",
-                    reason: "must be a whole number of milliseconds between 1 and 60000".into(),
-                })?,
-        };
+        let db_timeout_ms = env.number("DB_TIMEOUT_MS", DEFAULT_DB_TIMEOUT_MS, 1..=60_000)?;
         Ok(Config {
-            rest_url: rest_url.trim_end_matches('/').to_owned(),
+            rest_url,
             service_role_key,
             db_timeout_ms,
         })

@@ -35,10 +35,21 @@ impl DbError {
     }
 }
 
+/// Whose privileges a call runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    /// The service role: for work the function itself is trusted to do.
+    ServiceRole,
+    /// The end user's own JWT, so that the database (`auth.uid()`, RLS, grants)
+    /// decides what they may do, exactly as if they had called PostgREST themselves.
+    User(&'a str),
+}
+
 #[allow(async_fn_in_trait)] // deliberately without Send: see the module docs
 pub trait Db {
-    /// Calls `public.<function>(args)` and returns its JSON result.
-    async fn rpc(&self, function: &str, args: &Value) -> Result<Value, DbError>;
+    /// Calls `public.<function>(args)` as `caller` and returns its JSON result.
+    async fn rpc(&self, caller: Caller<'_>, function: &str, args: &Value)
+        -> Result<Value, DbError>;
 }
 
 /// [`Db`] over the `postgrest` crate, as the service role, with a deadline on every call
@@ -62,8 +73,18 @@ impl PostgrestDb {
 }
 
 impl Db for PostgrestDb {
-    async fn rpc(&self, function: &str, args: &Value) -> Result<Value, DbError> {
-        let request = self.client.rpc(function, args.to_string()).build();
+    async fn rpc(
+        &self,
+        caller: Caller<'_>,
+        function: &str,
+        args: &Value,
+    ) -> Result<Value, DbError> {
+        let builder = self.client.rpc(function, args.to_string());
+        let request = match caller {
+            Caller::ServiceRole => builder,
+            Caller::User(jwt) => builder.auth(jwt),
+        }
+        .build();
         #[cfg(not(target_arch = "wasm32"))]
         let request = request.timeout(std::time::Duration::from_millis(self.timeout_ms));
         let call = async {

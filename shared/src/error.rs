@@ -32,6 +32,15 @@ pub enum ApiError {
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The thing existed but is no longer usable (expired, revoked).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
+    /// A third-party service refused what we sent; retrying will not help.
+    #[error("{message}")]
+    ServiceRejected { code: &'static str, message: String },
+    /// A third-party service is down or kept failing; retrying later may help.
+    #[error("{message}")]
+    ServiceUnavailable { code: &'static str, message: String },
     /// The database or another dependency did not answer within its deadline.
     #[error("a dependency did not answer in time")]
     Timeout,
@@ -52,10 +61,12 @@ impl ApiError {
             ApiError::NotFound { .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
+            ApiError::Gone { .. } => 410,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Internal => 500,
-            ApiError::Upstream => 502,
+            ApiError::Upstream | ApiError::ServiceRejected { .. } => 502,
+            ApiError::ServiceUnavailable { .. } => 503,
             ApiError::Timeout => 504,
         }
     }
@@ -70,7 +81,10 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden { code, .. }
             | ApiError::NotFound { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. }
+            | ApiError::ServiceRejected { code, .. }
+            | ApiError::ServiceUnavailable { code, .. } => code,
             ApiError::Timeout => "upstream_timeout",
             ApiError::Upstream => "upstream_error",
             ApiError::Internal => "internal_error",
@@ -78,10 +92,17 @@ impl ApiError {
     }
 
     pub fn to_response(&self) -> HttpResponse {
-        let response = HttpResponse::json(
-            self.status(),
-            &json!({ "error": { "code": self.code(), "message": self.to_string() } }),
-        );
+        self.to_response_with(None)
+    }
+
+    /// The error response with one more top-level field, e.g. what the caller can
+    /// still use although the request failed.
+    pub fn to_response_with(&self, extra: Option<(&str, serde_json::Value)>) -> HttpResponse {
+        let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let Some((key, value)) = extra {
+            body[key] = value;
+        }
+        let response = HttpResponse::json(self.status(), &body);
         match self {
             ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", *allowed),
             ApiError::Unauthorized => response.with_header("www-authenticate", "Bearer"),
@@ -95,6 +116,12 @@ impl From<DbError> for ApiError {
     /// ones, such as a unique violation meaning "already done", are matched earlier).
     fn from(err: DbError) -> Self {
         match err {
+            // The caller's JWT was refused by PostgREST (expired, bad signature).
+            DbError::Rejected { status: 401, .. } => ApiError::Unauthorized,
+            DbError::Rejected { ref code, .. } if code == "42501" => ApiError::Forbidden {
+                code: "forbidden",
+                message: "you are not allowed to do this".into(),
+            },
             DbError::Timeout => ApiError::Timeout,
             DbError::Unreachable(_) => ApiError::Upstream,
             DbError::Rejected { status, .. } if status >= 500 => ApiError::Upstream,

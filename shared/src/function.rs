@@ -5,11 +5,18 @@
 use crate::config::{ConfigError, Env};
 use crate::error::ApiError;
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
+use serde_json::{Map, Value};
+use uuid::Uuid;
 
 #[allow(async_fn_in_trait)] // deliberately without Send: wasm32 futures are !Send
 pub trait EdgeFunction: Sized + 'static {
     /// The function's name as deployed (`/functions/v1/<NAME>`), used in log lines.
     const NAME: &'static str;
+
+    /// Whether browsers call it directly (`fetch` from the app): then preflight
+    /// `OPTIONS` requests are answered and responses carry CORS headers. Callers
+    /// authenticate with bearer tokens, never cookies, so any origin may be allowed.
+    const CORS: bool = false;
 
     /// Reads and validates the configuration once, at start.
     fn from_env(env: &Env) -> Result<Self, ConfigError>;
@@ -17,12 +24,72 @@ pub trait EdgeFunction: Sized + 'static {
     async fn handle(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError>;
 }
 
+/// The headers supabase-js sends, as Supabase's own CORS example allows them.
+const CORS_HEADERS: [(&str, &str); 4] = [
+    ("access-control-allow-origin", "*"),
+    (
+        "access-control-allow-headers",
+        "authorization, x-client-info, apikey, content-type, x-request-id",
+    ),
+    ("access-control-allow-methods", "GET, POST, OPTIONS"),
+    ("access-control-expose-headers", "x-request-id"),
+];
+
 /// Runs a handler and renders any error as the documented JSON error response.
 pub async fn respond<F: EdgeFunction>(function: &F, request: &HttpRequest) -> HttpResponse {
-    match function.handle(request).await {
+    if F::CORS && request.method == "OPTIONS" {
+        let preflight = HttpResponse {
+            status: 204,
+            headers: Vec::new(),
+            body: String::new(),
+        };
+        return with_cors(preflight.with_header("access-control-max-age", "86400"));
+    }
+    let response = match function.handle(request).await {
         Ok(response) => response,
         Err(error) => error.to_response(),
+    };
+    if F::CORS {
+        with_cors(response)
+    } else {
+        response
     }
+}
+
+fn with_cors(response: HttpResponse) -> HttpResponse {
+    CORS_HEADERS
+        .iter()
+        .fold(response, |response, (name, value)| {
+            response.with_header(name, *value)
+        })
+}
+
+/// The body as a JSON object, or the matching 400.
+pub fn json_object(request: &HttpRequest) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice(&request.body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => Err(ApiError::InvalidPayload(
+            "body must be a JSON object".into(),
+        )),
+        Err(err) => Err(ApiError::InvalidJson(err.to_string())),
+    }
+}
+
+/// A required string field, named in the error when it is missing or not a string.
+pub fn required_str<'a>(object: &'a Map<String, Value>, field: &str) -> Result<&'a str, ApiError> {
+    match object.get(field) {
+        Some(Value::String(value)) => Ok(value),
+        None | Some(Value::Null) => Err(ApiError::InvalidPayload(format!("{field} is required"))),
+        Some(_) => Err(ApiError::InvalidPayload(format!(
+            "{field} must be a string"
+        ))),
+    }
+}
+
+/// A required UUID field.
+pub fn required_uuid(object: &Map<String, Value>, field: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(required_str(object, field)?)
+        .map_err(|_| ApiError::InvalidPayload(format!("{field} must be a UUID")))
 }
 
 /// Refuses any method but `allowed` with 405 and an `Allow` header.
@@ -62,6 +129,35 @@ pub fn check_json_body(request: &HttpRequest) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_helpers_name_the_field() {
+        let request = HttpRequest::new("POST").with_body(json!({"a": 1, "id": "x"}).to_string());
+        let object = json_object(&request).unwrap();
+        assert_eq!(
+            required_str(&object, "a"),
+            Err(ApiError::InvalidPayload("a must be a string".into()))
+        );
+        assert_eq!(
+            required_str(&object, "b"),
+            Err(ApiError::InvalidPayload("b is required".into()))
+        );
+        assert_eq!(
+            required_uuid(&object, "id"),
+            Err(ApiError::InvalidPayload("id must be a UUID".into()))
+        );
+        let array = HttpRequest::new("POST").with_body("[1]");
+        assert!(matches!(
+            json_object(&array),
+            Err(ApiError::InvalidPayload(_))
+        ));
+        let broken = HttpRequest::new("POST").with_body("{");
+        assert!(matches!(
+            json_object(&broken),
+            Err(ApiError::InvalidJson(_))
+        ));
+    }
 
     #[test]
     fn method_and_body_checks() {

@@ -10,6 +10,8 @@ pub const MAX_BODY_BYTES: usize = 128 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct HttpRequest {
     pub method: String,
+    /// The query string, without the `?` (empty when there is none).
+    pub query: String,
     /// Header names are stored lower-case; lookups are case-insensitive.
     headers: Vec<(String, String)>,
     pub body: Vec<u8>,
@@ -26,6 +28,18 @@ impl HttpRequest {
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
+    }
+
+    pub fn with_query(mut self, query: impl Into<String>) -> Self {
+        self.query = query.into();
+        self
+    }
+
+    /// The first value of a query parameter, percent-decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
     }
 
     pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
@@ -47,6 +61,19 @@ impl HttpRequest {
         let (scheme, token) = value.split_once(' ')?;
         let token = token.trim();
         (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    }
+
+    /// A bearer token shaped like a JWT (three base64url segments). Anything else is
+    /// refused before it is forwarded anywhere.
+    pub fn bearer_jwt(&self) -> Option<&str> {
+        let token = self.bearer_token()?;
+        let segments: Vec<&str> = token.split('.').collect();
+        let base64url = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        (segments.len() == 3 && token.len() <= 8192 && segments.iter().all(|s| base64url(s)))
+            .then_some(token)
     }
 
     /// A caller-supplied request id is echoed only when it is short and plain, so it
@@ -114,6 +141,28 @@ mod tests {
         assert_eq!(basic.bearer_token(), None);
         let empty = HttpRequest::new("POST").with_header("authorization", "Bearer ");
         assert_eq!(empty.bearer_token(), None);
+    }
+
+    #[test]
+    fn bearer_jwt_accepts_only_jwt_shapes() {
+        let jwt = HttpRequest::new("POST").with_header("authorization", "Bearer aGVs.bG8_-.c2ln");
+        assert_eq!(jwt.bearer_jwt(), Some("aGVs.bG8_-.c2ln"));
+        for bad in [
+            "Bearer opaque-secret",
+            "Bearer a.b",
+            "Bearer a.b.c.d",
+            "Bearer a.b!.c",
+        ] {
+            let request = HttpRequest::new("POST").with_header("authorization", bad);
+            assert_eq!(request.bearer_jwt(), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_params_are_decoded() {
+        let request = HttpRequest::new("GET").with_query("a=1&token=ab%2Dc+d&token=second");
+        assert_eq!(request.query_param("token").as_deref(), Some("ab-c d"));
+        assert_eq!(request.query_param("missing"), None);
     }
 
     #[test]

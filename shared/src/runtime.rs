@@ -24,6 +24,25 @@ pub fn random_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// `N` bytes from the platform's CSPRNG (`crypto.getRandomValues` in Deno, the OS natively).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    #[cfg(target_arch = "wasm32")]
+    timer::get_random_values(&mut bytes);
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Err(err) = getrandom::fill(&mut bytes) {
+        // No entropy source is not a condition to serve requests under.
+        panic!("the operating system's random source failed: {err}");
+    }
+    bytes
+}
+
+/// A uniformly random fraction in [0, 1), for jitter.
+pub fn random_fraction() -> f64 {
+    let bytes = random_bytes::<8>();
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Runs `future` to completion unless `timeout_ms` passes first (then `None`).
 pub async fn with_deadline<T>(timeout_ms: u64, future: impl Future<Output = T>) -> Option<T> {
     use futures_util::future::{select, Either};
@@ -61,6 +80,8 @@ mod timer {
         fn clear_timeout(handle: &JsValue);
         #[wasm_bindgen(js_namespace = performance, js_name = now)]
         pub fn performance_now() -> f64;
+        #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+        pub fn get_random_values(buffer: &mut [u8]);
     }
 
     /// A JavaScript timer as a future. Dropping it clears the timer, so a request that
@@ -110,5 +131,8 @@ mod tests {
     #[test]
     fn random_ids_differ() {
         assert_ne!(random_id(), random_id());
+        assert_ne!(random_bytes::<32>(), random_bytes::<32>());
+        let fraction = random_fraction();
+        assert!((0.0..1.0).contains(&fraction));
     }
 }

@@ -90,7 +90,10 @@ async fn read_request(request: &web_sys::Request) -> Result<HttpRequest, ApiErro
     let too_large = ApiError::PayloadTooLarge {
         limit: MAX_BODY_BYTES,
     };
-    let mut http = HttpRequest::new(request.method());
+    let url = request.url();
+    let query = url.split_once('?').map_or("", |(_, rest)| rest);
+    let query = query.split_once('#').map_or(query, |(before, _)| before);
+    let mut http = HttpRequest::new(request.method()).with_query(query);
     let headers = request.headers();
     let iterator = js_sys::try_iter(&headers)
         .ok()

@@ -10,7 +10,8 @@ use onboarding_shared::function::{check_json_body, require_method};
 use onboarding_shared::secrets::secrets_match;
 use onboarding_shared::signup::parse_signup_event;
 use onboarding_shared::{
-    ApiError, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse, PostgrestDb,
+    ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
+    PostgrestDb,
 };
 use serde_json::json;
 
@@ -45,7 +46,7 @@ impl<D: Db> OnSignupCreateOrg<D> {
             "p_organization_name": signup.organization_name,
             "p_slug_base": signup.slug_base,
         });
-        match self.db.rpc(RPC, &args).await {
+        match self.db.rpc(Caller::ServiceRole, RPC, &args).await {
             Ok(result) => Ok(HttpResponse::json(200, &result)),
             // Raised by the RPC when auth.users has no such row (deleted since, or a
             // forged payload): nothing is created for a user who does not exist.

@@ -156,3 +156,92 @@ pub async fn error_code(response: reqwest::Response, status: u16) -> String {
     assert!(!message.is_empty(), "error without a message: {body}");
     body["error"]["code"].as_str().unwrap().to_owned()
 }
+
+/// A user who has confirmed their email, as Supabase Auth leaves them after the link.
+pub async fn insert_confirmed_user(db: &Client, email: &str, meta: Value) -> Uuid {
+    let id = insert_user(db, email, meta).await;
+    db.execute(
+        "update auth.users set email_confirmed_at = now() where id = $1",
+        &[&id],
+    )
+    .await
+    .unwrap();
+    id
+}
+
+/// A signed-in user: id, email, JWT.
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub jwt: String,
+}
+
+impl Stack {
+    pub async fn platform_admin(&self, db: &Client) -> User {
+        let email = unique_email("admin");
+        let id = insert_confirmed_user(db, &email, json!({"full_name": "Platform Admin"})).await;
+        db.execute(
+            "select private.set_platform_role($1, 'platform_admin')",
+            &[&email],
+        )
+        .await
+        .unwrap();
+        User {
+            jwt: self.user_jwt(id, &email),
+            id,
+            email,
+        }
+    }
+
+    pub async fn confirmed_user(&self, db: &Client, email: &str) -> User {
+        let id = insert_confirmed_user(db, email, json!({"full_name": "Some One"})).await;
+        User {
+            jwt: self.user_jwt(id, email),
+            id,
+            email: email.to_owned(),
+        }
+    }
+
+    /// POST to a PostgREST RPC through the gateway, as the holder of `jwt`.
+    pub async fn rpc(&self, function: &str, jwt: &str, args: Value) -> reqwest::Response {
+        self.http
+            .post(self.rest_url(&format!("rpc/{function}")))
+            .header("apikey", self.var("SUPABASE_ANON_KEY"))
+            .bearer_auth(jwt)
+            .json(&args)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET a PostgREST path through the gateway; `None` as the JWT means anonymous.
+    pub async fn select(&self, path: &str, jwt: Option<&str>) -> reqwest::Response {
+        let request = self
+            .http
+            .get(self.rest_url(path))
+            .header("apikey", self.var("SUPABASE_ANON_KEY"));
+        match jwt {
+            Some(jwt) => request.bearer_auth(jwt),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+
+    pub async fn call_function(
+        &self,
+        name: &str,
+        jwt: Option<&str>,
+        body: Value,
+    ) -> reqwest::Response {
+        let request = self.http.post(self.function_url(name)).json(&body);
+        match jwt {
+            Some(jwt) => request.bearer_auth(jwt),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+}

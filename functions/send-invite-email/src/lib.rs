@@ -1,0 +1,165 @@
+//! send-invite-email: (re)sends an organization owner's invitation.
+//!
+//! For a pending invite it issues a fresh token (32 bytes from the CSPRNG, base64url),
+//! stores only its SHA-256 — so the previous link stops working — and extends the
+//! expiry, all in one RPC run with the caller's JWT (the database checks the caller is
+//! a platform admin, or the service role). It then emails
+//! `{APP_URL}/onboarding/join/{token}` through Resend and returns the link, so the
+//! admin screen can show it even when the email could not be sent.
+
+use onboarding_shared::config::Secret;
+use onboarding_shared::function::{check_json_body, json_object, require_method, required_uuid};
+use onboarding_shared::invite::{self, invite_email, invite_link, new_token, token_hash};
+use onboarding_shared::log::emit;
+use onboarding_shared::outbound::{Outbound, ReqwestOutbound};
+use onboarding_shared::resend::{self, send_email, Email, ResendConfig, SendError};
+use onboarding_shared::{
+    ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
+    PostgrestDb,
+};
+use serde_json::{json, Value};
+
+const NAME: &str = "send-invite-email";
+
+pub struct SendInviteEmail<D, O> {
+    db: D,
+    outbound: O,
+    resend: ResendConfig,
+    app_url: String,
+    ttl_hours: u64,
+    limits: resend::Limits,
+}
+
+/// Default sender: Resend's shared test address; set `INVITE_EMAIL_FROM` to an address
+/// on a domain verified in Resend for real use.
+pub const DEFAULT_FROM: &str = "Onboarding <onboarding@resend.dev>";
+
+impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
+    pub fn new(
+        db: D,
+        outbound: O,
+        resend: ResendConfig,
+        app_url: String,
+        ttl_hours: u64,
+        limits: resend::Limits,
+    ) -> Self {
+        SendInviteEmail {
+            db,
+            outbound,
+            resend,
+            app_url,
+            ttl_hours,
+            limits,
+        }
+    }
+
+    async fn send(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        require_method(request, "POST")?;
+        let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
+        check_json_body(request)?;
+        let invite_id = required_uuid(&json_object(request)?, "invite_id")?;
+
+        let token = new_token();
+        let issued = self
+            .db
+            .rpc(
+                Caller::User(jwt),
+                "issue_invite_token",
+                &json!({ "p_invite_id": invite_id, "p_token_hash": token_hash(&token), "p_ttl_hours": self.ttl_hours }),
+            )
+            .await
+            .map_err(invite::from_db)?;
+        let field = |key: &str| {
+            issued
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let send_attempt = issued
+            .get("send_attempt")
+            .and_then(Value::as_i64)
+            .ok_or(ApiError::Internal)?;
+        let link = invite_link(&self.app_url, &token);
+        let content = invite_email(&field("organization_name"), &link, &field("expires_at"));
+        let email = Email {
+            to: field("email"),
+            subject: content.subject,
+            html: content.html,
+            text: content.text,
+            // One key per send: retries of this send reuse it, a later resend does not.
+            idempotency_key: format!("invite-{invite_id}-{send_attempt}"),
+        };
+        let invite = json!({
+            "invite_id": invite_id, "email": email.to, "link": link, "expires_at": field("expires_at"),
+        });
+
+        let outcome = send_email(&self.outbound, &self.resend, &email, self.limits).await;
+        let recorded_error = outcome.as_ref().err().map(ToString::to_string);
+        let record = json!({ "p_invite_id": invite_id, "p_send_attempt": send_attempt, "p_error": recorded_error });
+        if let Err(err) = self
+            .db
+            .rpc(Caller::ServiceRole, "record_invite_send", &record)
+            .await
+        {
+            // The email went (or not) already; losing the bookkeeping is logged, not fatal.
+            emit(&json!({ "function": NAME, "event": "record_send_failed", "error": err.to_string() }).to_string());
+        }
+        let error = match outcome {
+            Ok(sent) => {
+                let mut body = invite;
+                body["email_id"] = json!(sent.id);
+                body["attempts"] = json!(sent.attempts);
+                return Ok(HttpResponse::json(200, &body));
+            }
+            Err(SendError::Rejected { status, name, message }) => ApiError::ServiceRejected {
+                code: "email_rejected",
+                message: format!("Resend refused the email ({status} {name}): {message}"),
+            },
+            Err(SendError::Unavailable { attempts, last }) => ApiError::ServiceUnavailable {
+                code: "email_unavailable",
+                message: format!(
+                    "Resend could not be reached or kept failing ({attempts} attempts, last: {last}); \
+                     the invite is kept, send it again later"
+                ),
+            },
+        };
+        // The link still works: the admin screen can show it as a fallback.
+        Ok(error.to_response_with(Some(("invite", invite))))
+    }
+}
+
+impl EdgeFunction for SendInviteEmail<PostgrestDb, ReqwestOutbound> {
+    const NAME: &'static str = NAME;
+    const CORS: bool = true;
+
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let config = Config::from_env(env)?;
+        let resend = ResendConfig {
+            api_url: env
+                .optional("RESEND_API_URL")
+                .map_or(Ok(resend::DEFAULT_API_URL.to_owned()), |_| {
+                    env.url("RESEND_API_URL")
+                })?,
+            api_key: Secret::new(env.required("RESEND_API_KEY")?),
+            from: env
+                .optional("INVITE_EMAIL_FROM")
+                .unwrap_or_else(|| DEFAULT_FROM.to_owned()),
+        };
+        Ok(SendInviteEmail::new(
+            PostgrestDb::new(&config),
+            ReqwestOutbound::default(),
+            resend,
+            env.url("APP_URL")?,
+            env.number("INVITE_TTL_HOURS", 72, 1..=720)?,
+            resend::DEFAULT_LIMITS,
+        ))
+    }
+
+    async fn handle(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        self.send(request).await
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+onboarding_shared::export_to_deno!(crate::SendInviteEmail<onboarding_shared::PostgrestDb, onboarding_shared::outbound::ReqwestOutbound>);

@@ -1,0 +1,73 @@
+//! Exponential backoff with jitter, honouring `Retry-After`: the arithmetic only, so it
+//! is unit-tested here and the sleeping happens through [`crate::runtime::sleep`].
+
+/// How often and how patiently to retry a call to a third party.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The delay after the first failure, before jitter.
+    pub base_ms: u64,
+    /// No computed delay exceeds this (a longer `Retry-After` is still honoured, or
+    /// the caller gives up if it does not fit its budget).
+    pub max_delay_ms: u64,
+}
+
+impl Backoff {
+    /// The wait after failed attempt `attempt` (1-based): exponential, with "equal
+    /// jitter" (half fixed, half random, so retries from many callers spread out but
+    /// never collapse to zero), and never shorter than what the server asked for.
+    pub fn delay_ms(&self, attempt: u32, retry_after_ms: Option<u64>, jitter: f64) -> u64 {
+        let exponential = self
+            .base_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20))
+            .min(self.max_delay_ms);
+        let jittered = exponential / 2 + ((exponential / 2) as f64 * jitter.clamp(0.0, 1.0)) as u64;
+        jittered.max(retry_after_ms.unwrap_or(0))
+    }
+}
+
+/// `Retry-After` in milliseconds. Only the delay-seconds form is read (what Resend and
+/// Make send); an HTTP date or garbage yields `None` and the computed backoff applies.
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|seconds| seconds.saturating_mul(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: Backoff = Backoff {
+        max_attempts: 4,
+        base_ms: 200,
+        max_delay_ms: 1_000,
+    };
+
+    #[test]
+    fn delays_grow_exponentially_within_jitter_and_cap() {
+        assert_eq!(POLICY.delay_ms(1, None, 0.0), 100);
+        assert_eq!(POLICY.delay_ms(1, None, 1.0), 200);
+        assert_eq!(POLICY.delay_ms(2, None, 1.0), 400);
+        assert_eq!(POLICY.delay_ms(3, None, 0.5), 600);
+        assert_eq!(POLICY.delay_ms(10, None, 1.0), 1_000);
+        assert_eq!(POLICY.delay_ms(u32::MAX, None, 1.0), 1_000);
+    }
+
+    #[test]
+    fn retry_after_is_a_floor() {
+        assert_eq!(POLICY.delay_ms(1, Some(3_000), 0.0), 3_000);
+        assert_eq!(POLICY.delay_ms(3, Some(10), 1.0), 800);
+    }
+
+    #[test]
+    fn retry_after_seconds_parse_and_dates_do_not() {
+        assert_eq!(parse_retry_after("2"), Some(2_000));
+        assert_eq!(parse_retry_after(" 0 "), Some(0));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+}
