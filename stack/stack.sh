@@ -150,6 +150,10 @@ apply_schema() {
   # What the dashboard's "Database Webhooks" page does on Supabase, with local values.
   echo "select private.install_signup_webhook(:'url', :'secret')" | psql_db \
     -v url="$SUPABASE_URL/functions/v1" -v secret="$ONBOARDING_WEBHOOK_SECRET" >/dev/null
+  # pg_cron calling the onboarding dispatcher through pg_net, as on Supabase.
+  echo "select private.install_onboarding_dispatcher(:'url', :'key', :'schedule')" | psql_db \
+    -v url="$SUPABASE_URL/functions/v1" -v key="$SUPABASE_SERVICE_ROLE_KEY" \
+    -v schedule="${DISPATCH_SCHEDULE:-10 seconds}" >/dev/null
   psql_db -c "notify pgrst, 'reload schema'" >/dev/null
 }
 

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// Well-formed JSON whose fields are missing or of the wrong type or shape.
     #[error("{0}")]
     InvalidPayload(String),
+    /// A request the domain refuses as malformed, with a code of its own.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
     #[error("missing or invalid credentials")]
     Unauthorized,
     #[error("{message}")]
@@ -52,10 +55,44 @@ pub enum ApiError {
     Internal,
 }
 
+/// A domain error a SQL function raises (`P0001`, or `42501` for permission checks)
+/// with a stable code as its message: the code, its HTTP status, and what to tell the
+/// caller. Each domain keeps a table of these.
+pub type RaisedError = (&'static str, u16, &'static str);
+
 impl ApiError {
+    /// The API error for a database error, using `table` for the codes the domain's SQL
+    /// functions raise, and the generic mapping for everything else.
+    pub fn from_db(error: DbError, table: &[RaisedError]) -> ApiError {
+        if let DbError::Rejected { code, message, .. } = &error {
+            if code == "P0001" || code == "42501" {
+                if let Some((code, status, text)) =
+                    table.iter().find(|(known, _, _)| known == message)
+                {
+                    return ApiError::with_status(*status, code, (*text).to_owned());
+                }
+            }
+        }
+        error.into()
+    }
+
+    /// A domain error with its own code; 4xx statuses without a variant of their own
+    /// become 400.
+    pub fn with_status(status: u16, code: &'static str, message: String) -> ApiError {
+        match status {
+            403 => ApiError::Forbidden { code, message },
+            404 => ApiError::NotFound { code, message },
+            409 => ApiError::Conflict { code, message },
+            410 => ApiError::Gone { code, message },
+            _ => ApiError::Invalid { code, message },
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::InvalidJson(_) | ApiError::InvalidPayload(_) => 400,
+            ApiError::InvalidJson(_) | ApiError::InvalidPayload(_) | ApiError::Invalid { .. } => {
+                400
+            }
             ApiError::Unauthorized => 401,
             ApiError::Forbidden { .. } => 403,
             ApiError::NotFound { .. } => 404,
@@ -79,7 +116,8 @@ impl ApiError {
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::InvalidPayload(_) => "invalid_payload",
             ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden { code, .. }
+            ApiError::Invalid { code, .. }
+            | ApiError::Forbidden { code, .. }
             | ApiError::NotFound { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Gone { code, .. }
@@ -182,6 +220,36 @@ mod tests {
             assert_eq!(body["error"]["message"], error.to_string());
             assert_eq!(response.header("content-type"), Some("application/json"));
         }
+    }
+
+    #[test]
+    fn raised_domain_codes_map_through_the_table() {
+        const TABLE: &[RaisedError] = &[
+            ("thing_gone", 410, "the thing is gone"),
+            ("not_yours", 403, "not yours"),
+        ];
+        let raised = |code: &str, message: &str| DbError::Rejected {
+            status: 400,
+            code: code.into(),
+            message: message.into(),
+        };
+        let gone = ApiError::from_db(raised("P0001", "thing_gone"), TABLE);
+        assert_eq!(
+            (gone.status(), gone.code(), gone.to_string()),
+            (410, "thing_gone", "the thing is gone".into())
+        );
+        assert_eq!(
+            ApiError::from_db(raised("42501", "not_yours"), TABLE).status(),
+            403
+        );
+        assert_eq!(
+            ApiError::from_db(raised("P0001", "unknown_code"), TABLE),
+            ApiError::Internal
+        );
+        assert_eq!(
+            ApiError::from_db(raised("23505", "thing_gone"), TABLE),
+            ApiError::Internal
+        );
     }
 
     #[test]

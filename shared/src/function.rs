@@ -40,8 +40,7 @@ pub async fn respond<F: EdgeFunction>(function: &F, request: &HttpRequest) -> Ht
     if F::CORS && request.method == "OPTIONS" {
         let preflight = HttpResponse {
             status: 204,
-            headers: Vec::new(),
-            body: String::new(),
+            ..Default::default()
         };
         return with_cors(preflight.with_header("access-control-max-age", "86400"));
     }

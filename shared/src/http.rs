@@ -10,6 +10,9 @@ pub const MAX_BODY_BYTES: usize = 128 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct HttpRequest {
     pub method: String,
+    /// The URL path, e.g. `/functions/v1/user-onboarding/callback` locally or
+    /// `/user-onboarding/callback` on Supabase; routes match on its last segment.
+    pub path: String,
     /// The query string, without the `?` (empty when there is none).
     pub query: String,
     /// Header names are stored lower-case; lookups are case-insensitive.
@@ -28,6 +31,20 @@ impl HttpRequest {
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
+    }
+
+    pub fn with_path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The last segment of the path (`callback` for `/user-onboarding/callback`).
+    pub fn route(&self) -> &str {
+        self.path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
     }
 
     pub fn with_query(mut self, query: impl Into<String>) -> Self {
@@ -92,11 +109,14 @@ impl HttpRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// Goes into the request's log line, never to the caller: the id that ties the
+    /// request to the rest of its flow (an onboarding's correlation id).
+    pub correlation_id: Option<String>,
 }
 
 impl HttpResponse {
@@ -111,7 +131,13 @@ impl HttpResponse {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
             body,
+            correlation_id: None,
         }
+    }
+
+    pub fn with_correlation_id(mut self, id: impl ToString) -> Self {
+        self.correlation_id = Some(id.to_string());
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -156,6 +182,23 @@ mod tests {
             let request = HttpRequest::new("POST").with_header("authorization", bad);
             assert_eq!(request.bearer_jwt(), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn route_is_the_last_path_segment() {
+        assert_eq!(
+            HttpRequest::new("POST")
+                .with_path("/functions/v1/user-onboarding/callback/")
+                .route(),
+            "callback"
+        );
+        assert_eq!(
+            HttpRequest::new("POST")
+                .with_path("/user-onboarding")
+                .route(),
+            "user-onboarding"
+        );
+        assert_eq!(HttpRequest::new("POST").route(), "");
     }
 
     #[test]

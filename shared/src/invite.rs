@@ -1,7 +1,7 @@
 //! Pure logic of the invite flow: tokens, links, the email, and the error codes the
 //! invite SQL functions raise (as `P0001` with the code as message), mapped once.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, RaisedError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
@@ -75,63 +75,45 @@ fn html_escape(text: &str) -> String {
         })
 }
 
-/// The errors the invite SQL functions raise, by the code in their message.
-pub fn invite_error(raised: &str) -> Option<ApiError> {
-    let (code, status, message): (&'static str, u16, &str) = match raised {
-        "invite_not_found" => ("invite_not_found", 404, "no invitation matches this link"),
-        "invite_expired" => (
-            "invite_expired",
-            410,
-            "this invitation has expired; ask for a new one",
-        ),
-        "invite_revoked" => ("invite_revoked", 410, "this invitation was revoked"),
-        "invite_already_accepted" => (
-            "invite_already_accepted",
-            409,
-            "this invitation has already been accepted",
-        ),
-        "invite_superseded" => (
-            "invite_superseded",
-            409,
-            "a newer invitation for this email exists",
-        ),
-        "invite_wrong_user" => (
-            "invite_wrong_user",
-            403,
-            "this invitation was sent to a different email address",
-        ),
-        "email_not_confirmed" => (
-            "email_not_confirmed",
-            403,
-            "confirm your email address first",
-        ),
-        "not_platform_admin" => (
-            "not_platform_admin",
-            403,
-            "only platform admins may do this",
-        ),
-        _ => return None,
-    };
-    let message = message.to_owned();
-    Some(match status {
-        404 => ApiError::NotFound { code, message },
-        409 => ApiError::Conflict { code, message },
-        410 => ApiError::Gone { code, message },
-        _ => ApiError::Forbidden { code, message },
-    })
-}
+/// The errors the invite SQL functions raise, with their statuses.
+pub const RAISED: &[RaisedError] = &[
+    ("invite_not_found", 404, "no invitation matches this link"),
+    (
+        "invite_expired",
+        410,
+        "this invitation has expired; ask for a new one",
+    ),
+    ("invite_revoked", 410, "this invitation was revoked"),
+    (
+        "invite_already_accepted",
+        409,
+        "this invitation has already been accepted",
+    ),
+    (
+        "invite_superseded",
+        409,
+        "a newer invitation for this email exists",
+    ),
+    (
+        "invite_wrong_user",
+        403,
+        "this invitation was sent to a different email address",
+    ),
+    (
+        "email_not_confirmed",
+        403,
+        "confirm your email address first",
+    ),
+    (
+        "not_platform_admin",
+        403,
+        "only platform admins may do this",
+    ),
+];
 
-/// Maps a database error raised by an invite SQL function; anything else goes through
-/// the generic mapping.
+/// Maps a database error from an invite SQL function.
 pub fn from_db(error: crate::db::DbError) -> ApiError {
-    match &error {
-        crate::db::DbError::Rejected { code, message, .. }
-            if code == "P0001" || code == "42501" =>
-        {
-            invite_error(message).unwrap_or_else(|| error.into())
-        }
-        _ => error.into(),
-    }
+    ApiError::from_db(error, RAISED)
 }
 
 #[cfg(test)]
@@ -195,9 +177,13 @@ mod tests {
             ("not_platform_admin", 403),
         ];
         for (code, status) in expected {
-            let error = invite_error(code).unwrap();
+            let raised = crate::db::DbError::Rejected {
+                status: 400,
+                code: "P0001".into(),
+                message: code.into(),
+            };
+            let error = from_db(raised);
             assert_eq!((error.code(), error.status()), (code, status));
         }
-        assert_eq!(invite_error("something_else"), None);
     }
 }

@@ -19,6 +19,7 @@ pub mod retry;
 pub mod runtime;
 pub mod secrets;
 pub mod signup;
+pub mod user_onboarding;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

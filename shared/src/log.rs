@@ -10,6 +10,8 @@ pub struct RequestLog<'a> {
     pub method: &'a str,
     pub status: u16,
     pub duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<&'a str>,
     /// The error code, when the response is an error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
@@ -45,6 +47,7 @@ mod tests {
             method: "POST",
             status: 401,
             duration_ms: 1.5,
+            correlation_id: None,
             error: Some("unauthorized"),
             detail: None,
         }

@@ -76,6 +76,7 @@ pub async fn serve<F: EdgeFunction>(
             method: &method,
             status: response.status,
             duration_ms: ((runtime::now_ms() - started) * 100.0).round() / 100.0,
+            correlation_id: response.correlation_id.as_deref(),
             error: error_code.as_deref(),
             detail: None,
         }
@@ -91,9 +92,18 @@ async fn read_request(request: &web_sys::Request) -> Result<HttpRequest, ApiErro
         limit: MAX_BODY_BYTES,
     };
     let url = request.url();
-    let query = url.split_once('?').map_or("", |(_, rest)| rest);
-    let query = query.split_once('#').map_or(query, |(before, _)| before);
-    let mut http = HttpRequest::new(request.method()).with_query(query);
+    let url = url
+        .split_once('#')
+        .map_or(url.as_str(), |(before, _)| before);
+    let (before_query, query) = url.split_once('?').unwrap_or((url, ""));
+    let path = before_query
+        .split_once("://")
+        .map_or(before_query, |(_, rest)| {
+            rest.find('/').map_or("/", |slash| &rest[slash..])
+        });
+    let mut http = HttpRequest::new(request.method())
+        .with_path(path)
+        .with_query(query);
     let headers = request.headers();
     let iterator = js_sys::try_iter(&headers)
         .ok()

@@ -1,0 +1,253 @@
+//! user-onboarding: a tenant's complainants and executors join over Telegram, through
+//! a Make scenario (seed 003). One function, the seed's three routes:
+//!
+//! - `POST …/user-onboarding/request` — a tenant admin (their JWT) starts or resends an
+//!   onboarding. One RPC writes the pending state, the "Queued" notification, the event
+//!   and the outbox message in one transaction; the message is then delivered at once
+//!   if Make answers, and by the dispatcher otherwise. Always `202 {status: "queued"}`.
+//! - `POST …/user-onboarding/callback` — Make reports the confirmed chat id, or a
+//!   failure; authenticated by `MAKE_ONBOARDING_CALLBACK_TOKEN`.
+//! - `POST …/user-onboarding/dispatch` — drains due outbox messages (pg_cron calls it
+//!   with the service role key); retries with backoff, gives up into a failed
+//!   onboarding and an error notification.
+
+use futures_util::future::join_all;
+use onboarding_shared::config::Secret;
+use onboarding_shared::function::{check_json_body, require_method};
+use onboarding_shared::log::emit;
+use onboarding_shared::outbound::{Outbound, ReqwestOutbound};
+use onboarding_shared::secrets::secrets_match;
+use onboarding_shared::user_onboarding::{
+    self, deliver, parse_callback, parse_request, Callback, Delivery, Leased, MakeConfig,
+};
+use onboarding_shared::{
+    runtime, ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest,
+    HttpResponse, PostgrestDb,
+};
+use serde_json::json;
+
+const NAME: &str = "user-onboarding";
+
+/// How many due messages one dispatcher run claims, and how long it holds them.
+const DISPATCH_BATCH: u32 = 20;
+
+pub struct UserOnboarding<D, O> {
+    db: D,
+    outbound: O,
+    make: MakeConfig,
+    /// What Make presents on callbacks.
+    callback_token: Secret,
+    /// What the scheduler presents to the dispatcher.
+    service_role_key: Secret,
+}
+
+impl<D: Db, O: Outbound> UserOnboarding<D, O> {
+    pub fn new(
+        db: D,
+        outbound: O,
+        make: MakeConfig,
+        callback_token: Secret,
+        service_role_key: Secret,
+    ) -> Self {
+        UserOnboarding {
+            db,
+            outbound,
+            make,
+            callback_token,
+            service_role_key,
+        }
+    }
+
+    async fn route(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        match request.route() {
+            "request" => self.request(request).await,
+            "callback" => self.callback(request).await,
+            "dispatch" => self.dispatch(request).await,
+            _ => Err(ApiError::NotFound {
+                code: "not_found",
+                message: "use /user-onboarding/request, /callback or /dispatch".into(),
+            }),
+        }
+    }
+
+    async fn request(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        require_method(request, "POST")?;
+        let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
+        check_json_body(request)?;
+        let onboarding = parse_request(&request.body)?;
+        let correlation_id = onboarding.correlation_id;
+        // 32 bytes from the CSPRNG, base64url: 43 characters, within Telegram's 64.
+        let start_token = onboarding_shared::invite::new_token();
+        let queued = match self
+            .db
+            .rpc(
+                Caller::User(jwt),
+                "request_user_onboarding",
+                &json!({ "p_payload": onboarding.payload, "p_start_token": start_token, "p_resend": onboarding.resend }),
+            )
+            .await
+        {
+            Ok(queued) => queued,
+            Err(err) => return Ok(refused(err, correlation_id)),
+        };
+        if let Some(message) = Leased::from_json(&queued) {
+            // Whatever Make does, the message is safe in the outbox: the answer is 202.
+            self.attempt(&message).await;
+        }
+        Ok(HttpResponse::json(
+            202,
+            &json!({ "status": "queued", "correlation_id": correlation_id }),
+        )
+        .with_correlation_id(correlation_id))
+    }
+
+    async fn callback(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        require_method(request, "POST")?;
+        let authorized = request
+            .bearer_token()
+            .is_some_and(|token| secrets_match(token, self.callback_token.expose()));
+        if !authorized {
+            return Err(ApiError::Unauthorized);
+        }
+        check_json_body(request)?;
+        let callback = parse_callback(&request.body)?;
+        let correlation_id = callback.correlation_id();
+        let (function, args) = match &callback {
+            Callback::Completed {
+                correlation_id,
+                email,
+                chat_id,
+                telegram_user_id,
+            } => (
+                "complete_user_onboarding",
+                json!({ "p_correlation_id": correlation_id, "p_email": email, "p_chat_id": chat_id, "p_telegram_user_id": telegram_user_id }),
+            ),
+            Callback::Failed {
+                correlation_id,
+                error,
+                reason,
+            } => (
+                "fail_user_onboarding",
+                json!({ "p_correlation_id": correlation_id, "p_error": error, "p_reason": reason }),
+            ),
+        };
+        let mut body = match self.db.rpc(Caller::ServiceRole, function, &args).await {
+            Ok(result) => result,
+            Err(err) => return Ok(refused(err, correlation_id)),
+        };
+        body["correlation_id"] = json!(correlation_id);
+        Ok(HttpResponse::json(200, &body).with_correlation_id(correlation_id))
+    }
+
+    async fn dispatch(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        require_method(request, "POST")?;
+        let authorized = request
+            .bearer_token()
+            .is_some_and(|token| secrets_match(token, self.service_role_key.expose()));
+        if !authorized {
+            return Err(ApiError::Unauthorized);
+        }
+        let lease_seconds = self.make.timeout_ms / 1000 + 10;
+        let claimed = self
+            .db
+            .rpc(
+                Caller::ServiceRole,
+                "claim_onboarding_outbox",
+                &json!({ "p_limit": DISPATCH_BATCH, "p_lease_seconds": lease_seconds }),
+            )
+            .await?;
+        let messages: Vec<Leased> = claimed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Leased::from_json)
+            .collect();
+        let outcomes = join_all(messages.iter().map(|message| self.attempt(message))).await;
+        let count = |outcome: &str| {
+            outcomes
+                .iter()
+                .filter(|o| o.as_deref() == Some(outcome))
+                .count()
+        };
+        Ok(HttpResponse::json(
+            200,
+            &json!({
+                "claimed": messages.len(),
+                "delivered": count("delivered"),
+                "retried": count("retry"),
+                "dead": count("dead"),
+            }),
+        ))
+    }
+
+    /// One delivery attempt of a leased message, and its report. Returns the outcome,
+    /// or `None` when the report did not reach the database (the lease then runs out
+    /// and the message is tried again).
+    async fn attempt(&self, message: &Leased) -> Option<&'static str> {
+        let delivery = deliver(
+            &self.outbound,
+            &self.make,
+            message,
+            runtime::random_fraction(),
+        )
+        .await;
+        let report = self
+            .db
+            .rpc(
+                Caller::ServiceRole,
+                "report_onboarding_delivery",
+                &delivery.report_args(message),
+            )
+            .await;
+        let error = match (&delivery, &report) {
+            (_, Err(err)) => Some(err.to_string()),
+            (Delivery::Retry { error, .. } | Delivery::Dead { error }, _) => Some(error.clone()),
+            _ => None,
+        };
+        emit(
+            &json!({
+                "function": NAME, "event": "make_delivery", "correlation_id": message.correlation_id,
+                "attempt": message.attempt, "outcome": delivery.outcome(), "reported": report.is_ok(), "error": error,
+            })
+            .to_string(),
+        );
+        report.ok().map(|_| delivery.outcome())
+    }
+}
+
+/// The error response for a refused onboarding call, keeping the correlation id for
+/// the request's log line.
+fn refused(error: onboarding_shared::DbError, correlation_id: impl ToString) -> HttpResponse {
+    user_onboarding::from_db(error)
+        .to_response()
+        .with_correlation_id(correlation_id)
+}
+
+impl EdgeFunction for UserOnboarding<PostgrestDb, ReqwestOutbound> {
+    const NAME: &'static str = NAME;
+    const CORS: bool = true;
+
+    /// The seed's variables: `MAKE_USER_ONBOARDING_WEBHOOK_URL`, and
+    /// `MAKE_ONBOARDING_CALLBACK_TOKEN`, which falls back to the service role key.
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let config = Config::from_env(env)?;
+        let callback_token = env
+            .optional("MAKE_ONBOARDING_CALLBACK_TOKEN")
+            .map(Secret::new)
+            .unwrap_or_else(|| config.service_role_key.clone());
+        Ok(UserOnboarding::new(
+            PostgrestDb::new(&config),
+            ReqwestOutbound::default(),
+            MakeConfig::from_env(env)?,
+            callback_token,
+            config.service_role_key.clone(),
+        ))
+    }
+
+    async fn handle(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        self.route(request).await
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+onboarding_shared::export_to_deno!(crate::UserOnboarding<onboarding_shared::PostgrestDb, onboarding_shared::outbound::ReqwestOutbound>);
