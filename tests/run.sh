@@ -68,7 +68,7 @@ bash stack/stack.sh up 2>&1 | grep -v -E 'key|secret|Database' >&2
 
 say "integration and end-to-end tests"
 export STACK_ENV_FILE="$STACK_DIR/stack.env"
-cargo test --quiet -p onboarding-tests --tests -- --test-threads 4
+cargo test --quiet -p onboarding-tests -p provision --tests -- --test-threads 4
 
 say "the stack: up again is a no-op, and a restart keeps the data"
 set -a; . "$STACK_ENV_FILE"; set +a

@@ -1,0 +1,246 @@
+//! The Supabase Management API (`SUPABASE_API_URL`, default `https://api.supabase.com`),
+//! the few endpoints provisioning needs, with the documented manners: requests paced
+//! under the rate limit (120 per minute), 429 and 5xx retried with exponential backoff
+//! and jitter honouring `Retry-After`, other 4xx reported with the API's message. The
+//! create call is never retried here: its caller looks the project up instead.
+
+use onboarding_shared::config::Secret;
+use onboarding_shared::retry::{parse_retry_after, Backoff};
+use onboarding_shared::runtime::random_fraction;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+pub const DEFAULT_API_URL: &str = "https://api.supabase.com";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the Management API answered {status}: {message}")]
+    Http { status: u16, message: String },
+    #[error("the Management API could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the Management API answered something unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl ApiError {
+    /// Whether a create call that failed this way may still have created the project.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            ApiError::Http { status, .. } => *status >= 500 || *status == 429,
+            ApiError::Unreachable(_) | ApiError::Unexpected(_) => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Project {
+    pub id: String,
+    #[serde(rename = "ref", default)]
+    pub reference: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub region: String,
+}
+
+impl Project {
+    /// The project ref (`id` in the API's older shape, `ref` in the newer one).
+    pub fn project_ref(&self) -> &str {
+        self.reference.as_deref().unwrap_or(&self.id)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiKey {
+    pub name: String,
+    #[serde(default)]
+    pub api_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecretName {
+    pub name: String,
+}
+
+pub struct ManagementApi {
+    http: reqwest::Client,
+    base_url: String,
+    token: Secret,
+    min_interval: Duration,
+    last_call: Mutex<Option<Instant>>,
+    backoff: Backoff,
+}
+
+impl ManagementApi {
+    pub fn new(base_url: &str, token: Secret, requests_per_minute: u64, backoff: Backoff) -> Self {
+        ManagementApi {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            token,
+            min_interval: Duration::from_millis(60_000 / requests_per_minute.max(1)),
+            last_call: Mutex::new(None),
+            backoff,
+        }
+    }
+
+    /// Waits so that calls stay under the rate limit.
+    async fn pace(&self) {
+        let mut last = self.last_call.lock().await;
+        if let Some(previous) = *last {
+            let next = previous + self.min_interval;
+            let now = Instant::now();
+            if next > now {
+                tokio::time::sleep(next - now).await;
+            }
+        }
+        *last = Some(Instant::now());
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        retry: bool,
+    ) -> Result<Value, ApiError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.pace().await;
+            let mut request = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.base_url))
+                .bearer_auth(self.token.expose());
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let (error, retry_after) = match request.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_retry_after);
+                    let text = response.text().await.unwrap_or_default();
+                    if (200..300).contains(&status) {
+                        return if text.trim().is_empty() {
+                            Ok(Value::Null)
+                        } else {
+                            serde_json::from_str(&text)
+                                .map_err(|err| ApiError::Unexpected(err.to_string()))
+                        };
+                    }
+                    let message = serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .and_then(|body| {
+                            body.get("message")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                        })
+                        .unwrap_or_else(|| text.chars().take(200).collect());
+                    let error = ApiError::Http { status, message };
+                    if status != 429 && status < 500 {
+                        return Err(error);
+                    }
+                    (error, retry_after)
+                }
+                Err(err) => (ApiError::Unreachable(err.without_url().to_string()), None),
+            };
+            if !retry || attempt >= self.backoff.max_attempts {
+                return Err(error);
+            }
+            let delay = self
+                .backoff
+                .delay_ms(attempt, retry_after, random_fraction());
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+        }
+    }
+
+    pub async fn list_projects(&self) -> Result<Vec<Project>, ApiError> {
+        let value = self
+            .call(reqwest::Method::GET, "/v1/projects", None, true)
+            .await?;
+        serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))
+    }
+
+    pub async fn find_project(&self, name: &str) -> Result<Option<Project>, ApiError> {
+        Ok(self
+            .list_projects()
+            .await?
+            .into_iter()
+            .find(|project| project.name == name))
+    }
+
+    /// `POST /v1/projects`, once: a failure may hide a created project.
+    pub async fn create_project(&self, body: &Value) -> Result<Project, ApiError> {
+        let value = self
+            .call(reqwest::Method::POST, "/v1/projects", Some(body), false)
+            .await?;
+        serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))
+    }
+
+    pub async fn get_project(&self, project_ref: &str) -> Result<Project, ApiError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1/projects/{project_ref}"),
+                None,
+                true,
+            )
+            .await?;
+        serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))
+    }
+
+    pub async fn api_keys(&self, project_ref: &str) -> Result<Vec<ApiKey>, ApiError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1/projects/{project_ref}/api-keys?reveal=true"),
+                None,
+                true,
+            )
+            .await?;
+        serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))
+    }
+
+    pub async fn secret_names(&self, project_ref: &str) -> Result<Vec<String>, ApiError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1/projects/{project_ref}/secrets"),
+                None,
+                true,
+            )
+            .await?;
+        let names: Vec<SecretName> =
+            serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))?;
+        Ok(names.into_iter().map(|secret| secret.name).collect())
+    }
+
+    /// `POST /v1/projects/{ref}/secrets`: creates or replaces, so a retry is harmless.
+    pub async fn set_secrets(
+        &self,
+        project_ref: &str,
+        secrets: &[(String, Secret)],
+    ) -> Result<(), ApiError> {
+        let body: Vec<Value> = secrets
+            .iter()
+            .map(|(name, value)| json!({ "name": name, "value": value.expose() }))
+            .collect();
+        self.call(
+            reqwest::Method::POST,
+            &format!("/v1/projects/{project_ref}/secrets"),
+            Some(&json!(body)),
+            true,
+        )
+        .await
+        .map(|_| ())
+    }
+}

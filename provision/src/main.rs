@@ -1,0 +1,134 @@
+//! `provision`: create a client's Supabase project and install the schema. See the
+//! README's "Provisioning" section; `provision --help` lists the options.
+
+use clap::Parser;
+use provision::output::Reporter;
+use provision::{template_path, Failure, Job, Provisioner, Settings, Step};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Create a client's Supabase project and install the schema with RLS verified"
+)]
+struct Args {
+    /// The client's id: the project is named client-<id>-prod.
+    #[arg(long)]
+    client_id: String,
+    #[arg(long)]
+    client_name: String,
+    #[arg(long)]
+    org_email: String,
+    /// The client's tier (recorded for the operator; the plan decides billing).
+    #[arg(long, default_value = "pro")]
+    tier: String,
+    #[arg(long, default_value = "af-south-1")]
+    region: String,
+    #[arg(long, default_value = "pro")]
+    plan: String,
+    /// A shipped template (`crm`, the seed's 21 tables) or `none`.
+    #[arg(long, default_value = "crm")]
+    template: String,
+    /// A template of your own instead of a shipped one.
+    #[arg(long, conflicts_with = "template")]
+    template_file: Option<PathBuf>,
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))]
+    migrations_dir: PathBuf,
+    /// Write the project's secrets here (JSON, mode 0600); also lets an interrupted
+    /// run resume with the database password it generated.
+    #[arg(long)]
+    secrets_file: Option<PathBuf>,
+    /// Emit progress as JSON lines on stderr and the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// Give up waiting for ACTIVE_HEALTHY after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout_secs: u64,
+    #[arg(long, default_value_t = 5000)]
+    poll_interval_ms: u64,
+    /// Stop after this step (the rest can be run later by running again).
+    #[arg(long, value_enum, default_value = "secrets")]
+    until: Step,
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let mut out = Reporter::new(args.json);
+    let code = match run(&args, &mut out).await {
+        Ok(outcome) => {
+            if args.json {
+                println!("{}", serde_json::to_string(&outcome).unwrap_or_default());
+            } else {
+                println!(
+                    "project   {} ({})",
+                    outcome.project_ref, outcome.project_name
+                );
+                println!("url       {}", outcome.url);
+                println!(
+                    "anon key  {}",
+                    outcome.anon_key.as_deref().unwrap_or("(not available)")
+                );
+                println!("steps     {}", outcome.completed_steps.join(", "));
+                match &outcome.secrets_file {
+                    Some(path) => println!("secrets   written to {path} (mode 0600)"),
+                    None => {
+                        println!("secrets   not written anywhere (use --secrets-file to keep them)")
+                    }
+                }
+            }
+            0
+        }
+        Err(failure) => {
+            out.fail(&failure.to_string());
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "error": { "kind": kind(&failure), "message": failure.to_string() } })
+                );
+            }
+            failure.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn kind(failure: &Failure) -> &'static str {
+    match failure {
+        Failure::Config(_) => "configuration",
+        Failure::Api(_) => "api",
+        Failure::Verification(_) => "verification",
+        Failure::Database(_) => "database",
+    }
+}
+
+async fn run(args: &Args, out: &mut Reporter) -> Result<provision::Outcome, Failure> {
+    let settings = Settings::from_env(&|name| std::env::var(name).ok())?;
+    let template = match (&args.template_file, args.template.as_str()) {
+        (Some(path), _) => Some(("custom".to_owned(), path.clone())),
+        (None, "none") => None,
+        (None, name) => {
+            let path = template_path(name);
+            if !path.exists() {
+                return Err(Failure::Config(format!("no template named {name}")));
+            }
+            Some((name.to_owned(), path))
+        }
+    };
+    let job = Job {
+        client_id: args.client_id.clone(),
+        client_name: args.client_name.clone(),
+        org_email: args.org_email.clone(),
+        tier: args.tier.clone(),
+        region: args.region.clone(),
+        plan: args.plan.clone(),
+        template,
+        migrations_dir: args.migrations_dir.clone(),
+        secrets_file: args.secrets_file.clone(),
+        timeout: Duration::from_secs(args.timeout_secs),
+        poll_interval: Duration::from_millis(args.poll_interval_ms),
+        until: args.until,
+    };
+    Provisioner::new(&settings, &job, out).run().await
+}
