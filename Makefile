@@ -1,5 +1,5 @@
 # The fixed entry points (docs, CI and other tools rely on these names).
-.PHONY: dev up down test build check
+.PHONY: dev up down test build bench
 
 ## make dev   — install what is missing, build, run the whole stack in the foreground (Ctrl-C stops it)
 dev:
@@ -21,3 +21,7 @@ test:
 build:
 	bash stack/tools.sh
 	bash stack/build.sh
+
+## make bench — build release WASM, start a stack of its own, run every scenario, print the table
+bench:
+	bash bench/run.sh

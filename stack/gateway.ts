@@ -16,7 +16,8 @@ const port = Number(env("GATEWAY_PORT"));
 const postgrestUrl = env("POSTGREST_URL").replace(/\/$/, "");
 const jwtKey = new TextEncoder().encode(env("SUPABASE_JWT_SECRET"));
 const root = new URL("../", import.meta.url);
-// Extra function directories (absolute paths), e.g. test fixtures; never on Supabase.
+// Extra function directories (absolute paths): test fixtures and the benchmark's
+// baseline; never deployed, served without the gateway's JWT check.
 const extraDirs = (Deno.env.get("EXTRA_FUNCTION_DIRS") ?? "").split(",").filter(Boolean);
 
 type Handler = (request: Request) => Response | Promise<Response>;
@@ -42,7 +43,7 @@ let loading: string | undefined;
 (Deno as any).serve = (...args: any[]) => {
   const handler = args.find((arg) => typeof arg === "function") ?? args[0]?.handler;
   if (!loading || typeof handler !== "function") throw new Error("gateway: unexpected Deno.serve call");
-  functions.set(loading, { handler, verifyJwt: declared.get(loading) ?? true });
+  functions.set(loading, { handler, verifyJwt: declared.get(loading) ?? false });
   return { finished: new Promise(() => {}), shutdown: async () => {}, ref() {}, unref() {} };
 };
 const entries: [string, URL][] = [...declared.keys()].map((name) => [name, new URL(`supabase/functions/${name}/index.ts`, root)]);
@@ -94,6 +95,12 @@ async function proxyToPostgrest(request: Request, path: string, search: string):
 realServe({ hostname: "127.0.0.1", port, onListen: () => console.log(`gateway listening on http://127.0.0.1:${port}`) }, async (request) => {
   const url = new URL(request.url);
   if (url.pathname === "/health") return Response.json({ status: "ok", functions: [...functions.keys()] });
+  if (url.pathname === "/_stack/stats") {
+    // deno-lint-ignore no-explicit-any
+    const stats: Map<string, () => number> = (globalThis as any).__wasmStats ?? new Map();
+    const wasm = Object.fromEntries([...stats].map(([name, bytes]) => [name, bytes()]));
+    return Response.json({ rss_bytes: Deno.memoryUsage().rss, wasm_memory_bytes: wasm });
+  }
   if (url.pathname.startsWith("/rest/v1/") || url.pathname === "/rest/v1") {
     try {
       return await proxyToPostgrest(request, url.pathname.slice("/rest/v1".length) || "/", url.search);

