@@ -15,7 +15,7 @@ bash stack/tools.sh
 say "format and lint"
 cargo fmt --all -- --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-cargo clippy --quiet --target wasm32-unknown-unknown --workspace --exclude onboarding-tests --exclude provision -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --workspace --exclude onboarding-tests --exclude provision --exclude bench -- -D warnings
 
 say "unit tests"
 cargo test --quiet --workspace --lib

@@ -20,7 +20,10 @@ use uuid::Uuid;
 const CONCURRENCY: [usize; 3] = [1, 8, 32];
 
 fn ops_for(concurrency: usize) -> usize {
-    let scale: usize = std::env::var("BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    let scale: usize = std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
     (match concurrency {
         1 => 300,
         8 => 1_500,
@@ -38,7 +41,10 @@ struct Stack {
 
 impl Stack {
     fn var(&self, name: &str) -> String {
-        self.vars.get(name).cloned().unwrap_or_else(|| panic!("{name} missing"))
+        self.vars
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} missing"))
     }
     fn function(&self, name: &str) -> String {
         format!("{}/functions/v1/{name}", self.var("SUPABASE_URL"))
@@ -47,7 +53,8 @@ impl Stack {
         format!("{}/rpc/{name}", self.var("POSTGREST_URL"))
     }
     fn jwt(&self, claims: Value) -> String {
-        let key = jsonwebtoken::EncodingKey::from_secret(self.var("SUPABASE_JWT_SECRET").as_bytes());
+        let key =
+            jsonwebtoken::EncodingKey::from_secret(self.var("SUPABASE_JWT_SECRET").as_bytes());
         jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
     }
     fn user_jwt(&self, id: Uuid, email: &str) -> String {
@@ -86,7 +93,13 @@ struct Run {
     round_trips_per_op: f64,
 }
 
-async fn load(stack: &Stack, scenario: &str, variant: &str, concurrency: usize, calls: Vec<Call>) -> Run {
+async fn load(
+    stack: &Stack,
+    scenario: &str,
+    variant: &str,
+    concurrency: usize,
+    calls: Vec<Call>,
+) -> Run {
     let before = stack.postgrest_requests();
     let calls = Arc::new(calls);
     let next = Arc::new(AtomicUsize::new(0));
@@ -100,7 +113,13 @@ async fn load(stack: &Stack, scenario: &str, variant: &str, concurrency: usize, 
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(call) = calls.get(index) else { break };
                 let sent = Instant::now();
-                let response = http.post(&call.url).bearer_auth(&call.bearer).header("apikey", &call.bearer).json(&call.body).send().await;
+                let response = http
+                    .post(&call.url)
+                    .bearer_auth(&call.bearer)
+                    .header("apikey", &call.bearer)
+                    .json(&call.body)
+                    .send()
+                    .await;
                 let ok = match response {
                     Ok(response) => {
                         let status = response.status().as_u16();
@@ -120,9 +139,17 @@ async fn load(stack: &Stack, scenario: &str, variant: &str, concurrency: usize, 
     // PostgREST writes its log line as it answers; give the last lines a moment.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = stack.postgrest_requests();
-    let mut latencies: Vec<f64> = results.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+    let mut latencies: Vec<f64> = results
+        .iter()
+        .flat_map(|(l, _)| l.iter().copied())
+        .collect();
     latencies.sort_by(|a, b| a.total_cmp(b));
-    let percentile = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or(0.0);
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
     let ops = calls.len();
     Run {
         scenario: scenario.into(),
@@ -140,7 +167,9 @@ async fn load(stack: &Stack, scenario: &str, variant: &str, concurrency: usize, 
 
 /// `n` users whose signup webhook has not run (triggers off): (id, email).
 async fn fresh_users(db: &Client, n: usize, label: &str) -> Vec<(Uuid, String)> {
-    db.batch_execute("set session_replication_role = replica").await.unwrap();
+    db.batch_execute("set session_replication_role = replica")
+        .await
+        .unwrap();
     let rows = db
         .query(
             "insert into auth.users (email, raw_user_meta_data, email_confirmed_at)
@@ -151,7 +180,9 @@ async fn fresh_users(db: &Client, n: usize, label: &str) -> Vec<(Uuid, String)> 
         )
         .await
         .unwrap();
-    db.batch_execute("set session_replication_role = origin").await.unwrap();
+    db.batch_execute("set session_replication_role = origin")
+        .await
+        .unwrap();
     rows.iter().map(|r| (r.get(0), r.get(1))).collect()
 }
 
@@ -165,7 +196,11 @@ async fn signup_scenario(stack: &Stack, runs: &mut Vec<Run>) {
     let service = stack.var("SUPABASE_SERVICE_ROLE_KEY");
     for concurrency in CONCURRENCY {
         let n = ops_for(concurrency);
-        for (variant, url) in [("rust-wasm", stack.function("on-signup-create-org")), ("direct-rpc", stack.rpc("create_signup_org")), ("ts-baseline", stack.function("signup-baseline"))] {
+        for (variant, url) in [
+            ("rust-wasm", stack.function("on-signup-create-org")),
+            ("direct-rpc", stack.rpc("create_signup_org")),
+            ("ts-baseline", stack.function("signup-baseline")),
+        ] {
             let users = fresh_users(&stack.db, n, variant).await;
             let calls = users
                 .iter()
@@ -203,7 +238,11 @@ async fn fresh_invites(db: &Client, n: usize) -> Vec<(String, Uuid, String)> {
     )
     .await
     .unwrap();
-    tokens.into_iter().zip(users).map(|(t, (id, email))| (t, id, email)).collect()
+    tokens
+        .into_iter()
+        .zip(users)
+        .map(|(t, (id, email))| (t, id, email))
+        .collect()
 }
 
 async fn invite_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
@@ -212,9 +251,25 @@ async fn invite_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
     let (token, _, _) = fresh_invites(&stack.db, 1).await.remove(0);
     for concurrency in CONCURRENCY {
         let n = ops_for(concurrency);
-        let rust = vec![Call { url: stack.function("validate-invite"), bearer: anon.clone(), body: json!({"token": token}), expect: 200 }; n];
+        let rust = vec![
+            Call {
+                url: stack.function("validate-invite"),
+                bearer: anon.clone(),
+                body: json!({"token": token}),
+                expect: 200
+            };
+            n
+        ];
         runs.push(load(stack, "validate-invite", "rust-wasm", concurrency, rust).await);
-        let direct = vec![Call { url: stack.rpc("validate_invite"), bearer: service.clone(), body: json!({"p_token_hash": sha256_hex(&token)}), expect: 200 }; n];
+        let direct = vec![
+            Call {
+                url: stack.rpc("validate_invite"),
+                bearer: service.clone(),
+                body: json!({"p_token_hash": sha256_hex(&token)}),
+                expect: 200
+            };
+            n
+        ];
         runs.push(load(stack, "validate-invite", "direct-rpc", concurrency, direct).await);
     }
     for concurrency in CONCURRENCY {
@@ -226,9 +281,24 @@ async fn invite_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
                 .map(|(token, id, email)| {
                     let jwt = stack.user_jwt(*id, email);
                     match variant {
-                        "direct-rpc" => Call { url: stack.rpc("accept_invite"), bearer: jwt, body: json!({"p_token_hash": sha256_hex(token)}), expect: 200 },
-                        "ts-baseline" => Call { url: stack.function("accept-baseline"), bearer: jwt, body: json!({"token": token}), expect: 200 },
-                        _ => Call { url: stack.function("accept-invite"), bearer: jwt, body: json!({"token": token}), expect: 200 },
+                        "direct-rpc" => Call {
+                            url: stack.rpc("accept_invite"),
+                            bearer: jwt,
+                            body: json!({"p_token_hash": sha256_hex(token)}),
+                            expect: 200,
+                        },
+                        "ts-baseline" => Call {
+                            url: stack.function("accept-baseline"),
+                            bearer: jwt,
+                            body: json!({"token": token}),
+                            expect: 200,
+                        },
+                        _ => Call {
+                            url: stack.function("accept-invite"),
+                            bearer: jwt,
+                            body: json!({"token": token}),
+                            expect: 200,
+                        },
                     }
                 })
                 .collect();
@@ -255,7 +325,12 @@ async fn fresh_tenant(db: &Client, n: usize) -> (Uuid, String, Uuid, Vec<(Uuid, 
         )
         .await
         .unwrap();
-    (admin, email, tenant, rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    (
+        admin,
+        email,
+        tenant,
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
+    )
 }
 
 async fn onboarding_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
@@ -279,10 +354,23 @@ async fn onboarding_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
                     }
                 })
                 .collect();
-            runs.push(load(stack, "user-onboarding-request", variant, concurrency, calls).await);
+            runs.push(
+                load(
+                    stack,
+                    "user-onboarding-request",
+                    variant,
+                    concurrency,
+                    calls,
+                )
+                .await,
+            );
         }
     }
-    let token = stack.vars.get("MAKE_ONBOARDING_CALLBACK_TOKEN").cloned().unwrap_or_else(|| stack.var("SUPABASE_SERVICE_ROLE_KEY"));
+    let token = stack
+        .vars
+        .get("MAKE_ONBOARDING_CALLBACK_TOKEN")
+        .cloned()
+        .unwrap_or_else(|| stack.var("SUPABASE_SERVICE_ROLE_KEY"));
     let service = stack.var("SUPABASE_SERVICE_ROLE_KEY");
     for concurrency in CONCURRENCY {
         let n = ops_for(concurrency);
@@ -308,27 +396,55 @@ async fn onboarding_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
                     }
                 })
                 .collect();
-            runs.push(load(stack, "user-onboarding-callback", variant, concurrency, calls).await);
+            runs.push(
+                load(
+                    stack,
+                    "user-onboarding-callback",
+                    variant,
+                    concurrency,
+                    calls,
+                )
+                .await,
+            );
         }
     }
 }
 
 fn sizes(root: &Path) -> Value {
     let mut out = serde_json::Map::new();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("supabase/functions")).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("supabase/functions"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     dirs.sort();
     for dir in dirs {
         let Some(wasm) = std::fs::read_dir(dir.join("pkg")).ok().and_then(|entries| {
-            entries.filter_map(Result::ok).map(|e| e.path()).find(|p| p.to_string_lossy().ends_with("_bg.wasm"))
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with("_bg.wasm"))
         }) else {
             continue;
         };
         let raw = std::fs::metadata(&wasm).unwrap().len();
-        let gzip = std::process::Command::new("sh").arg("-c").arg(format!("gzip -9c '{}' | wc -c", wasm.display())).output().unwrap();
-        let gzip: u64 = String::from_utf8_lossy(&gzip.stdout).trim().parse().unwrap_or(0);
-        let shim = std::fs::metadata(dir.join("index.ts")).map(|m| m.len()).unwrap_or(0);
+        let gzip = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("gzip -9c '{}' | wc -c", wasm.display()))
+            .output()
+            .unwrap();
+        let gzip: u64 = String::from_utf8_lossy(&gzip.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        let shim = std::fs::metadata(dir.join("index.ts"))
+            .map(|m| m.len())
+            .unwrap_or(0);
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        out.insert(name, json!({"wasm_bytes": raw, "wasm_gzip_bytes": gzip, "shim_bytes": shim}));
+        out.insert(
+            name,
+            json!({"wasm_bytes": raw, "wasm_gzip_bytes": gzip, "shim_bytes": shim}),
+        );
     }
     json!({ "functions": out, "shared_host_bytes": std::fs::metadata(root.join("supabase/functions/_shared/wasm_host.ts")).map(|m| m.len()).unwrap_or(0) })
 }
@@ -338,10 +454,21 @@ fn sizes(root: &Path) -> Value {
 async fn cold_start(stack: &Stack, root: &Path, token: &str) -> Value {
     let mut times = Vec::new();
     for _ in 0..10 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let started = Instant::now();
         let mut child = tokio::process::Command::new(root.join("node_modules/.bin/deno"))
-            .args(["run", "--quiet", "--no-lock", "--no-prompt", "--allow-net=127.0.0.1", "--allow-env"])
+            .args([
+                "run",
+                "--quiet",
+                "--no-lock",
+                "--no-prompt",
+                "--allow-net=127.0.0.1",
+                "--allow-env",
+            ])
             .arg(format!("--allow-read={}", root.display()))
             .arg(root.join("stack/gateway.ts"))
             .envs(stack.vars.iter())
@@ -355,7 +482,12 @@ async fn cold_start(stack: &Stack, root: &Path, token: &str) -> Value {
         let url = format!("http://127.0.0.1:{port}/functions/v1/validate-invite?token={token}");
         let client = reqwest::Client::new();
         loop {
-            if client.get(&url).send().await.is_ok_and(|r| r.status().as_u16() == 200) {
+            if client
+                .get(&url)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().as_u16() == 200)
+            {
                 break;
             }
             if started.elapsed() > Duration::from_secs(20) {
@@ -373,7 +505,10 @@ async fn cold_start(stack: &Stack, root: &Path, token: &str) -> Value {
 /// 10,000 signups inserted in batches; how long until every one has profile,
 /// organization and membership, and how many are duplicated or missing.
 async fn signup_storm(stack: &Stack) -> Value {
-    let total: i32 = std::env::var("BENCH_STORM").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let total: i32 = std::env::var("BENCH_STORM")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
     let label = format!("storm{}", &Uuid::new_v4().simple().to_string()[..6]);
     let started = Instant::now();
     for batch in 0..(total + 499) / 500 {
@@ -395,7 +530,12 @@ async fn signup_storm(stack: &Stack) -> Value {
         and exists (select 1 from organizations o join organization_members m on m.organization_id = o.id and m.user_id = u.id and m.role = 'owner' where o.signup_user_id = u.id)";
     let mut done: i64 = 0;
     while started.elapsed() < Duration::from_secs(180) {
-        done = stack.db.query_one(done_query, &[&pattern]).await.unwrap().get(0);
+        done = stack
+            .db
+            .query_one(done_query, &[&pattern])
+            .await
+            .unwrap()
+            .get(0);
         if done >= i64::from(total) {
             break;
         }
@@ -417,41 +557,93 @@ async fn signup_storm(stack: &Stack) -> Value {
 }
 
 async fn memory(stack: &Stack) -> Value {
-    let stats: Value = stack.http.get(format!("{}/_stack/stats", stack.var("SUPABASE_URL"))).send().await.unwrap().json().await.unwrap();
+    let stats: Value = stack
+        .http
+        .get(format!("{}/_stack/stats", stack.var("SUPABASE_URL")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let pid = std::fs::read_to_string(stack.dir.join("run/gateway.pid")).unwrap_or_default();
-    let status = std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap_or_default();
-    let kib = |key: &str| status.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     json!({"peak_rss_bytes": kib("VmHWM:") * 1024, "rss_bytes": kib("VmRSS:") * 1024, "wasm_memory_bytes": stats["wasm_memory_bytes"]})
 }
 
 fn print_table(runs: &[Run]) {
-    println!("\n{:<26} {:<12} {:>4} {:>6} {:>9} {:>8} {:>8} {:>8} {:>6} {:>7}", "scenario", "variant", "c", "ops", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "db rt/op");
+    println!(
+        "\n{:<26} {:<12} {:>4} {:>6} {:>9} {:>8} {:>8} {:>8} {:>6} {:>7}",
+        "scenario",
+        "variant",
+        "c",
+        "ops",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "errors",
+        "db rt/op"
+    );
     for run in runs {
         println!(
             "{:<26} {:<12} {:>4} {:>6} {:>9.1} {:>8.2} {:>8.2} {:>8.2} {:>6} {:>7.2}",
-            run.scenario, run.variant, run.concurrency, run.ops, run.rps, run.p50_ms, run.p95_ms, run.p99_ms, run.errors, run.round_trips_per_op
+            run.scenario,
+            run.variant,
+            run.concurrency,
+            run.ops,
+            run.rps,
+            run.p50_ms,
+            run.p95_ms,
+            run.p99_ms,
+            run.errors,
+            run.round_trips_per_op
         );
     }
 }
 
 #[tokio::main]
 async fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let env_file = PathBuf::from(std::env::var("STACK_ENV_FILE").expect("run with `make bench`"));
     let mut vars: HashMap<String, String> = HashMap::new();
-    let functions_env = std::env::var("FUNCTIONS_ENV_FILE").ok().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
-    for line in std::fs::read_to_string(&env_file).unwrap().lines().chain(functions_env.lines()) {
+    let functions_env = std::env::var("FUNCTIONS_ENV_FILE")
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    for line in std::fs::read_to_string(&env_file)
+        .unwrap()
+        .lines()
+        .chain(functions_env.lines())
+    {
         if let Some((k, v)) = line.split_once('=') {
             vars.insert(k.to_owned(), v.to_owned());
         }
     }
-    let (db, connection) = tokio_postgres::connect(&vars["DATABASE_URL"], NoTls).await.unwrap();
+    let (db, connection) = tokio_postgres::connect(&vars["DATABASE_URL"], NoTls)
+        .await
+        .unwrap();
     tokio::spawn(connection);
     let stack = Stack {
         vars,
         dir: env_file.parent().unwrap().to_path_buf(),
         db,
-        http: reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap(),
+        http: reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap(),
     };
 
     let memory_before = memory(&stack).await;
@@ -466,14 +658,26 @@ async fn main() {
     print_table(&runs);
 
     let ratio = |scenario: &str, concurrency: usize, other: &str| {
-        let rps = |variant: &str| runs.iter().find(|r| r.scenario == scenario && r.variant == variant && r.concurrency == concurrency).map(|r| r.rps);
+        let rps = |variant: &str| {
+            runs.iter()
+                .find(|r| {
+                    r.scenario == scenario && r.variant == variant && r.concurrency == concurrency
+                })
+                .map(|r| r.rps)
+        };
         match (rps("rust-wasm"), rps(other)) {
             (Some(a), Some(b)) if b > 0.0 => Some((a / b * 100.0).round() / 100.0),
             _ => None,
         }
     };
     let mut comparisons = Vec::new();
-    for scenario in ["on-signup-create-org", "validate-invite", "accept-invite", "user-onboarding-request", "user-onboarding-callback"] {
+    for scenario in [
+        "on-signup-create-org",
+        "validate-invite",
+        "accept-invite",
+        "user-onboarding-request",
+        "user-onboarding-callback",
+    ] {
         for concurrency in CONCURRENCY {
             comparisons.push(json!({"scenario": scenario, "concurrency": concurrency,
                 "function_vs_direct_rpc": ratio(scenario, concurrency, "direct-rpc"),
@@ -482,7 +686,13 @@ async fn main() {
     }
     println!("\nthroughput ratios (rust-wasm / other):");
     for c in &comparisons {
-        println!("  {:<26} c={:<3} vs direct rpc {:>6}   vs ts baseline {:>6}", c["scenario"].as_str().unwrap(), c["concurrency"], c["function_vs_direct_rpc"].to_string(), c["function_vs_ts_baseline"].to_string());
+        println!(
+            "  {:<26} c={:<3} vs direct rpc {:>6}   vs ts baseline {:>6}",
+            c["scenario"].as_str().unwrap(),
+            c["concurrency"],
+            c["function_vs_direct_rpc"].to_string(),
+            c["function_vs_ts_baseline"].to_string()
+        );
     }
 
     let sizes = sizes(&root);

@@ -5,7 +5,6 @@
 //! futures hold `Rc`s from wasm-bindgen and are `!Send`.
 
 use crate::config::Config;
-use crate::runtime;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,27 +51,39 @@ pub trait Db {
         -> Result<Value, DbError>;
 }
 
-/// [`Db`] over the `postgrest` crate, as the service role, with a deadline on every call
-/// (the crate has none of its own on wasm32).
+/// [`Db`] for PostgREST, as the service role, with a deadline on every call: natively
+/// through the `postgrest` crate (reqwest); in WebAssembly through the platform's
+/// `fetch` (see [`crate::fetch`] for why).
 pub struct PostgrestDb {
+    #[cfg(not(target_arch = "wasm32"))]
     client: postgrest::Postgrest,
+    #[cfg(target_arch = "wasm32")]
+    rest_url: String,
+    #[cfg(target_arch = "wasm32")]
+    service_role_key: crate::config::Secret,
     timeout_ms: u64,
 }
 
 impl PostgrestDb {
     pub fn new(config: &Config) -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
         let key = config.service_role_key.expose();
-        let client = postgrest::Postgrest::new(config.rest_url.clone())
-            .insert_header("apikey", key)
-            .insert_header("authorization", format!("Bearer {key}"));
         PostgrestDb {
-            client,
+            #[cfg(not(target_arch = "wasm32"))]
+            client: postgrest::Postgrest::new(config.rest_url.clone())
+                .insert_header("apikey", key)
+                .insert_header("authorization", format!("Bearer {key}")),
+            #[cfg(target_arch = "wasm32")]
+            rest_url: config.rest_url.clone(),
+            #[cfg(target_arch = "wasm32")]
+            service_role_key: config.service_role_key.clone(),
             timeout_ms: config.db_timeout_ms,
         }
     }
 }
 
 impl Db for PostgrestDb {
+    #[cfg(not(target_arch = "wasm32"))]
     async fn rpc(
         &self,
         caller: Caller<'_>,
@@ -84,9 +95,8 @@ impl Db for PostgrestDb {
             Caller::ServiceRole => builder,
             Caller::User(jwt) => builder.auth(jwt),
         }
-        .build();
-        #[cfg(not(target_arch = "wasm32"))]
-        let request = request.timeout(std::time::Duration::from_millis(self.timeout_ms));
+        .build()
+        .timeout(std::time::Duration::from_millis(self.timeout_ms));
         let call = async {
             let response = request
                 .send()
@@ -99,9 +109,43 @@ impl Db for PostgrestDb {
                 .map_err(|err| DbError::Unreachable(err.to_string()))?;
             parse_response(status, &body)
         };
-        match runtime::with_deadline(self.timeout_ms, call).await {
+        match crate::runtime::with_deadline(self.timeout_ms, call).await {
             Some(result) => result,
             None => Err(DbError::Timeout),
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    async fn rpc(
+        &self,
+        caller: Caller<'_>,
+        function: &str,
+        args: &Value,
+    ) -> Result<Value, DbError> {
+        let token = match caller {
+            Caller::ServiceRole => self.service_role_key.expose(),
+            Caller::User(jwt) => jwt,
+        };
+        let authorization = format!("Bearer {token}");
+        let headers = [
+            ("apikey", self.service_role_key.expose()),
+            ("authorization", authorization.as_str()),
+            ("content-type", "application/json"),
+            ("accept", "application/json"),
+        ];
+        let url = format!("{}/rpc/{function}", self.rest_url);
+        match crate::fetch::fetch(
+            "POST",
+            &url,
+            &headers,
+            Some(&args.to_string()),
+            self.timeout_ms,
+        )
+        .await
+        {
+            Ok(response) => parse_response(response.status, &response.body),
+            Err(crate::fetch::FetchError::Timeout) => Err(DbError::Timeout),
+            Err(crate::fetch::FetchError::Failed(reason)) => Err(DbError::Unreachable(reason)),
         }
     }
 }

@@ -9,6 +9,8 @@
 pub mod config;
 pub mod db;
 pub mod error;
+#[cfg(target_arch = "wasm32")]
+pub mod fetch;
 pub mod function;
 pub mod http;
 pub mod invite;

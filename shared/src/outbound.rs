@@ -1,8 +1,6 @@
 //! The seam for calls to third-party HTTP APIs (Resend, Make): one request, one
 //! answer, a deadline. Retrying is the caller's decision (see [`crate::retry`]).
 
-use crate::runtime;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundRequest {
     pub url: String,
@@ -35,29 +33,36 @@ pub trait Outbound {
     ) -> Result<OutboundResponse, OutboundError>;
 }
 
-/// [`Outbound`] over reqwest: the global `fetch` in Deno, hyper natively.
+/// [`Outbound`] over the platform: reqwest natively, the global `fetch` in Deno.
 #[derive(Default)]
-pub struct ReqwestOutbound {
+pub struct HttpOutbound {
+    #[cfg(not(target_arch = "wasm32"))]
     client: reqwest::Client,
 }
 
-impl Outbound for ReqwestOutbound {
+impl Outbound for HttpOutbound {
+    #[cfg(not(target_arch = "wasm32"))]
     async fn post(
         &self,
         request: &OutboundRequest,
         timeout_ms: u64,
     ) -> Result<OutboundResponse, OutboundError> {
-        let mut builder = self.client.post(&request.url).body(request.body.clone());
+        let mut builder = self
+            .client
+            .post(&request.url)
+            .body(request.body.clone())
+            .timeout(std::time::Duration::from_millis(timeout_ms));
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        #[cfg(not(target_arch = "wasm32"))]
-        let builder = builder.timeout(std::time::Duration::from_millis(timeout_ms));
         let call = async {
-            let response = builder
-                .send()
-                .await
-                .map_err(|err| OutboundError::Unreachable(err.to_string()))?;
+            let response = builder.send().await.map_err(|err| {
+                if err.is_timeout() {
+                    OutboundError::Timeout
+                } else {
+                    OutboundError::Unreachable(err.to_string())
+                }
+            })?;
             let status = response.status().as_u16();
             let retry_after = response
                 .headers()
@@ -74,8 +79,40 @@ impl Outbound for ReqwestOutbound {
                 body,
             })
         };
-        runtime::with_deadline(timeout_ms, call)
+        crate::runtime::with_deadline(timeout_ms, call)
             .await
             .unwrap_or(Err(OutboundError::Timeout))
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    async fn post(
+        &self,
+        request: &OutboundRequest,
+        timeout_ms: u64,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let headers: Vec<(&str, &str)> = request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        match crate::fetch::fetch(
+            "POST",
+            &request.url,
+            &headers,
+            Some(&request.body),
+            timeout_ms,
+        )
+        .await
+        {
+            Ok(response) => Ok(OutboundResponse {
+                status: response.status,
+                retry_after: response.retry_after,
+                body: response.body,
+            }),
+            Err(crate::fetch::FetchError::Timeout) => Err(OutboundError::Timeout),
+            Err(crate::fetch::FetchError::Failed(reason)) => {
+                Err(OutboundError::Unreachable(reason))
+            }
+        }
     }
 }

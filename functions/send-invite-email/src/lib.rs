@@ -11,7 +11,7 @@ use onboarding_shared::config::Secret;
 use onboarding_shared::function::{check_json_body, json_object, require_method, required_uuid};
 use onboarding_shared::invite::{self, invite_email, invite_link, new_token, token_hash};
 use onboarding_shared::log::emit;
-use onboarding_shared::outbound::{Outbound, ReqwestOutbound};
+use onboarding_shared::outbound::{HttpOutbound, Outbound};
 use onboarding_shared::resend::{self, send_email, Email, ResendConfig, SendError};
 use onboarding_shared::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
@@ -129,7 +129,7 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
     }
 }
 
-impl EdgeFunction for SendInviteEmail<PostgrestDb, ReqwestOutbound> {
+impl EdgeFunction for SendInviteEmail<PostgrestDb, HttpOutbound> {
     const NAME: &'static str = NAME;
     const CORS: bool = true;
 
@@ -148,7 +148,7 @@ impl EdgeFunction for SendInviteEmail<PostgrestDb, ReqwestOutbound> {
         };
         Ok(SendInviteEmail::new(
             PostgrestDb::new(&config),
-            ReqwestOutbound::default(),
+            HttpOutbound::default(),
             resend,
             env.url("APP_URL")?,
             env.number("INVITE_TTL_HOURS", 72, 1..=720)?,
@@ -162,4 +162,4 @@ impl EdgeFunction for SendInviteEmail<PostgrestDb, ReqwestOutbound> {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::SendInviteEmail<onboarding_shared::PostgrestDb, onboarding_shared::outbound::ReqwestOutbound>);
+onboarding_shared::export_to_deno!(crate::SendInviteEmail<onboarding_shared::PostgrestDb, onboarding_shared::outbound::HttpOutbound>);

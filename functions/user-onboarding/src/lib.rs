@@ -15,7 +15,7 @@ use futures_util::future::join_all;
 use onboarding_shared::config::Secret;
 use onboarding_shared::function::{check_json_body, require_method};
 use onboarding_shared::log::emit;
-use onboarding_shared::outbound::{Outbound, ReqwestOutbound};
+use onboarding_shared::outbound::{HttpOutbound, Outbound};
 use onboarding_shared::secrets::secrets_match;
 use onboarding_shared::user_onboarding::{
     self, deliver, parse_callback, parse_request, Callback, Delivery, Leased, MakeConfig,
@@ -223,7 +223,7 @@ fn refused(error: onboarding_shared::DbError, correlation_id: impl ToString) -> 
         .with_correlation_id(correlation_id)
 }
 
-impl EdgeFunction for UserOnboarding<PostgrestDb, ReqwestOutbound> {
+impl EdgeFunction for UserOnboarding<PostgrestDb, HttpOutbound> {
     const NAME: &'static str = NAME;
     const CORS: bool = true;
 
@@ -237,7 +237,7 @@ impl EdgeFunction for UserOnboarding<PostgrestDb, ReqwestOutbound> {
             .unwrap_or_else(|| config.service_role_key.clone());
         Ok(UserOnboarding::new(
             PostgrestDb::new(&config),
-            ReqwestOutbound::default(),
+            HttpOutbound::default(),
             MakeConfig::from_env(env)?,
             callback_token,
             config.service_role_key.clone(),
@@ -250,4 +250,4 @@ impl EdgeFunction for UserOnboarding<PostgrestDb, ReqwestOutbound> {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::UserOnboarding<onboarding_shared::PostgrestDb, onboarding_shared::outbound::ReqwestOutbound>);
+onboarding_shared::export_to_deno!(crate::UserOnboarding<onboarding_shared::PostgrestDb, onboarding_shared::outbound::HttpOutbound>);
