@@ -46,7 +46,12 @@ let loading: string | undefined;
   functions.set(loading, { handler, verifyJwt: declared.get(loading) ?? false });
   return { finished: new Promise(() => {}), shutdown: async () => {}, ref() {}, unref() {} };
 };
-const entries: [string, URL][] = [...declared.keys()].map((name) => [name, new URL(`supabase/functions/${name}/index.ts`, root)]);
+// GATEWAY_FUNCTIONS (comma-separated) serves only those, as Supabase runs each function
+// on its own; the benchmark uses it to measure one function's cold start.
+const only = (Deno.env.get("GATEWAY_FUNCTIONS") ?? "").split(",").filter(Boolean);
+const entries: [string, URL][] = [...declared.keys()]
+  .filter((name) => only.length === 0 || only.includes(name))
+  .map((name) => [name, new URL(`supabase/functions/${name}/index.ts`, root)]);
 for (const dir of extraDirs) entries.push([dir.split("/").filter(Boolean).pop()!, new URL(`file://${dir}/index.ts`)]);
 // A function that cannot start (e.g. a missing secret) answers 503 with the reason;
 // the others are served. On Supabase, too, one function's failure is its own.
