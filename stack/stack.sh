@@ -244,7 +244,7 @@ cmd_up() {
     # Extra function directories that are Rust crates (test fixtures) are built too;
     # TypeScript ones (the benchmark's baseline) are served as they are.
     local crates=() dir
-    for dir in ${EXTRA_FUNCTION_DIRS//,/ }; do [ -f "$dir/Cargo.toml" ] && crates+=("$dir"); done
+    for dir in ${EXTRA_FUNCTION_DIRS:+${EXTRA_FUNCTION_DIRS//,/ }}; do [ -f "$dir/Cargo.toml" ] && crates+=("$dir"); done
     bash stack/build.sh ${crates[@]+"${crates[@]}"}
     start_postgres
     apply_schema

@@ -65,7 +65,13 @@ fn with_cors(response: HttpResponse) -> HttpResponse {
 
 /// The body as a JSON object, or the matching 400.
 pub fn json_object(request: &HttpRequest) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice(&request.body) {
+    parse_json_object(&request.body)
+}
+
+/// Bytes as a JSON object: 400 `invalid_json` when they are not JSON, 400
+/// `invalid_payload` when they are JSON but not an object.
+pub fn parse_json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice(body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err(ApiError::InvalidPayload(
             "body must be a JSON object".into(),

@@ -32,11 +32,7 @@ pub struct NewSignup {
 /// Reads a Supabase database-webhook payload (`{type, table, schema, record, old_record}`)
 /// or the bare `{record}` form, and derives everything the RPC needs.
 pub fn parse_signup_event(body: &[u8]) -> Result<NewSignup, ApiError> {
-    let payload: Value =
-        serde_json::from_slice(body).map_err(|err| ApiError::InvalidJson(err.to_string()))?;
-    let payload = payload
-        .as_object()
-        .ok_or_else(|| ApiError::InvalidPayload("body must be a JSON object".into()))?;
+    let payload = &crate::function::parse_json_object(body)?;
 
     expect_if_present(payload, "type", "INSERT")?;
     expect_if_present(payload, "table", "users")?;

@@ -4,6 +4,7 @@
 //! `report_onboarding_delivery`, …); the I/O in the function crates.
 
 use crate::error::{ApiError, RaisedError};
+use crate::function::parse_json_object;
 use crate::outbound::{Outbound, OutboundError, OutboundRequest};
 use crate::retry::{parse_retry_after, Backoff};
 use serde_json::{json, Map, Value};
@@ -90,6 +91,13 @@ struct Problems {
 }
 
 impl Problems {
+    fn new(object: Map<String, Value>) -> Self {
+        Problems {
+            object,
+            found: Vec::new(),
+        }
+    }
+
     fn string(&mut self, field: &str, max_len: usize, required: bool) -> Option<String> {
         match self.object.get(field) {
             None | Some(Value::Null) if !required => None,
@@ -139,19 +147,7 @@ fn is_email(value: &str) -> bool {
 
 /// Validates the seed's payload contract; the error names every offending field.
 pub fn parse_request(body: &[u8]) -> Result<OnboardingRequest, ApiError> {
-    let object = match serde_json::from_slice(body) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => {
-            return Err(ApiError::InvalidPayload(
-                "body must be a JSON object".into(),
-            ))
-        }
-        Err(err) => return Err(ApiError::InvalidJson(err.to_string())),
-    };
-    let mut check = Problems {
-        object,
-        found: Vec::new(),
-    };
+    let mut check = Problems::new(parse_json_object(body)?);
     if let Some(event_type) = check.string("event_type", 100, true) {
         if event_type != EVENT_TYPE {
             check
@@ -175,10 +171,7 @@ pub fn parse_request(body: &[u8]) -> Result<OnboardingRequest, ApiError> {
     let employee_id = check.string("employee_id", 100, false);
     let initiated_by = match check.object.get("initiated_by").cloned() {
         Some(Value::Object(admin)) => {
-            let mut inner = Problems {
-                object: admin,
-                found: Vec::new(),
-            };
+            let mut inner = Problems::new(admin);
             let id = inner.uuid("id");
             let admin_email = inner.email("email");
             let name = inner.string("name", 200, false);
@@ -276,19 +269,7 @@ fn telegram_id(check: &mut Problems, field: &str, required: bool) -> Option<i64>
 }
 
 pub fn parse_callback(body: &[u8]) -> Result<Callback, ApiError> {
-    let object = match serde_json::from_slice(body) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => {
-            return Err(ApiError::InvalidPayload(
-                "body must be a JSON object".into(),
-            ))
-        }
-        Err(err) => return Err(ApiError::InvalidJson(err.to_string())),
-    };
-    let mut check = Problems {
-        object,
-        found: Vec::new(),
-    };
+    let mut check = Problems::new(parse_json_object(body)?);
     let correlation_id = check.uuid("correlation_id");
     let failed = match check.object.get("status") {
         None | Some(Value::Null) => false,
