@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::future::join_all;
-use onboarding_shared::invite::new_token;
+use onboarding_shared::secrets::new_token;
 use onboarding_shared::secrets::sha256_hex;
 use serde_json::{json, Value};
 use std::collections::HashMap;

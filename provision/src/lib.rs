@@ -411,7 +411,7 @@ impl<'a> Provisioner<'a> {
             if existing.iter().any(|e| e == name) {
                 continue;
             }
-            let value = Secret::new(onboarding_shared::invite::new_token());
+            let value = Secret::new(onboarding_shared::secrets::new_token());
             secrets.set(&name.to_ascii_lowercase(), value.expose())?;
             if name == "ONBOARDING_WEBHOOK_SECRET" {
                 // Installed before the secret is set: an interruption in between leaves

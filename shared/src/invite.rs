@@ -8,11 +8,9 @@ use base64::Engine;
 /// A token is 32 bytes from the CSPRNG in unpadded base64url: 43 characters.
 pub const TOKEN_LEN: usize = 43;
 
-/// A fresh invite token. Only its SHA-256 is stored; the token itself exists in the
-/// email and in the response to the admin who sent it.
-pub fn new_token() -> String {
-    URL_SAFE_NO_PAD.encode(crate::runtime::random_bytes::<32>())
-}
+/// A fresh invite token (see [`crate::secrets::new_token`]). Only its SHA-256 is
+/// stored; the token itself exists in the email and in the response to the admin.
+pub use crate::secrets::new_token;
 
 /// Whether `token` could be one of ours; anything else is refused before any database work.
 pub fn is_token_shaped(token: &str) -> bool {

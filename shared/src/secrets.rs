@@ -11,6 +11,14 @@ pub fn secrets_match(presented: &str, expected: &str) -> bool {
     presented.ct_eq(&expected).into()
 }
 
+/// A fresh random token: 32 bytes from the CSPRNG in unpadded base64url (43
+/// characters of `[A-Za-z0-9_-]`, so it fits a URL path and a Telegram start parameter).
+pub fn new_token() -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    URL_SAFE_NO_PAD.encode(crate::runtime::random_bytes::<32>())
+}
+
 /// Lower-case hex SHA-256, the form in which tokens are stored.
 pub fn sha256_hex(value: &str) -> String {
     Sha256::digest(value.as_bytes())

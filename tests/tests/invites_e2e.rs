@@ -617,8 +617,14 @@ async fn resend_down_is_a_clear_503_and_nothing_is_lost() {
         mailbox(&stack, &invited.email).await.1 >= 2,
         "server errors are retried"
     );
-    // Once Resend is back, sending again delivers.
-    let response = send_invite(&stack, &admin.jwt, invited.invite_id).await;
+    // Once Resend is back, sending again delivers — here as the service role, which
+    // back-office jobs use instead of an admin's JWT.
+    let response = send_invite(
+        &stack,
+        stack.var("SUPABASE_SERVICE_ROLE_KEY"),
+        invited.invite_id,
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(mailbox(&stack, &invited.email).await.0.len(), 1);
     assert_eq!(
@@ -728,7 +734,7 @@ async fn bad_input_to_every_endpoint_is_a_4xx_and_writes_nothing() {
         assert_eq!(forged.status().as_u16(), 401);
     }
     // A valid-looking token that matches nothing.
-    let unknown = onboarding_shared::invite::new_token();
+    let unknown = onboarding_shared::secrets::new_token();
     assert_eq!(
         error_code(validate(&stack, &unknown).await, 404).await,
         "invite_not_found"

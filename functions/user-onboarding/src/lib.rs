@@ -77,7 +77,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
         let onboarding = parse_request(&request.body)?;
         let correlation_id = onboarding.correlation_id;
         // 32 bytes from the CSPRNG, base64url: 43 characters, within Telegram's 64.
-        let start_token = onboarding_shared::invite::new_token();
+        let start_token = onboarding_shared::secrets::new_token();
         let queued = match self
             .db
             .rpc(
