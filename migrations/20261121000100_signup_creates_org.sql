@@ -256,15 +256,20 @@ $$;
 revoke execute on function public.reconcile_signups(interval, integer) from public, anon, authenticated;
 grant execute on function public.reconcile_signups(interval, integer) to service_role;
 
--- Scheduled with pg_cron where it is enabled (Supabase: Database → Extensions → pg_cron);
--- the local stack provides the same cron.schedule().
-do $$
+-- Scheduled jobs run with pg_cron where it is enabled (Supabase: Database → Extensions →
+-- pg_cron); the local stack provides the same cron.schedule(). Without it, nothing is
+-- scheduled and the migration still applies.
+create or replace function private.schedule_if_cron(p_job text, p_schedule text, p_command text) returns void
+language plpgsql set search_path = '' as $$
 begin
   if exists (select 1 from pg_namespace where nspname = 'cron') then
-    perform cron.schedule('reconcile-signups', '*/5 * * * *', 'select public.reconcile_signups()');
+    perform cron.schedule(p_job, p_schedule, p_command);
   end if;
 end
 $$;
+revoke execute on function private.schedule_if_cron(text, text, text) from public;
+
+select private.schedule_if_cron('reconcile-signups', '*/5 * * * *', 'select public.reconcile_signups()');
 
 -- The webhook -----------------------------------------------------------------------------
 -- A Supabase database webhook (supabase_functions.http_request, as the dashboard creates

@@ -540,10 +540,4 @@ grant execute on function public.admin_create_organization(text, text, text, tex
 grant execute on function public.record_invite_send(uuid, integer, text), public.validate_invite(text),
   public.expire_onboarding_invites() to service_role;
 
-do $$
-begin
-  if exists (select 1 from pg_namespace where nspname = 'cron') then
-    perform cron.schedule('expire-onboarding-invites', '*/15 * * * *', 'select public.expire_onboarding_invites()');
-  end if;
-end
-$$;
+select private.schedule_if_cron('expire-onboarding-invites', '*/15 * * * *', 'select public.expire_onboarding_invites()');

@@ -387,7 +387,6 @@ returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
   v_user public.tenant_users := private.callback_user(p_correlation_id, null);
-  v_timeout boolean := p_reason = 'timeout';
 begin
   if v_user.bot_onboarding_status = 'completed' then
     raise exception using message = 'already_completed';
@@ -482,10 +481,4 @@ end
 $$;
 revoke execute on function private.install_onboarding_dispatcher(text, text, text) from public;
 
-do $$
-begin
-  if exists (select 1 from pg_namespace where nspname = 'cron') then
-    perform cron.schedule('sweep-onboarding-timeouts', '*/5 * * * *', 'select public.sweep_onboarding_timeouts()');
-  end if;
-end
-$$;
+select private.schedule_if_cron('sweep-onboarding-timeouts', '*/5 * * * *', 'select public.sweep_onboarding_timeouts()');

@@ -16,10 +16,6 @@ impl Env {
         Env(vars)
     }
 
-    pub fn from_process() -> Self {
-        Env(std::env::vars().collect())
-    }
-
     /// Unset and empty are the same thing: an empty secret is never what someone meant.
     pub fn optional(&self, name: &str) -> Option<String> {
         self.0
