@@ -195,6 +195,10 @@ impl Job {
 /// What the operator gets back (no secrets in it).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Outcome {
+    /// The job, as the operator gave it, so the result is a complete record.
+    pub client_name: String,
+    pub tier: String,
+    pub region: String,
     pub project_ref: String,
     pub project_name: String,
     pub url: String,
@@ -315,6 +319,9 @@ impl<'a> Provisioner<'a> {
         self.job.validate()?;
         let mut secrets = SecretsFile::open(self.job.secrets_file.clone())?;
         let mut outcome = Outcome {
+            client_name: self.job.client_name.clone(),
+            tier: self.job.tier.clone(),
+            region: self.job.region.clone(),
             project_ref: String::new(),
             project_name: self.job.project_name(),
             url: String::new(),

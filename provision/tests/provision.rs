@@ -310,6 +310,10 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
     assert_eq!(result["anon_key"], format!("anon.{}.public", h.project_ref));
     assert_eq!(result["created"], true);
     assert_eq!(
+        (&result["client_name"], &result["tier"], &result["region"]),
+        (&json!("Acme Ltd"), &json!("pro"), &json!("af-south-1"))
+    );
+    assert_eq!(
         result["completed_steps"],
         json!(["project", "database", "secrets"])
     );
