@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Builds every function crate under functions/ to WebAssembly for Deno:
-#   cargo (wasm32, size profile) → wasm-bindgen --target module → wasm-opt -Oz
+#   cargo (wasm32, size profile) → wasm-bindgen --target web → wasm-opt -Oz
+# `--target web`: the glue is a plain ES module that instantiates from bytes the shim
+# reads (a static file on Supabase); `module` would emit `import source`, which Deno 2.1.4
+# (Supabase's edge-runtime) cannot load. `--experimental-reset-state-function` exports
+# `__wbg_reset_state`, the fresh instance after a panic.
 # into supabase/functions/<name>/pkg/. Extra crate directories (test fixtures) can be
 # passed as arguments; their output goes to <dir>/pkg/.
 set -euo pipefail
@@ -13,6 +17,7 @@ packages=()
 for dir in "${crates[@]}"; do packages+=(-p "$(basename "$dir")"); done
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
 
+bindgen_flags=(--target web --experimental-reset-state-function --no-typescript)
 for dir in "${crates[@]}"; do
   name=$(basename "$dir")
   lib=${name//-/_}
@@ -20,10 +25,13 @@ for dir in "${crates[@]}"; do
     functions/*) out="supabase/functions/$name/pkg" ;;
     *) out="${dir%/}/pkg" ;;
   esac
-  input="target/wasm32-unknown-unknown/release/$lib.wasm"
-  if [ -f "$out/${lib}_bg.wasm" ] && [ "$out/${lib}_bg.wasm" -nt "$input" ]; then continue; fi
+  input="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/$lib.wasm"
+  # Rebuilt when the crate changed, or when an earlier build used other bindgen flags.
+  if [ -f "$out/${lib}_bg.wasm" ] && [ "$out/${lib}_bg.wasm" -nt "$input" ] \
+    && [ "$(cat "$out/.bindgen-flags" 2>/dev/null)" = "${bindgen_flags[*]}" ]; then continue; fi
   rm -rf "$out"
-  wasm-bindgen --target module --out-dir "$out" "$input"
+  wasm-bindgen "${bindgen_flags[@]}" --out-dir "$out" "$input"
+  echo "${bindgen_flags[*]}" > "$out/.bindgen-flags"
   # binaryen from npm: Debian's binaryen 108 corrupts wasm-bindgen output.
   node_modules/.bin/wasm-opt -Oz "$out/${lib}_bg.wasm" -o "$out/${lib}_bg.wasm"
   printf '[build] %s: %s bytes, %s gzipped\n' "$name" \

@@ -1,11 +1,18 @@
-// The local stand-in for Supabase's API gateway and edge runtime, in one Deno process:
-//   /rest/v1/*            → PostgREST
-//   /functions/v1/<name>  → the function's own index.ts (the same file Supabase deploys),
-//                           loaded in-process; `verify_jwt` from supabase/config.toml is enforced
-//   /health               → 200 once every function has loaded
-// Functions call `Deno.serve(handler)` as they would on Supabase; here that call
-// registers the handler under the function's name instead of opening a port.
+// The local stand-in for Supabase's API gateway and edge runtime's main worker:
+//   /rest/v1/*                  → PostgREST
+//   /functions/v1/<name>/<sub>  → the function's own isolate, which sees /<name>/<sub>?<query>
+//                                 as on Supabase; `verify_jwt` from supabase/config.toml is
+//                                 enforced here first
+//   /health                     → 200 once every function's isolate answers
+//   /_stack/stats               → memory of the gateway and of each function's isolate
+//
+// Each function runs in a process of its own on Deno 2.1.4 (stack/user-worker.ts), from a
+// bundle holding exactly what a deployment holds (stack/bundle.ts), with edge-runtime's
+// permissions: all env, all net, read access to its bundle only. This process supervises
+// them: one that exits (a crash, its memory limit) is started again and the others never
+// notice; requests that arrive meanwhile wait for it.
 import { jwtVerify } from "jose";
+import { bundle, edgeDeno, extraFunctionConfig, type FunctionConfig, readFunctionConfigs } from "./bundle.ts";
 
 const env = (name: string, fallback?: string): string => {
   const value = Deno.env.get(name) ?? fallback;
@@ -15,62 +22,132 @@ const env = (name: string, fallback?: string): string => {
 const port = Number(env("GATEWAY_PORT"));
 const postgrestUrl = env("POSTGREST_URL").replace(/\/$/, "");
 const jwtKey = new TextEncoder().encode(env("SUPABASE_JWT_SECRET"));
-const root = new URL("../", import.meta.url);
-// Extra function directories (absolute paths): test fixtures and the benchmark's
-// baseline; never deployed, served without the gateway's JWT check.
-const extraDirs = (Deno.env.get("EXTRA_FUNCTION_DIRS") ?? "").split(",").filter(Boolean);
+const stackDir = env("STACK_DIR");
+const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
+const workerScript = new URL("./user-worker.ts", import.meta.url).pathname;
+// How long a request waits for a (re)starting isolate before it is answered 503.
+const bootWaitMs = Number(env("GATEWAY_BOOT_WAIT_MS", "10000"));
+// Edge-runtime's CPU budget per request; here measured and logged, not enforced.
+const cpuLimitMs = Number(env("USER_WORKER_CPU_MS", "2000"));
 
-type Handler = (request: Request) => Response | Promise<Response>;
+const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ service: "gateway", ...event }));
 const problem = (status: number, code: string, message: string) =>
   Response.json({ error: { code, message } }, { status });
-const functions = new Map<string, { handler: Handler; verifyJwt: boolean }>();
 
-// [functions.<name>] sections of supabase/config.toml and their verify_jwt.
-const config = await Deno.readTextFile(new URL("supabase/config.toml", root));
-const declared = new Map<string, boolean>();
-let section: string | undefined;
-for (const line of config.split("\n")) {
-  const header = line.match(/^\s*\[functions\.([A-Za-z0-9_-]+)\]\s*$/);
-  if (header) declared.set((section = header[1]), true);
-  else if (/^\s*\[/.test(line)) section = undefined;
-  const verify = line.match(/^\s*verify_jwt\s*=\s*(true|false)/);
-  if (section && verify) declared.set(section, verify[1] === "true");
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
 }
 
-const realServe = Deno.serve;
-let loading: string | undefined;
-// deno-lint-ignore no-explicit-any
-(Deno as any).serve = (...args: any[]) => {
-  const handler = args.find((arg) => typeof arg === "function") ?? args[0]?.handler;
-  if (!loading || typeof handler !== "function") throw new Error("gateway: unexpected Deno.serve call");
-  functions.set(loading, { handler, verifyJwt: declared.get(loading) ?? false });
-  return { finished: new Promise(() => {}), shutdown: async () => {}, ref() {}, unref() {} };
-};
-// GATEWAY_FUNCTIONS (comma-separated) serves only those, as Supabase runs each function
-// on its own; the benchmark uses it to measure one function's cold start.
-const only = (Deno.env.get("GATEWAY_FUNCTIONS") ?? "").split(",").filter(Boolean);
-const entries: [string, URL][] = [...declared.keys()]
-  .filter((name) => only.length === 0 || only.includes(name))
-  .map((name) => [name, new URL(`supabase/functions/${name}/index.ts`, root)]);
-for (const dir of extraDirs) entries.push([dir.split("/").filter(Boolean).pop()!, new URL(`file://${dir}/index.ts`)]);
-// A function that cannot start (e.g. a missing secret) answers 503 with the reason;
-// the others are served. On Supabase, too, one function's failure is its own.
-for (const [name, url] of entries) {
-  loading = name;
-  try {
-    await import(url.href);
-    if (!functions.has(name)) throw new Error(`${name} did not call Deno.serve`);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    console.error(JSON.stringify({ service: "gateway", event: "function_failed_to_start", function: name, reason }));
-    functions.set(name, {
-      handler: () => problem(503, "function_unavailable", `${name} failed to start: ${reason}`),
-      verifyJwt: false,
+class Isolate {
+  readonly port = freePort();
+  private restarts = 0;
+  private generation = 0;
+  private answering = false;
+  private pid?: number;
+
+  constructor(readonly fn: FunctionConfig, private readonly bundleDir: string, private readonly readAccess: string) {}
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  start() {
+    const generation = ++this.generation;
+    this.answering = false;
+    const started = performance.now();
+    const child = new Deno.Command(edgeDeno, {
+      args: [
+        "run", "--quiet", "--no-lock", "--no-prompt", "--allow-env", "--allow-net", `--allow-read=${this.readAccess}`,
+        `--v8-flags=--max-old-space-size=${env("USER_WORKER_MEMORY_MB", "256")}`,
+        workerScript, this.fn.name, this.bundleDir, this.fn.entrypoint, String(this.port),
+      ],
+      env: { DENO_NO_UPDATE_CHECK: "1" },
+      stdin: "null",
+      stdout: "inherit",
+      stderr: "inherit",
+    }).spawn();
+    this.pid = child.pid;
+    this.waitUntilAnswering(generation, started);
+    child.status.then((status) => {
+      this.answering = false;
+      this.restarts++;
+      const delay = Math.min(5000, 100 * 2 ** Math.min(this.restarts - 1, 6));
+      log({ event: "function_exited", function: this.fn.name, code: status.code, signal: status.signal, restart_in_ms: delay });
+      setTimeout(() => this.start(), delay);
     });
   }
+
+  private async waitUntilAnswering(generation: number, started: number) {
+    while (generation === this.generation) {
+      try {
+        const response = await fetch(`${this.url}/__edge_runtime/stats`);
+        await response.body?.cancel();
+        if (response.ok) break;
+      } catch { /* not listening yet */ }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (generation !== this.generation) return;
+    this.answering = true;
+    log({ event: "function_ready", function: this.fn.name, ms: Math.round(performance.now() - started) });
+    this.restarts = Math.max(0, this.restarts - 1);
+  }
+
+  /** Resolves once the isolate answers; false when it did not within `ms`. */
+  async whenReady(ms: number): Promise<boolean> {
+    const deadline = performance.now() + ms;
+    while (!this.answering && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return this.answering;
+  }
+
+  isReady(): boolean {
+    return this.answering;
+  }
+
+  /** The isolate said it is going away: wait for its successor from now on. */
+  retire() {
+    this.answering = false;
+  }
+
+  /** CPU time of the isolate's thread so far, in ms (the first field of
+   * /proc/<pid>/schedstat, in ns: the main thread, where JavaScript and WebAssembly run). */
+  cpuMs(): number | undefined {
+    try {
+      return Number(Deno.readTextFileSync(`/proc/${this.pid}/schedstat`).split(" ")[0]) / 1e6;
+    } catch {
+      return undefined;
+    }
+  }
 }
-loading = undefined;
-Deno.serve = realServe;
+
+// Bundle and start every function: those of supabase/config.toml, and the extra
+// directories (test fixtures, the benchmark's TypeScript baseline; never deployed).
+const only = (Deno.env.get("GATEWAY_FUNCTIONS") ?? "").split(",").filter(Boolean);
+const configs = (await readFunctionConfigs()).filter((fn) => only.length === 0 || only.includes(fn.name));
+const extras = (Deno.env.get("EXTRA_FUNCTION_DIRS") ?? "").split(",").filter(Boolean);
+const isolates = new Map<string, Isolate>();
+for (const fn of configs) {
+  const dir = `${stackDir}/functions/${fn.name}`;
+  await bundle(fn, dir);
+  isolates.set(fn.name, new Isolate(fn, dir, dir));
+}
+for (const extra of extras) {
+  const fn = extraFunctionConfig(extra);
+  const rust = await Deno.stat(`${extra}/Cargo.toml`).then(() => true, () => false);
+  if (rust) {
+    const dir = `${stackDir}/functions/${fn.name}`;
+    await bundle(fn, dir);
+    isolates.set(fn.name, new Isolate(fn, dir, dir));
+  } else {
+    // TypeScript baselines import npm packages from the checkout's node_modules.
+    isolates.set(fn.name, new Isolate(fn, root, root));
+  }
+}
+for (const isolate of isolates.values()) isolate.start();
 
 async function verifyJwt(request: Request): Promise<boolean> {
   const token = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
@@ -83,41 +160,99 @@ async function verifyJwt(request: Request): Promise<boolean> {
   }
 }
 
-async function proxyToPostgrest(request: Request, path: string, search: string): Promise<Response> {
+async function forward(request: Request, target: string, body: BodyInit | null = request.body): Promise<Response> {
   const headers = new Headers(request.headers);
-  const apikey = headers.get("apikey");
-  if (!headers.has("authorization") && apikey) headers.set("authorization", `Bearer ${apikey}`);
   headers.delete("host");
-  const upstream = await fetch(`${postgrestUrl}${path}${search}`, {
-    method: request.method,
-    headers,
-    body: request.body,
-    redirect: "manual",
-  });
-  return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+  // Uncompressed from upstream (fetch would decompress a body but keep its length and
+  // encoding headers); this server compresses for the client when the client asks.
+  headers.set("accept-encoding", "identity");
+  return await fetch(target, { method: request.method, headers, body, redirect: "manual" });
 }
 
-realServe({ hostname: "127.0.0.1", port, onListen: () => console.log(`gateway listening on http://127.0.0.1:${port}`) }, async (request) => {
+function relay(upstream: Response): Response {
+  const headers = new Headers(upstream.headers);
+  headers.delete("content-length");
+  headers.delete("x-edge-runtime-retiring");
+  return new Response(upstream.body, { status: upstream.status, headers });
+}
+
+async function proxy(request: Request, target: string): Promise<Response> {
+  return relay(await forward(request, target));
+}
+
+async function toPostgrest(request: Request, path: string, search: string): Promise<Response> {
+  const apikey = request.headers.get("apikey");
+  if (!request.headers.has("authorization") && apikey) {
+    const headers = new Headers(request.headers);
+    headers.set("authorization", `Bearer ${apikey}`);
+    request = new Request(request, { headers });
+  }
+  return await proxy(request, `${postgrestUrl}${path}${search}`);
+}
+
+async function toFunction(request: Request, isolate: Isolate, subpath: string, search: string): Promise<Response> {
+  const name = isolate.fn.name;
+  if (isolate.fn.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(request))) {
+    return problem(401, "invalid_jwt", "missing or invalid JWT");
+  }
+  if (!(await isolate.whenReady(bootWaitMs))) {
+    return problem(503, "function_unavailable", `${name} is not running; retry`);
+  }
+  const cpuBefore = isolate.cpuMs();
+  const started = performance.now();
+  // Function bodies are small (the functions refuse more than 128 KiB): kept, so a request
+  // a retiring isolate refused without running it can be sent to its successor.
+  const body = request.body ? await request.arrayBuffer() : null;
+  try {
+    let upstream = await forward(request, `${isolate.url}/${name}${subpath}${search}`, body);
+    if (upstream.headers.has("x-edge-runtime-retiring")) {
+      isolate.retire();
+      if (upstream.status === 503 && (await isolate.whenReady(bootWaitMs))) {
+        await upstream.body?.cancel();
+        upstream = await forward(request, `${isolate.url}/${name}${subpath}${search}`, body);
+      }
+    }
+    return relay(upstream);
+  } catch {
+    return problem(502, "function_crashed", `${name} stopped while handling the request; retry`);
+  } finally {
+    // The isolate's CPU while this request was in flight (shared with any concurrent ones).
+    const cpu = (isolate.cpuMs() ?? 0) - (cpuBefore ?? 0);
+    if (cpuBefore !== undefined && cpu > cpuLimitMs / 10) {
+      log({
+        event: cpu > cpuLimitMs ? "cpu_limit_exceeded" : "cpu_time",
+        function: name,
+        cpu_ms: Math.round(cpu),
+        wall_ms: Math.round(performance.now() - started),
+        limit_ms: cpuLimitMs,
+      });
+    }
+  }
+}
+
+Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listening", port }) }, async (request) => {
   const url = new URL(request.url);
-  if (url.pathname === "/health") return Response.json({ status: "ok", functions: [...functions.keys()] });
+  if (url.pathname === "/health") {
+    const states = Object.fromEntries([...isolates].map(([name, isolate]) => [name, isolate.isReady() ? "ready" : "starting"]));
+    const ready = Object.values(states).every((state) => state === "ready");
+    return Response.json({ status: ready ? "ok" : "starting", functions: states }, { status: ready ? 200 : 503 });
+  }
   if (url.pathname === "/_stack/stats") {
-    // deno-lint-ignore no-explicit-any
-    const stats: Map<string, () => number> = (globalThis as any).__wasmStats ?? new Map();
-    const wasm = Object.fromEntries([...stats].map(([name, bytes]) => [name, bytes()]));
-    return Response.json({ rss_bytes: Deno.memoryUsage().rss, wasm_memory_bytes: wasm });
+    const functions: Record<string, unknown> = {};
+    await Promise.all([...isolates].map(async ([name, isolate]) => {
+      functions[name] = await fetch(`${isolate.url}/__edge_runtime/stats`).then((r) => r.json(), () => null);
+    }));
+    return Response.json({ gateway_rss_bytes: Deno.memoryUsage().rss, functions });
   }
   if (url.pathname.startsWith("/rest/v1/") || url.pathname === "/rest/v1") {
     try {
-      return await proxyToPostgrest(request, url.pathname.slice("/rest/v1".length) || "/", url.search);
+      return await toPostgrest(request, url.pathname.slice("/rest/v1".length) || "/", url.search);
     } catch {
       return problem(502, "upstream_error", "PostgREST is not answering");
     }
   }
   const match = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/);
-  const target = match && functions.get(match[1]);
-  if (!target) return problem(404, "not_found", "no such route");
-  if (target.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(request))) {
-    return problem(401, "invalid_jwt", "missing or invalid JWT");
-  }
-  return await target.handler(request);
+  const isolate = match && isolates.get(match[1]);
+  if (!isolate) return problem(404, "not_found", "no such route");
+  return await toFunction(request, isolate, match![2] ?? "", url.search);
 });

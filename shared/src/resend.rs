@@ -54,13 +54,17 @@ pub enum SendError {
     Unavailable { attempts: u32, last: String },
 }
 
-/// How long one attempt may take, and how long all attempts and waits together may.
+/// How long one attempt may take, and how long all attempts and waits together may:
+/// `budget_ms` bounds the whole send, the last attempt's timeout included.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub backoff: Backoff,
     pub attempt_timeout_ms: u64,
     pub budget_ms: u64,
 }
+
+/// An attempt that would have less time than this is not started.
+const MIN_ATTEMPT_MS: u64 = 500;
 
 pub const DEFAULT_LIMITS: Limits = Limits {
     backoff: Backoff {
@@ -146,36 +150,43 @@ pub async fn send_email(
         .to_string(),
     };
     let started = runtime::now_ms();
+    let elapsed_ms = || (runtime::now_ms() - started).max(0.0) as u64;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let (reason, retry_after_ms) =
-            match outbound.post(&request, limits.attempt_timeout_ms).await {
-                Ok(response) => match classify(
-                    response.status,
-                    &response.body,
-                    response.retry_after.as_deref(),
-                ) {
-                    Outcome::Sent(id) => {
-                        return Ok(Sent {
-                            id,
-                            attempts: attempt,
-                        })
-                    }
-                    Outcome::Permanent(error) => return Err(error),
-                    Outcome::Retry {
-                        reason,
-                        retry_after_ms,
-                    } => (reason, retry_after_ms),
-                },
-                Err(OutboundError::Timeout) => ("timed out".to_owned(), None),
-                Err(OutboundError::Unreachable(_)) => ("unreachable".to_owned(), None),
-            };
+        // Every attempt ends within the budget: its timeout is cut to what is left.
+        let timeout_ms = limits
+            .attempt_timeout_ms
+            .min(limits.budget_ms.saturating_sub(elapsed_ms()));
+        let (reason, retry_after_ms) = match outbound.post(&request, timeout_ms).await {
+            Ok(response) => match classify(
+                response.status,
+                &response.body,
+                response.retry_after.as_deref(),
+            ) {
+                Outcome::Sent(id) => {
+                    return Ok(Sent {
+                        id,
+                        attempts: attempt,
+                    })
+                }
+                Outcome::Permanent(error) => return Err(error),
+                Outcome::Retry {
+                    reason,
+                    retry_after_ms,
+                } => (reason, retry_after_ms),
+            },
+            Err(OutboundError::Timeout) => ("timed out".to_owned(), None),
+            Err(OutboundError::Unreachable(_)) => ("unreachable".to_owned(), None),
+        };
         let delay = limits
             .backoff
             .delay_ms(attempt, retry_after_ms, runtime::random_fraction());
-        let elapsed = (runtime::now_ms() - started).max(0.0) as u64;
-        if attempt >= limits.backoff.max_attempts || elapsed + delay > limits.budget_ms {
+        // Another attempt only when, after the wait, it still has a useful time to run.
+        let next_starts_at = elapsed_ms() + delay;
+        if attempt >= limits.backoff.max_attempts
+            || next_starts_at + MIN_ATTEMPT_MS > limits.budget_ms
+        {
             return Err(SendError::Unavailable {
                 attempts: attempt,
                 last: reason,
@@ -195,6 +206,7 @@ mod tests {
     struct Scripted {
         answers: RefCell<Vec<Result<OutboundResponse, OutboundError>>>,
         seen: RefCell<Vec<OutboundRequest>>,
+        timeouts: RefCell<Vec<u64>>,
     }
 
     impl Scripted {
@@ -202,6 +214,7 @@ mod tests {
             Scripted {
                 answers: RefCell::new(answers),
                 seen: RefCell::new(Vec::new()),
+                timeouts: RefCell::new(Vec::new()),
             }
         }
     }
@@ -210,10 +223,16 @@ mod tests {
         async fn post(
             &self,
             request: &OutboundRequest,
-            _timeout_ms: u64,
+            timeout_ms: u64,
         ) -> Result<OutboundResponse, OutboundError> {
             self.seen.borrow_mut().push(request.clone());
-            self.answers.borrow_mut().remove(0)
+            self.timeouts.borrow_mut().push(timeout_ms);
+            let answer = self.answers.borrow_mut().remove(0);
+            if answer == Err(OutboundError::Timeout) {
+                // A hanging server: the attempt lasts as long as it is allowed to.
+                crate::runtime::sleep(timeout_ms).await;
+            }
+            answer
         }
     }
 
@@ -368,6 +387,38 @@ mod tests {
                 attempts: 1,
                 last: "429 rate_limit_exceeded".into()
             }
+        );
+    }
+
+    /// Resend hanging: each attempt runs to its timeout. The attempts, their timeouts
+    /// and the waits between them together end within the budget.
+    #[tokio::test]
+    async fn a_hanging_api_is_given_up_on_within_the_budget() {
+        let limits = Limits {
+            backoff: Backoff {
+                max_attempts: 10,
+                base_ms: 100,
+                max_delay_ms: 200,
+            },
+            attempt_timeout_ms: 700,
+            budget_ms: 1_800,
+        };
+        let outbound = Scripted::new((0..10).map(|_| Err(OutboundError::Timeout)).collect());
+        let started = std::time::Instant::now();
+        let error = send_email(&outbound, &config(), &email(), limits)
+            .await
+            .unwrap_err();
+        let took = started.elapsed().as_millis() as u64;
+        assert!(matches!(error, SendError::Unavailable { .. }));
+        assert!(
+            outbound.timeouts.borrow().len() >= 2,
+            "{:?}",
+            outbound.timeouts
+        );
+        assert!(
+            took <= limits.budget_ms + 50,
+            "gave up after {took} ms, past the {} ms budget",
+            limits.budget_ms
         );
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::config::Env;
 use crate::error::ApiError;
-use crate::function::{respond, EdgeFunction};
+use crate::function::{respond, respond_error, EdgeFunction};
 use crate::http::{HttpRequest, HttpResponse, MAX_BODY_BYTES};
 use crate::log::{emit, RequestLog};
 use crate::runtime;
@@ -64,8 +64,8 @@ pub async fn serve<F: EdgeFunction>(
         .map(str::to_owned)
         .unwrap_or_else(runtime::random_id);
     let response = match (function, unreadable) {
-        (_, Some(error)) => error.to_response(),
-        (None, None) => ApiError::Internal.to_response(),
+        (_, Some(error)) => respond_error::<F>(error),
+        (None, None) => respond_error::<F>(ApiError::Internal),
         (Some(function), None) => respond(function.as_ref(), &http).await,
     };
     let error_code = response_error_code(&response);
@@ -158,7 +158,10 @@ fn to_web_response(response: HttpResponse) -> Result<web_sys::Response, JsValue>
         headers.append(name, value)?;
     }
     init.set_headers(&headers);
-    web_sys::Response::new_with_opt_str_and_init(Some(&response.body), &init)
+    // A null-body status (204 No Content for preflights, 304) must have no body at all:
+    // Deno's `Response` throws on any, even an empty string.
+    let body = (!response.has_null_body_status()).then_some(response.body.as_str());
+    web_sys::Response::new_with_opt_str_and_init(body, &init)
 }
 
 /// Defines the `configure(env)` and `serve(request)` exports for one [`EdgeFunction`].

@@ -281,6 +281,33 @@ async fn a_panic_does_not_take_the_server_down() {
     let email = unique_email("afterpanic");
     let user_id = insert_user(&db, &email, json!({})).await;
     assert_eq!(wait_for_signup(&db, user_id).await, (1, 1, 1));
+
+    // Past its memory limit (300 MB of WebAssembly memory held in a 256 MB isolate): the
+    // requests in flight on that isolate get a JSON 546, it is restarted, and another
+    // function answering meanwhile is not affected. (Here, not in a test of its own: it
+    // restarts the probe, which the panics above must not see.)
+    let unknown_invite = stack.function_url(&format!("validate-invite?token={}", "A".repeat(43)));
+    let (hog, slow, other) = tokio::join!(
+        call("allocate"),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            call("slow").await
+        },
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            stack.http.get(&unknown_invite).send().await
+        }
+    );
+    assert_eq!(error_code(hog.unwrap(), 546).await, "worker_limit");
+    let slow = slow.unwrap();
+    assert!(
+        matches!(slow.status().as_u16(), 200 | 546),
+        "{}",
+        slow.status()
+    );
+    assert_eq!(error_code(other.unwrap(), 404).await, "invite_not_found");
+    let after = call("ok").await.unwrap();
+    assert_eq!(after.status().as_u16(), 200, "the probe was not restarted");
 }
 
 #[tokio::test]

@@ -313,10 +313,28 @@ async fn reconcile_creates_what_a_lost_webhook_did_not() {
     assert!(row.get::<_, String>(1).starts_with("lost-webhook"));
 
     // Running it again repairs nothing more.
+    let runs_before: i64 = db
+        .query_one("select count(*) from private.reconcile_runs", &[])
+        .await
+        .unwrap()
+        .get(0);
     db.execute("select public.reconcile_signups()", &[])
         .await
         .unwrap();
     assert_eq!(signup_counts(&db, user_id).await, (1, 1, 1));
+
+    // Every run leaves a record of what it looked at and what it repaired: this user
+    // was repaired by exactly one run, and the second run was recorded too.
+    let record = db
+        .query_one(
+            "select count(*) filter (where $1 = any(repaired_user_ids)), count(*) \
+             from private.reconcile_runs",
+            &[&user_id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(record.get::<_, i64>(0), 1);
+    assert!(record.get::<_, i64>(1) > runs_before);
 }
 
 /// The reconcile job derives names and slugs in SQL; they must match the Rust rules.

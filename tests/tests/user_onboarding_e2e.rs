@@ -726,6 +726,31 @@ async fn callers_are_authenticated_and_authorised() {
         .await;
     assert_eq!(anon_dispatch.status().as_u16(), 401);
     assert_eq!(dispatch(&stack).await.status().as_u16(), 200);
+    // Any valid service-role JWT is the scheduler, not only the exact key string; a user's
+    // JWT, a forged one and an expired one are not.
+    let secret = stack.var("SUPABASE_JWT_SECRET");
+    let later = stack.now_seconds() + 600;
+    let stack_ref = &stack;
+    let dispatch_as = |token: String| async move {
+        stack_ref
+            .call_function("user-onboarding/dispatch", Some(&token), json!({}))
+            .await
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        dispatch_as(stack.service_role_jwt(secret, later)).await,
+        200
+    );
+    assert_eq!(dispatch_as(tenant_a.admin.jwt.clone()).await, 401);
+    assert_eq!(
+        dispatch_as(stack.service_role_jwt("not-the-secret-of-this-project-at-all", later)).await,
+        401
+    );
+    assert_eq!(
+        dispatch_as(stack.service_role_jwt(secret, stack.now_seconds() - 60)).await,
+        401
+    );
 }
 
 #[tokio::test]

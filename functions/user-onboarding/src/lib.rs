@@ -21,7 +21,7 @@ use onboarding_shared::user_onboarding::{
     self, deliver, parse_callback, parse_request, Callback, Delivery, Leased, MakeConfig,
 };
 use onboarding_shared::{
-    runtime, ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest,
+    runtime, ApiError, Caller, Config, ConfigError, Db, DbError, EdgeFunction, Env, HttpRequest,
     HttpResponse, PostgrestDb,
 };
 use serde_json::json;
@@ -37,24 +37,15 @@ pub struct UserOnboarding<D, O> {
     make: MakeConfig,
     /// What Make presents on callbacks.
     callback_token: Secret,
-    /// What the scheduler presents to the dispatcher.
-    service_role_key: Secret,
 }
 
 impl<D: Db, O: Outbound> UserOnboarding<D, O> {
-    pub fn new(
-        db: D,
-        outbound: O,
-        make: MakeConfig,
-        callback_token: Secret,
-        service_role_key: Secret,
-    ) -> Self {
+    pub fn new(db: D, outbound: O, make: MakeConfig, callback_token: Secret) -> Self {
         UserOnboarding {
             db,
             outbound,
             make,
             callback_token,
-            service_role_key,
         }
     }
 
@@ -139,23 +130,28 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
         Ok(HttpResponse::json(200, &body).with_correlation_id(correlation_id))
     }
 
+    /// The scheduler presents a service-role JWT: any valid one, not one exact string (a
+    /// key minted again, or by another tool, is just as good). The claim runs with the
+    /// presented JWT, so PostgREST verifies its signature and expiry, and only the
+    /// service role may execute `claim_onboarding_outbox`: anything else is refused there.
     async fn dispatch(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
-        let authorized = request
-            .bearer_token()
-            .is_some_and(|token| secrets_match(token, self.service_role_key.expose()));
-        if !authorized {
-            return Err(ApiError::Unauthorized);
-        }
+        let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
         let lease_seconds = self.make.timeout_ms / 1000 + 10;
         let claimed = self
             .db
             .rpc(
-                Caller::ServiceRole,
+                Caller::User(jwt),
                 "claim_onboarding_outbox",
                 &json!({ "p_limit": DISPATCH_BATCH, "p_lease_seconds": lease_seconds }),
             )
-            .await?;
+            .await
+            .map_err(|err| match err {
+                DbError::Rejected {
+                    status: 401 | 403, ..
+                } => ApiError::Unauthorized,
+                other => other.into(),
+            })?;
         let messages: Vec<Leased> = claimed
             .as_array()
             .into_iter()
@@ -240,7 +236,6 @@ impl EdgeFunction for UserOnboarding<PostgrestDb, HttpOutbound> {
             HttpOutbound::default(),
             MakeConfig::from_env(env)?,
             callback_token,
-            config.service_role_key.clone(),
         ))
     }
 

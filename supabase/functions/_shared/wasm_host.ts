@@ -1,13 +1,23 @@
-// Serves a Rust edge function compiled with `wasm-bindgen --target module`.
+// Serves a Rust edge function compiled with
+// `wasm-bindgen --target web --experimental-reset-state-function`.
 //
-// A Rust panic inside an async wasm-bindgen future traps outside the request's promise
-// and would end the whole Deno process. So: the instance reports its panic (the hook
-// installed by `configure`), in-flight requests of that instance get a JSON 500, a
-// fresh instance is created by re-importing the glue module (the `module` target
-// instantiates the shared compiled wasm on import), and global `error` /
-// `unhandledrejection` handlers keep the trap from ending the process.
+// Loading, as hosted Edge Functions allow it (edge-runtime embeds Deno 2.1.4): the glue
+// (`pkg/<name>.js`) is a plain static import, so it is in the deployed bundle; the module
+// bytes (`pkg/<name>_bg.wasm`) are a static file (`static_files` in supabase/config.toml)
+// read with Deno.readFile and compiled once. No source-phase import, no computed import.
+//
+// Panics: a Rust panic inside an async wasm-bindgen future traps outside the request's
+// promise and would end the isolate. So the panic hook (installed by `configure`) reports
+// it, that instance's in-flight requests get a JSON 500, and `__wbg_reset_state()` gives a
+// fresh instance of the module already compiled: nothing is imported or read again. Global
+// `error` / `unhandledrejection` handlers keep the trap from ending the isolate.
+//
+// A module that is missing, truncated or fails to instantiate leaves the function
+// answering 503 `function_unavailable` (naming it); the reason is logged.
 
-type WasmFunction = {
+type WasmGlue = {
+  initSync(options: { module: WebAssembly.Module }): unknown;
+  __wbg_reset_state(): void;
   configure(env: Record<string, string>, onPanic: () => void): void;
   serve(request: Request): Promise<Response>;
   wasm_memory_bytes(): number;
@@ -15,46 +25,67 @@ type WasmFunction = {
 
 const deadlineMs = Number(Deno.env.get("FUNCTION_DEADLINE_MS") ?? "15000");
 
+// Browser-facing functions answer with CORS headers even when they cannot run at all, so
+// a frontend sees this error instead of an opaque network failure.
 const jsonError = (status: number, code: string, message: string) =>
-  Response.json({ error: { code, message } }, { status });
+  Response.json({ error: { code, message } }, {
+    status,
+    headers: { "access-control-allow-origin": "*", "access-control-expose-headers": "x-request-id" },
+  });
 
-// `first` is the statically imported glue (so bundlers see it); `glue` is its URL, used
-// to import a fresh instance after a panic.
-export function serveWasm(name: string, first: WasmFunction, glue: URL): void {
-  let instance = first;
-  let generation = 0;
+const log = (event: Record<string, unknown>) => console.error(JSON.stringify(event));
+
+export async function serveWasm(name: string, glue: WasmGlue, wasmFile: URL): Promise<void> {
+  let failure: string | undefined;
+  try {
+    glue.initSync({ module: new WebAssembly.Module(await Deno.readFile(wasmFile)) });
+    glue.configure(Deno.env.toObject(), onPanic); // a missing variable fails the start, with its name
+  } catch (error) {
+    failure = error instanceof Error ? error.message : String(error);
+    log({ function: name, event: "function_unavailable", reason: failure });
+  }
+
   const inFlight = new Set<() => void>();
-  const load = async () => {
-    const fresh: WasmFunction = await import(`${glue.href}?instance=${++generation}`);
-    fresh.configure(Deno.env.toObject(), onPanic);
-    instance = fresh;
-  };
-  const onPanic = () => {
-    console.error(JSON.stringify({ function: name, event: "panic", in_flight: inFlight.size }));
+  function onPanic() {
+    log({ function: name, event: "panic", in_flight: inFlight.size });
     for (const fail of inFlight) fail();
     inFlight.clear();
-    queueMicrotask(() => load().catch((e) => console.error(`${name}: re-init failed`, e)));
-  };
-  const isTrap = (e: unknown) => e instanceof WebAssembly.RuntimeError;
+    // Not from inside the panicking call: the trap is still unwinding through it.
+    setTimeout(() => {
+      try {
+        glue.__wbg_reset_state();
+        glue.configure(Deno.env.toObject(), onPanic);
+      } catch (error) {
+        failure = error instanceof Error ? error.message : String(error);
+        log({ function: name, event: "reset_failed", reason: failure });
+      }
+    }, 0);
+  }
+  // A trap, or a callback of an instance already replaced (a timer or fetch of a request
+  // that was in flight when it panicked; wasm-bindgen's glue refuses to run it).
+  const isTrap = (e: unknown) =>
+    e instanceof WebAssembly.RuntimeError ||
+    (e instanceof Error && e.message === "Cannot invoke closure from previous WASM instance");
   for (const type of ["error", "unhandledrejection"] as const) {
     addEventListener(type, (event) => {
       const cause = "reason" in event ? event.reason : (event as ErrorEvent).error;
       if (isTrap(cause)) event.preventDefault();
     });
   }
-  first.configure(Deno.env.toObject(), onPanic); // a missing variable fails the start, with its name
-  // For the local stack's /_stack/stats (benchmarks watch that memory does not grow).
+  // For the local stack's stats (the benchmark watches that memory does not grow).
   // deno-lint-ignore no-explicit-any
-  ((globalThis as any).__wasmStats ??= new Map()).set(name, () => instance.wasm_memory_bytes());
-  Deno.serve((request) =>
-    new Promise<Response>((resolve) => {
+  ((globalThis as any).__wasmStats ??= new Map()).set(name, () => (failure ? 0 : glue.wasm_memory_bytes()));
+
+  Deno.serve((request) => {
+    if (failure) return jsonError(503, "function_unavailable", `${name} is unavailable; retry later`);
+    return new Promise<Response>((resolve) => {
       const fail = () => resolve(jsonError(500, "internal_error", "the function failed; retry"));
       const timer = setTimeout(() => resolve(jsonError(504, "deadline_exceeded", "the function took too long")), deadlineMs);
       inFlight.add(fail);
       Promise.resolve()
-        .then(() => instance.serve(request))
-        .then(resolve, (e) => (isTrap(e) ? fail() : (console.error(`${name}:`, e), fail())))
+        .then(() => glue.serve(request))
+        .then(resolve, (e) => (isTrap(e) ? fail() : (log({ function: name, event: "error", error: String(e) }), fail())))
         .finally(() => (clearTimeout(timer), inFlight.delete(fail)));
-    })
-  );
+    });
+  });
 }

@@ -1,5 +1,6 @@
 // on-signup-create-org: Rust compiled to WebAssembly; see functions/on-signup-create-org.
-import * as wasm from "./pkg/on_signup_create_org.js";
+import * as glue from "./pkg/on_signup_create_org.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 
-serveWasm("on-signup-create-org", wasm, new URL("./pkg/on_signup_create_org.js", import.meta.url));
+// The module bytes are a static file of the deployment (supabase/config.toml).
+await serveWasm("on-signup-create-org", glue, new URL("./pkg/on_signup_create_org_bg.wasm", import.meta.url));

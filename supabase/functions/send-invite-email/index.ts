@@ -1,5 +1,6 @@
 // send-invite-email: Rust compiled to WebAssembly; see functions/send-invite-email.
-import * as wasm from "./pkg/send_invite_email.js";
+import * as glue from "./pkg/send_invite_email.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 
-serveWasm("send-invite-email", wasm, new URL("./pkg/send_invite_email.js", import.meta.url));
+// The module bytes are a static file of the deployment (supabase/config.toml).
+await serveWasm("send-invite-email", glue, new URL("./pkg/send_invite_email_bg.wasm", import.meta.url));

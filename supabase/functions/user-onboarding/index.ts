@@ -1,5 +1,6 @@
 // user-onboarding: Rust compiled to WebAssembly; see functions/user-onboarding.
-import * as wasm from "./pkg/user_onboarding.js";
+import * as glue from "./pkg/user_onboarding.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 
-serveWasm("user-onboarding", wasm, new URL("./pkg/user_onboarding.js", import.meta.url));
+// The module bytes are a static file of the deployment (supabase/config.toml).
+await serveWasm("user-onboarding", glue, new URL("./pkg/user_onboarding_bg.wasm", import.meta.url));

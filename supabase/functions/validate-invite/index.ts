@@ -1,5 +1,6 @@
 // validate-invite: Rust compiled to WebAssembly; see functions/validate-invite.
-import * as wasm from "./pkg/validate_invite.js";
+import * as glue from "./pkg/validate_invite.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 
-serveWasm("validate-invite", wasm, new URL("./pkg/validate_invite.js", import.meta.url));
+// The module bytes are a static file of the deployment (supabase/config.toml).
+await serveWasm("validate-invite", glue, new URL("./pkg/validate_invite_bg.wasm", import.meta.url));

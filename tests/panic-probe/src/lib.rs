@@ -1,7 +1,8 @@
 //! Test fixture: an edge function built with the same bridge and host as the real ones,
 //! which panics when asked to. The end-to-end tests use it to show that a Rust panic
 //! (synchronous, or inside an async future after an await) yields a JSON 500 and that
-//! the server, this function and the other functions keep answering afterwards.
+//! the server, this function and the other functions keep answering afterwards; and
+//! (`allocate`) that an isolate past its memory limit is restarted.
 #![allow(clippy::panic)]
 
 use onboarding_shared::{
@@ -24,6 +25,16 @@ impl EdgeFunction for PanicProbe {
             "panic-later" => {
                 runtime::sleep(5).await;
                 panic!("probe: panic inside an async future");
+            }
+            "allocate" => {
+                // 300 MB of WebAssembly memory held across an await: past the isolate's
+                // 256 MB limit while the request is in flight.
+                let hog = vec![1u8; 300 * 1024 * 1024];
+                runtime::sleep(2_000).await;
+                Ok(HttpResponse::json(
+                    200,
+                    &json!({ "ok": true, "held": hog.iter().map(|&b| b as usize).sum::<usize>() }),
+                ))
             }
             "slow" => {
                 runtime::sleep(300).await;

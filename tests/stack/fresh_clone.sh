@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A fresh clone starts first time: clones this repository (its committed HEAD) into a
+# temporary directory and runs the README's `make up` there, then `make down`. Tools
+# already installed on the machine (the wasm target, wasm-bindgen, PostgreSQL, npm's
+# cache, compiled crates through CARGO_TARGET_DIR) are reused; everything of the clone's
+# own (node_modules, keys, the database, ports) starts from nothing.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+clone=$(mktemp -d /tmp/fresh-clone-XXXXXX)
+chmod 755 "$clone" # PostgreSQL's user keeps its cluster inside, as in a checkout
+cleanup() { (cd "$clone" && make down >/dev/null 2>&1) || true; rm -rf "$clone"; }
+trap cleanup EXIT
+git clone --quiet "$root" "$clone"
+cd "$clone"
+[ ! -e node_modules ] && [ ! -e .local ] || { echo "the clone is not fresh" >&2; exit 1; }
+# Only the settings a developer's shell would have: none of the test suite's.
+if ! env -u STACK_DIR -u STACK_ENV_FILE -u EXTRA_FUNCTION_DIRS -u FUNCTIONS_ENV_FILE -u DISPATCH_SCHEDULE \
+    CARGO_TARGET_DIR="$root/target" make up >"$clone.log" 2>&1; then
+  tail -n 40 "$clone.log" >&2; rm -f "$clone.log"
+  echo "make up failed on a fresh clone" >&2; exit 1
+fi
+rm -f "$clone.log"
+grep -q '^SUPABASE_SERVICE_ROLE_KEY=ey' .local/stack.env || { echo "no service role key in .local/stack.env" >&2; exit 1; }
+. .local/stack.env
+curl -fsS "$SUPABASE_URL/health" >/dev/null || { echo "the fresh stack's gateway does not answer" >&2; exit 1; }
+make down >/dev/null 2>&1
+echo "1 passed, 0 failed"
