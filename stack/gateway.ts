@@ -48,6 +48,11 @@ class Isolate {
   private answering = false;
   private pid?: number;
 
+  /** Which process this is: changes at every (re)start. */
+  get instance(): number {
+    return this.generation;
+  }
+
   constructor(readonly fn: FunctionConfig, private readonly bundleDir: string, private readonly readAccess: string) {}
 
   get url() {
@@ -203,13 +208,23 @@ async function toFunction(request: Request, isolate: Isolate, subpath: string, s
   // Function bodies are small (the functions refuse more than 128 KiB): kept, so a request
   // a retiring isolate refused without running it can be sent to its successor.
   const body = request.body ? await request.arrayBuffer() : null;
+  const target = `${isolate.url}/${name}${subpath}${search}`;
+  const instance = isolate.instance;
   try {
-    let upstream = await forward(request, `${isolate.url}/${name}${subpath}${search}`, body);
+    let upstream = await forward(request, target, body).catch(async (error) => {
+      // A pooled connection the isolate had just closed (it does so after answering
+      // without reading a body, e.g. a 413): the request never reached it. If the same
+      // isolate is still up a moment later, send it again; if the isolate died, it is the
+      // crash, and the answer is 502.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (isolate.instance !== instance || !isolate.isReady()) throw error;
+      return await forward(request, target, body);
+    });
     if (upstream.headers.has("x-edge-runtime-retiring")) {
       isolate.retire();
       if (upstream.status === 503 && (await isolate.whenReady(bootWaitMs))) {
         await upstream.body?.cancel();
-        upstream = await forward(request, `${isolate.url}/${name}${subpath}${search}`, body);
+        upstream = await forward(request, target, body);
       }
     }
     return relay(upstream);
