@@ -339,14 +339,18 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
     );
 
     let db = h.db().await;
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().extension() == Some("sql".as_ref()))
+        .count() as i64;
     assert_eq!(
         count(
             &db,
             "select count(*) from supabase_migrations.schema_migrations"
         )
         .await,
-        4,
-        "3 migrations and the template"
+        migrations + 1,
+        "every migration and the template"
     );
     assert_eq!(
         count(&db, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity").await,
