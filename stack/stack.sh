@@ -82,7 +82,8 @@ load_state() {
     } > "$STACK_DIR/secrets.env")
   fi
   set -a; . "$STACK_DIR/secrets.env"; set +a
-  if [ -z "${SUPABASE_SERVICE_ROLE_KEY:-}" ]; then
+  # From the file, never from the caller's environment (which may hold another stack's).
+  if ! grep -q '^SUPABASE_SERVICE_ROLE_KEY=' "$STACK_DIR/secrets.env"; then
     (umask 077; node stack/keys.mjs >> "$STACK_DIR/secrets.env")
     set -a; . "$STACK_DIR/secrets.env"; set +a
   fi

@@ -13,9 +13,10 @@ trap cleanup EXIT
 git clone --quiet "$root" "$clone"
 cd "$clone"
 [ ! -e node_modules ] && [ ! -e .local ] || { echo "the clone is not fresh" >&2; exit 1; }
-# Only the settings a developer's shell would have: none of the test suite's.
-if ! env -u STACK_DIR -u STACK_ENV_FILE -u EXTRA_FUNCTION_DIRS -u FUNCTIONS_ENV_FILE -u DISPATCH_SCHEDULE \
-    CARGO_TARGET_DIR="$root/target" make up >"$clone.log" 2>&1; then
+# Only what a developer's shell would have: none of the test suite's settings or keys.
+keep=(PATH="$PATH" HOME="$HOME")
+for name in CARGO_HOME RUSTUP_HOME LANG; do [ -n "${!name:-}" ] && keep+=("$name=${!name}"); done
+if ! env -i "${keep[@]}" CARGO_TARGET_DIR="$root/target" make up >"$clone.log" 2>&1; then
   tail -n 40 "$clone.log" >&2; rm -f "$clone.log"
   echo "make up failed on a fresh clone" >&2; exit 1
 fi
@@ -23,5 +24,5 @@ rm -f "$clone.log"
 grep -q '^SUPABASE_SERVICE_ROLE_KEY=ey' .local/stack.env || { echo "no service role key in .local/stack.env" >&2; exit 1; }
 . .local/stack.env
 curl -fsS "$SUPABASE_URL/health" >/dev/null || { echo "the fresh stack's gateway does not answer" >&2; exit 1; }
-make down >/dev/null 2>&1
+env -i "${keep[@]}" make down >/dev/null 2>&1
 echo "1 passed, 0 failed"
