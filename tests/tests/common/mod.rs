@@ -90,6 +90,14 @@ impl Stack {
         .unwrap()
     }
 
+    /// The stack's directory (its logs, its bundles).
+    pub fn dir(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(std::env::var("STACK_ENV_FILE").expect("STACK_ENV_FILE"))
+            .parent()
+            .expect("the stack env file is in the stack directory")
+            .to_path_buf()
+    }
+
     pub fn now_seconds(&self) -> u64 {
         chrono_like_now()
     }
