@@ -5,9 +5,9 @@
 //! as JSON. It measures; it never fails on a number.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use edge::secrets::new_token;
+use edge::secrets::sha256_hex;
 use futures_util::future::join_all;
-use onboarding_shared::secrets::new_token;
-use onboarding_shared::secrets::sha256_hex;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -4,9 +4,9 @@
 //! and jitter honouring `Retry-After`, other 4xx reported with the API's message. The
 //! create call is never retried here: its caller looks the project up instead.
 
-use onboarding_shared::config::Secret;
-use onboarding_shared::retry::{parse_retry_after, Backoff};
-use onboarding_shared::runtime::random_fraction;
+use edge::config::Secret;
+use edge::retry::{parse_retry_after, Backoff, Disposition};
+use edge::runtime::random_fraction;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ impl ApiError {
     /// Whether a create call that failed this way may still have created the project.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            ApiError::Http { status, .. } => *status >= 500 || *status == 429,
+            ApiError::Http { status, .. } => Disposition::of(*status) == Disposition::Transient,
             ApiError::Unreachable(_) | ApiError::Unexpected(_) => true,
         }
     }
@@ -129,7 +129,8 @@ impl ManagementApi {
                         .and_then(|v| v.to_str().ok())
                         .and_then(parse_retry_after);
                     let text = response.text().await.unwrap_or_default();
-                    if (200..300).contains(&status) {
+                    let disposition = Disposition::of(status);
+                    if disposition == Disposition::Success {
                         return if text.trim().is_empty() {
                             Ok(Value::Null)
                         } else {
@@ -146,7 +147,7 @@ impl ManagementApi {
                         })
                         .unwrap_or_else(|| text.chars().take(200).collect());
                     let error = ApiError::Http { status, message };
-                    if status != 429 && status < 500 {
+                    if disposition == Disposition::Permanent {
                         return Err(error);
                     }
                     (error, retry_after)

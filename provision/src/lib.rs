@@ -11,8 +11,8 @@ pub mod database;
 pub mod output;
 
 use api::{ApiError, ManagementApi, Project};
-use onboarding_shared::config::Secret;
-use onboarding_shared::retry::Backoff;
+use edge::config::Secret;
+use edge::retry::Backoff;
 use output::Reporter;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
@@ -216,7 +216,7 @@ pub fn generate_password(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut password = String::with_capacity(len);
     while password.len() < len {
-        for byte in onboarding_shared::runtime::random_bytes::<64>() {
+        for byte in edge::runtime::random_bytes::<64>() {
             // 248 = 4 × 62: bytes above it would favour the first characters.
             if byte < 248 && password.len() < len {
                 password.push(ALPHABET[(byte % 62) as usize] as char);
@@ -418,7 +418,7 @@ impl<'a> Provisioner<'a> {
             if existing.iter().any(|e| e == name) {
                 continue;
             }
-            let value = Secret::new(onboarding_shared::secrets::new_token());
+            let value = Secret::new(edge::secrets::new_token());
             secrets.set(&name.to_ascii_lowercase(), value.expose())?;
             if name == "ONBOARDING_WEBHOOK_SECRET" {
                 // Installed before the secret is set: an interruption in between leaves

@@ -169,7 +169,7 @@ async fn the_full_story_from_admin_to_active_organization() {
     let row = invite_row(&db, invited.invite_id).await;
     assert_eq!(
         row.get::<_, Option<String>>(2).unwrap(),
-        onboarding_shared::secrets::sha256_hex(&token)
+        edge::secrets::sha256_hex(&token)
     );
     assert!(
         row.get::<_, Option<std::time::SystemTime>>(5).is_some(),
@@ -734,7 +734,7 @@ async fn bad_input_to_every_endpoint_is_a_4xx_and_writes_nothing() {
         assert_eq!(forged.status().as_u16(), 401);
     }
     // A valid-looking token that matches nothing.
-    let unknown = onboarding_shared::secrets::new_token();
+    let unknown = edge::secrets::new_token();
     assert_eq!(
         error_code(validate(&stack, &unknown).await, 404).await,
         "invite_not_found"

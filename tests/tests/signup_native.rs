@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
+use edge::{respond, EdgeFunction, HttpRequest, HttpResponse, PostgrestDb};
 use futures_util::future::join_all;
 use on_signup_create_org::OnSignupCreateOrg;
-use onboarding_shared::{respond, EdgeFunction, HttpRequest, HttpResponse, PostgrestDb};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -358,8 +358,8 @@ async fn sql_and_rust_derive_the_same_names_and_slugs() {
         (json!({"name": "Kelvin \u{212a} İstanbul"}), None),
     ];
     for (meta, email) in cases {
-        let rust_name = onboarding_shared::signup::derive_full_name(meta.as_object(), email);
-        let rust_slug = onboarding_shared::signup::slug_base(&rust_name, email);
+        let rust_name = onboarding::signup::derive_full_name(meta.as_object(), email);
+        let rust_slug = onboarding::signup::slug_base(&rust_name, email);
         let row = db
             .query_one(
                 "select private.signup_full_name($1, $2), private.signup_slug_base(private.signup_full_name($1, $2), $2)",

@@ -233,7 +233,7 @@ async fn the_whole_story_from_request_to_active_user() {
         .get(0);
     assert_eq!(
         stored.unwrap(),
-        onboarding_shared::secrets::sha256_hex(&token),
+        edge::secrets::sha256_hex(&token),
         "only the hash is stored"
     );
     let leftover: i64 = db

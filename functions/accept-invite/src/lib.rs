@@ -7,12 +7,12 @@
 //! profile. Accepting again returns the same membership; concurrent accepts of one
 //! token yield exactly one.
 
-use onboarding_shared::function::{check_json_body, json_object, require_method, required_str};
-use onboarding_shared::invite::{self, is_token_shaped, token_hash};
-use onboarding_shared::{
+use edge::request::{check_json_body, require_method, Fields};
+use edge::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
     PostgrestDb,
 };
+use onboarding::invites::{self, is_token_shaped, token_hash};
 use serde_json::json;
 
 pub struct AcceptInvite<D> {
@@ -28,8 +28,8 @@ impl<D: Db> AcceptInvite<D> {
         require_method(request, "POST")?;
         let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
         check_json_body(request)?;
-        let body = json_object(request)?;
-        let token = required_str(&body, "token")?;
+        let token = Fields::from_body(&request.body)?.only_string("token", 1000)?;
+        let token = token.as_str();
         if !is_token_shaped(token) {
             return Err(ApiError::InvalidPayload("token is malformed".into()));
         }
@@ -41,7 +41,7 @@ impl<D: Db> AcceptInvite<D> {
                 &json!({ "p_token_hash": token_hash(token) }),
             )
             .await
-            .map_err(invite::from_db)?;
+            .map_err(invites::from_db)?;
         Ok(HttpResponse::json(200, &membership))
     }
 }
@@ -60,4 +60,4 @@ impl EdgeFunction for AcceptInvite<PostgrestDb> {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::AcceptInvite<onboarding_shared::PostgrestDb>);
+edge::export_to_deno!(crate::AcceptInvite<edge::PostgrestDb>);

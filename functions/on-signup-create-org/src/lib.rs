@@ -5,14 +5,14 @@
 //! in one transaction and is idempotent by unique keys: Supabase may deliver the
 //! webhook twice, or two deliveries may race, and there is still exactly one of each.
 
-use onboarding_shared::config::Secret;
-use onboarding_shared::function::{check_json_body, require_method};
-use onboarding_shared::secrets::secrets_match;
-use onboarding_shared::signup::parse_signup_event;
-use onboarding_shared::{
+use edge::config::Secret;
+use edge::request::{check_json_body, require_method};
+use edge::secrets::require_bearer_secret;
+use edge::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
     PostgrestDb,
 };
+use onboarding::signup::parse_signup_event;
 use serde_json::json;
 
 /// The SQL function that does the work; see the migrations.
@@ -31,12 +31,7 @@ impl<D: Db> OnSignupCreateOrg<D> {
 
     async fn create(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
-        let authorized = request
-            .bearer_token()
-            .is_some_and(|token| secrets_match(token, self.webhook_secret.expose()));
-        if !authorized {
-            return Err(ApiError::Unauthorized);
-        }
+        require_bearer_secret(request, &self.webhook_secret)?;
         check_json_body(request)?;
         let signup = parse_signup_event(&request.body)?;
         let args = json!({
@@ -82,4 +77,4 @@ impl EdgeFunction for OnSignupCreateOrg<PostgrestDb> {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::OnSignupCreateOrg<onboarding_shared::PostgrestDb>);
+edge::export_to_deno!(crate::OnSignupCreateOrg<edge::PostgrestDb>);

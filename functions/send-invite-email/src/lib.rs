@@ -7,16 +7,16 @@
 //! `{APP_URL}/onboarding/join/{token}` through Resend and returns the link, so the
 //! admin screen can show it even when the email could not be sent.
 
-use onboarding_shared::config::Secret;
-use onboarding_shared::function::{check_json_body, json_object, require_method, required_uuid};
-use onboarding_shared::invite::{self, invite_email, invite_link, new_token, token_hash};
-use onboarding_shared::log::emit;
-use onboarding_shared::outbound::{HttpOutbound, Outbound};
-use onboarding_shared::resend::{self, send_email, Email, ResendConfig, SendError};
-use onboarding_shared::{
+use edge::config::Secret;
+use edge::log::emit;
+use edge::outbound::{HttpOutbound, Outbound};
+use edge::request::{check_json_body, require_method, Fields};
+use edge::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
     PostgrestDb,
 };
+use onboarding::email::{self, send_email, Email, ResendConfig, SendError};
+use onboarding::invites::{self, invite_email, invite_link, new_token, token_hash};
 use serde_json::{json, Value};
 
 const NAME: &str = "send-invite-email";
@@ -27,7 +27,7 @@ pub struct SendInviteEmail<D, O> {
     resend: ResendConfig,
     app_url: String,
     ttl_hours: u64,
-    limits: resend::Limits,
+    limits: email::Limits,
 }
 
 /// Default sender: Resend's shared test address; set `INVITE_EMAIL_FROM` to an address
@@ -41,7 +41,7 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
         resend: ResendConfig,
         app_url: String,
         ttl_hours: u64,
-        limits: resend::Limits,
+        limits: email::Limits,
     ) -> Self {
         SendInviteEmail {
             db,
@@ -57,7 +57,7 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
         require_method(request, "POST")?;
         let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
         check_json_body(request)?;
-        let invite_id = required_uuid(&json_object(request)?, "invite_id")?;
+        let invite_id = Fields::from_body(&request.body)?.only_uuid("invite_id")?;
 
         let token = new_token();
         let issued = self
@@ -68,7 +68,7 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
                 &json!({ "p_invite_id": invite_id, "p_token_hash": token_hash(&token), "p_ttl_hours": self.ttl_hours }),
             )
             .await
-            .map_err(invite::from_db)?;
+            .map_err(invites::from_db)?;
         let field = |key: &str| {
             issued
                 .get(key)
@@ -138,7 +138,7 @@ impl EdgeFunction for SendInviteEmail<PostgrestDb, HttpOutbound> {
         let resend = ResendConfig {
             api_url: env
                 .optional("RESEND_API_URL")
-                .map_or(Ok(resend::DEFAULT_API_URL.to_owned()), |_| {
+                .map_or(Ok(email::DEFAULT_API_URL.to_owned()), |_| {
                     env.url("RESEND_API_URL")
                 })?,
             api_key: Secret::new(env.required("RESEND_API_KEY")?),
@@ -152,7 +152,7 @@ impl EdgeFunction for SendInviteEmail<PostgrestDb, HttpOutbound> {
             resend,
             env.url("APP_URL")?,
             env.number("INVITE_TTL_HOURS", 72, 1..=720)?,
-            resend::DEFAULT_LIMITS,
+            email::DEFAULT_LIMITS,
         ))
     }
 
@@ -162,4 +162,4 @@ impl EdgeFunction for SendInviteEmail<PostgrestDb, HttpOutbound> {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::SendInviteEmail<onboarding_shared::PostgrestDb, onboarding_shared::outbound::HttpOutbound>);
+edge::export_to_deno!(crate::SendInviteEmail<edge::PostgrestDb, edge::outbound::HttpOutbound>);

@@ -11,18 +11,18 @@
 //!   with the service role key); retries with backoff, gives up into a failed
 //!   onboarding and an error notification.
 
-use futures_util::future::join_all;
-use onboarding_shared::config::Secret;
-use onboarding_shared::function::{check_json_body, require_method};
-use onboarding_shared::log::emit;
-use onboarding_shared::outbound::{HttpOutbound, Outbound};
-use onboarding_shared::secrets::secrets_match;
-use onboarding_shared::user_onboarding::{
-    self, deliver, parse_callback, parse_request, Callback, Delivery, Leased, MakeConfig,
-};
-use onboarding_shared::{
+use edge::config::Secret;
+use edge::log::emit;
+use edge::outbound::{HttpOutbound, Outbound};
+use edge::request::{check_json_body, require_method};
+use edge::secrets::require_bearer_secret;
+use edge::{
     runtime, ApiError, Caller, Config, ConfigError, Db, DbError, EdgeFunction, Env, HttpRequest,
     HttpResponse, PostgrestDb,
+};
+use futures_util::future::join_all;
+use onboarding::tenant_users::{
+    self, deliver, parse_callback, parse_request, Callback, Delivery, Leased, MakeConfig,
 };
 use serde_json::json;
 
@@ -68,7 +68,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
         let onboarding = parse_request(&request.body)?;
         let correlation_id = onboarding.correlation_id;
         // 32 bytes from the CSPRNG, base64url: 43 characters, within Telegram's 64.
-        let start_token = onboarding_shared::secrets::new_token();
+        let start_token = edge::secrets::new_token();
         let queued = match self
             .db
             .rpc(
@@ -94,12 +94,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
 
     async fn callback(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
-        let authorized = request
-            .bearer_token()
-            .is_some_and(|token| secrets_match(token, self.callback_token.expose()));
-        if !authorized {
-            return Err(ApiError::Unauthorized);
-        }
+        require_bearer_secret(request, &self.callback_token)?;
         check_json_body(request)?;
         let callback = parse_callback(&request.body)?;
         let correlation_id = callback.correlation_id();
@@ -213,8 +208,8 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
 
 /// The error response for a refused onboarding call, keeping the correlation id for
 /// the request's log line.
-fn refused(error: onboarding_shared::DbError, correlation_id: impl ToString) -> HttpResponse {
-    user_onboarding::from_db(error)
+fn refused(error: edge::DbError, correlation_id: impl ToString) -> HttpResponse {
+    tenant_users::from_db(error)
         .to_response()
         .with_correlation_id(correlation_id)
 }
@@ -245,4 +240,4 @@ impl EdgeFunction for UserOnboarding<PostgrestDb, HttpOutbound> {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::UserOnboarding<onboarding_shared::PostgrestDb, onboarding_shared::outbound::HttpOutbound>);
+edge::export_to_deno!(crate::UserOnboarding<edge::PostgrestDb, edge::outbound::HttpOutbound>);

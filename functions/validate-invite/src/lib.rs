@@ -5,12 +5,12 @@
 //! nothing changes: email link scanners that open it leave the invitation as it was.
 //! A malformed token is refused before any database work.
 
-use onboarding_shared::function::{check_json_body, json_object, required_str};
-use onboarding_shared::invite::{self, is_token_shaped, token_hash};
-use onboarding_shared::{
+use edge::request::{check_json_body, Fields};
+use edge::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
     PostgrestDb,
 };
+use onboarding::invites::{self, is_token_shaped, token_hash};
 use serde_json::json;
 
 pub struct ValidateInvite<D> {
@@ -29,7 +29,7 @@ impl<D: Db> ValidateInvite<D> {
                 .ok_or_else(|| ApiError::InvalidPayload("token is required".into()))?,
             "POST" => {
                 check_json_body(request)?;
-                required_str(&json_object(request)?, "token")?.to_owned()
+                Fields::from_body(&request.body)?.only_string("token", 1000)?
             }
             other => {
                 return Err(ApiError::MethodNotAllowed {
@@ -41,7 +41,7 @@ impl<D: Db> ValidateInvite<D> {
         if !is_token_shaped(&token) {
             return Err(ApiError::InvalidPayload(format!(
                 "token is malformed: expected {} characters of base64url",
-                invite::TOKEN_LEN
+                invites::TOKEN_LEN
             )));
         }
         let preview = self
@@ -52,7 +52,7 @@ impl<D: Db> ValidateInvite<D> {
                 &json!({ "p_token_hash": token_hash(&token) }),
             )
             .await
-            .map_err(invite::from_db)?;
+            .map_err(invites::from_db)?;
         Ok(HttpResponse::json(200, &preview))
     }
 }
@@ -73,4 +73,4 @@ impl EdgeFunction for ValidateInvite<PostgrestDb> {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::ValidateInvite<onboarding_shared::PostgrestDb>);
+edge::export_to_deno!(crate::ValidateInvite<edge::PostgrestDb>);

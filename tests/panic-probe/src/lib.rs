@@ -5,9 +5,7 @@
 //! (`allocate`) that an isolate past its memory limit is restarted.
 #![allow(clippy::panic)]
 
-use onboarding_shared::{
-    runtime, ApiError, ConfigError, EdgeFunction, Env, HttpRequest, HttpResponse,
-};
+use edge::{runtime, ApiError, ConfigError, EdgeFunction, Env, HttpRequest, HttpResponse};
 use serde_json::json;
 
 pub struct PanicProbe;
@@ -61,4 +59,4 @@ impl EdgeFunction for PanicProbe {
 }
 
 #[cfg(target_arch = "wasm32")]
-onboarding_shared::export_to_deno!(crate::PanicProbe);
+edge::export_to_deno!(crate::PanicProbe);

@@ -42,8 +42,8 @@ impl Stack {
     }
 
     /// The environment a function would see, for building handlers natively.
-    pub fn function_env(&self) -> onboarding_shared::Env {
-        onboarding_shared::Env::new(self.vars.clone())
+    pub fn function_env(&self) -> edge::Env {
+        edge::Env::new(self.vars.clone())
     }
 
     pub fn function_url(&self, name: &str) -> String {

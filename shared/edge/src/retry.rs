@@ -1,6 +1,27 @@
 //! Exponential backoff with jitter, honouring `Retry-After`: the arithmetic only, so it
 //! is unit-tested here and the sleeping happens through [`crate::runtime::sleep`].
 
+/// What an HTTP status from a third party means for the caller: the one rule for every
+/// integration (Resend, Make, the Management API). 429 and 5xx are transient (the same
+/// request may succeed later); any other 4xx is permanent; 2xx is done. A service with
+/// a refinement of its own (Resend's quota 429s are permanent) applies it on top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Success,
+    Transient,
+    Permanent,
+}
+
+impl Disposition {
+    pub fn of(status: u16) -> Disposition {
+        match status {
+            200..=299 => Disposition::Success,
+            429 | 500..=599 => Disposition::Transient,
+            _ => Disposition::Permanent,
+        }
+    }
+}
+
 /// How often and how patiently to retry a call to a third party.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {
@@ -40,6 +61,26 @@ pub fn parse_retry_after(value: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_are_success_transient_or_permanent() {
+        assert_eq!(Disposition::of(200), Disposition::Success);
+        assert_eq!(Disposition::of(204), Disposition::Success);
+        for transient in [429, 500, 502, 503, 504] {
+            assert_eq!(
+                Disposition::of(transient),
+                Disposition::Transient,
+                "{transient}"
+            );
+        }
+        for permanent in [300, 400, 401, 404, 409, 410, 422] {
+            assert_eq!(
+                Disposition::of(permanent),
+                Disposition::Permanent,
+                "{permanent}"
+            );
+        }
+    }
 
     const POLICY: Backoff = Backoff {
         max_attempts: 4,

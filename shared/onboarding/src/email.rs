@@ -6,10 +6,10 @@
 //! `daily_quota_exceeded` / `monthly_quota_exceeded`, which waiting does not cure —
 //! are permanent and reported with Resend's own message.
 
-use crate::config::Secret;
-use crate::outbound::{Outbound, OutboundError, OutboundRequest};
-use crate::retry::{parse_retry_after, Backoff};
-use crate::runtime;
+use edge::config::Secret;
+use edge::outbound::{Outbound, OutboundError, OutboundRequest};
+use edge::retry::{parse_retry_after, Backoff, Disposition};
+use edge::runtime;
 use serde_json::{json, Value};
 
 /// Resend's public API.
@@ -94,7 +94,8 @@ fn classify(status: u16, body: &str, retry_after: Option<&str>) -> Outcome {
             .unwrap_or_default()
             .to_owned()
     };
-    if (200..300).contains(&status) {
+    let disposition = Disposition::of(status);
+    if disposition == Disposition::Success {
         let id = text("id");
         return if id.is_empty() {
             Outcome::Retry {
@@ -110,7 +111,8 @@ fn classify(status: u16, body: &str, retry_after: Option<&str>) -> Outcome {
         name.as_str(),
         "daily_quota_exceeded" | "monthly_quota_exceeded"
     );
-    if status >= 500 || (status == 429 && !quota) {
+    // Resend's refinement of the one rule: a quota 429 will not pass today.
+    if disposition == Disposition::Transient && !quota {
         return Outcome::Retry {
             reason: format!("{status} {name}").trim().to_owned(),
             retry_after_ms: retry_after.and_then(parse_retry_after),
@@ -199,7 +201,7 @@ pub async fn send_email(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::outbound::OutboundResponse;
+    use edge::outbound::OutboundResponse;
     use std::cell::RefCell;
 
     /// Answers from a script, and records what was asked.
@@ -230,7 +232,7 @@ mod tests {
             let answer = self.answers.borrow_mut().remove(0);
             if answer == Err(OutboundError::Timeout) {
                 // A hanging server: the attempt lasts as long as it is allowed to.
-                crate::runtime::sleep(timeout_ms).await;
+                edge::runtime::sleep(timeout_ms).await;
             }
             answer
         }

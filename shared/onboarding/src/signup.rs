@@ -5,7 +5,8 @@
 //! `public.signup_full_name` and `public.signup_slug_base` in the migrations implement
 //! the same rules for the SQL reconcile job; a test checks the two agree.
 
-use crate::error::ApiError;
+use edge::error::ApiError;
+use edge::request::Fields;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -32,55 +33,28 @@ pub struct NewSignup {
 /// Reads a Supabase database-webhook payload (`{type, table, schema, record, old_record}`)
 /// or the bare `{record}` form, and derives everything the RPC needs.
 pub fn parse_signup_event(body: &[u8]) -> Result<NewSignup, ApiError> {
-    let payload = &crate::function::parse_json_object(body)?;
-
-    expect_if_present(payload, "type", "INSERT")?;
-    expect_if_present(payload, "table", "users")?;
-    expect_if_present(payload, "schema", "auth")?;
-
-    let record = match payload.get("record") {
-        Some(Value::Object(record)) => record,
-        Some(_) => return Err(ApiError::InvalidPayload("record must be an object".into())),
-        None => return Err(ApiError::InvalidPayload("record is required".into())),
+    let mut payload = Fields::from_body(body)?;
+    const ONLY: &str = ": this function handles INSERT on auth.users only";
+    payload.constant("type", "INSERT", ONLY);
+    payload.constant("table", "users", ONLY);
+    payload.constant("schema", "auth", ONLY);
+    let Some(mut record) = payload.object("record", true, "an object") else {
+        return Err(payload.finish().err().unwrap_or(ApiError::Internal));
     };
-    let user_id = match record.get("id") {
-        Some(Value::String(id)) => Uuid::parse_str(id)
-            .map_err(|_| ApiError::InvalidPayload("record.id must be a UUID".into()))?,
-        Some(_) => {
-            return Err(ApiError::InvalidPayload(
-                "record.id must be a UUID string".into(),
-            ))
-        }
-        None => return Err(ApiError::InvalidPayload("record.id is required".into())),
-    };
-    let email = match record.get("email") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(email)) => {
-            let email = email.trim();
-            if email.len() > MAX_EMAIL_LEN {
-                return Err(ApiError::InvalidPayload(format!(
-                    "record.email must be at most {MAX_EMAIL_LEN} characters"
-                )));
-            }
-            (!email.is_empty()).then(|| email.to_owned())
-        }
-        Some(_) => {
-            return Err(ApiError::InvalidPayload(
-                "record.email must be a string".into(),
-            ))
-        }
-    };
+    let user_id = record.uuid("id");
+    let email = record
+        .string("email", MAX_EMAIL_LEN, false)
+        .filter(|email| !email.is_empty());
     let metadata = match record.get("raw_user_meta_data") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(metadata)) => Some(metadata),
-        Some(_) => {
-            return Err(ApiError::InvalidPayload(
-                "record.raw_user_meta_data must be an object".into(),
-            ))
-        }
+        None => None,
+        Some(Value::Object(metadata)) => Some(metadata.clone()),
+        Some(_) => record.problem("raw_user_meta_data", "must be an object"),
     };
+    payload.absorb(record);
+    payload.finish()?;
+    let user_id = user_id.ok_or(ApiError::Internal)?;
 
-    let full_name = derive_full_name(metadata, email.as_deref());
+    let full_name = derive_full_name(metadata.as_ref(), email.as_deref());
     Ok(NewSignup {
         user_id,
         organization_name: organization_name(&full_name),
@@ -88,20 +62,6 @@ pub fn parse_signup_event(body: &[u8]) -> Result<NewSignup, ApiError> {
         email,
         full_name,
     })
-}
-
-fn expect_if_present(
-    payload: &Map<String, Value>,
-    field: &str,
-    expected: &str,
-) -> Result<(), ApiError> {
-    match payload.get(field) {
-        None => Ok(()),
-        Some(Value::String(value)) if value == expected => Ok(()),
-        Some(_) => Err(ApiError::InvalidPayload(format!(
-            "{field} must be \"{expected}\": this function handles INSERT on auth.users only"
-        ))),
-    }
 }
 
 /// `full_name`, else `name` from the user's metadata, else the email's local part,

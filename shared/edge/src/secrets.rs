@@ -1,7 +1,23 @@
-//! Secret comparison that does not leak, through timing, how much of a guess was right.
+//! Secrets: the one check of a shared bearer secret, comparison that does not leak
+//! through timing how much of a guess was right, fresh tokens, and the hashed form in
+//! which tokens are stored.
 
+use crate::config::Secret;
+use crate::error::ApiError;
+use crate::http::HttpRequest;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+/// The caller must present `Authorization: Bearer <secret>` (a webhook's or Make's shared
+/// secret, not a JWT): compared in constant time; `401 unauthorized` otherwise.
+pub fn require_bearer_secret(request: &HttpRequest, secret: &Secret) -> Result<(), ApiError> {
+    let presented = request.bearer_token().unwrap_or_default();
+    if !presented.is_empty() && secrets_match(presented, secret.expose()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
 
 /// Compares a presented secret with the expected one in constant time. Both sides are
 /// hashed first so that the comparison does not even reveal the expected length.
@@ -37,6 +53,32 @@ mod tests {
         assert!(!secrets_match("s3cret-valuf", "s3cret-value"));
         assert!(!secrets_match("s3cret", "s3cret-value"));
         assert!(!secrets_match("", "s3cret-value"));
+    }
+
+    #[test]
+    fn bearer_secrets_are_checked_whole() {
+        let secret = Secret::new("s3cret-value");
+        let with = |value: &str| HttpRequest::new("POST").with_header("authorization", value);
+        assert_eq!(
+            require_bearer_secret(&with("Bearer s3cret-value"), &secret),
+            Ok(())
+        );
+        for wrong in [
+            "Bearer s3cret",
+            "Bearer ",
+            "s3cret-value",
+            "Basic s3cret-value",
+        ] {
+            assert_eq!(
+                require_bearer_secret(&with(wrong), &secret),
+                Err(ApiError::Unauthorized),
+                "{wrong}"
+            );
+        }
+        assert_eq!(
+            require_bearer_secret(&HttpRequest::new("POST"), &secret),
+            Err(ApiError::Unauthorized)
+        );
     }
 
     #[test]

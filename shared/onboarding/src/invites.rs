@@ -1,16 +1,16 @@
 //! Pure logic of the invite flow: tokens, links, the email, and the error codes the
 //! invite SQL functions raise (as `P0001` with the code as message), mapped once.
 
-use crate::error::{ApiError, RaisedError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use edge::error::{ApiError, RaisedError};
 
 /// A token is 32 bytes from the CSPRNG in unpadded base64url: 43 characters.
 pub const TOKEN_LEN: usize = 43;
 
-/// A fresh invite token (see [`crate::secrets::new_token`]). Only its SHA-256 is
+/// A fresh invite token (see [`edge::secrets::new_token`]). Only its SHA-256 is
 /// stored; the token itself exists in the email and in the response to the admin.
-pub use crate::secrets::new_token;
+pub use edge::secrets::new_token;
 
 /// Whether `token` could be one of ours; anything else is refused before any database work.
 pub fn is_token_shaped(token: &str) -> bool {
@@ -21,7 +21,7 @@ pub fn is_token_shaped(token: &str) -> bool {
 }
 
 pub fn token_hash(token: &str) -> String {
-    crate::secrets::sha256_hex(token)
+    edge::secrets::sha256_hex(token)
 }
 
 /// `{APP_URL}/onboarding/join/{token}`; the base comes from configuration, never from
@@ -110,7 +110,7 @@ pub const RAISED: &[RaisedError] = &[
 ];
 
 /// Maps a database error from an invite SQL function.
-pub fn from_db(error: crate::db::DbError) -> ApiError {
+pub fn from_db(error: edge::db::DbError) -> ApiError {
     ApiError::from_db(error, RAISED)
 }
 
@@ -175,7 +175,7 @@ mod tests {
             ("not_platform_admin", 403),
         ];
         for (code, status) in expected {
-            let raised = crate::db::DbError::Rejected {
+            let raised = edge::db::DbError::Rejected {
                 status: 400,
                 code: "P0001".into(),
                 message: code.into(),

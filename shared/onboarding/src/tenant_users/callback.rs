@@ -1,0 +1,88 @@
+//! What Make reports back through the callback: a chat bound, or a failure.
+
+use edge::error::ApiError;
+use edge::request::Fields;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// What Make tells us through the callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Callback {
+    Completed {
+        correlation_id: Uuid,
+        email: String,
+        chat_id: i64,
+        telegram_user_id: Option<i64>,
+    },
+    Failed {
+        correlation_id: Uuid,
+        error: String,
+        reason: Option<String>,
+    },
+}
+
+impl Callback {
+    pub fn correlation_id(&self) -> Uuid {
+        match self {
+            Callback::Completed { correlation_id, .. }
+            | Callback::Failed { correlation_id, .. } => *correlation_id,
+        }
+    }
+}
+
+/// Telegram ids are 64-bit integers; Make may send them as numbers or strings.
+fn telegram_id(check: &mut Fields, field: &str, required: bool) -> Option<i64> {
+    match check.get(field).cloned() {
+        None if !required => None,
+        None => check.problem(field, "is required"),
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .or_else(|| check.problem(field, "must be an integer")),
+        Some(Value::String(text)) => text
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .or_else(|| check.problem(field, "must be an integer")),
+        Some(_) => check.problem(field, "must be an integer"),
+    }
+}
+
+pub fn parse_callback(body: &[u8]) -> Result<Callback, ApiError> {
+    let mut check = Fields::from_body(body)?;
+    let correlation_id = check.uuid("correlation_id");
+    let failed = match check.get("status").cloned() {
+        None => false,
+        Some(Value::String(status)) if status == "failed" => true,
+        Some(Value::String(status)) if status == "completed" => false,
+        Some(_) => check
+            .problem("status", "must be \"failed\" or \"completed\"")
+            .unwrap_or(false),
+    };
+    let callback = if failed {
+        let error = check.string("error", 1000, true);
+        let reason = check.string("reason", 100, false);
+        match (correlation_id, error) {
+            (Some(correlation_id), Some(error)) => Some(Callback::Failed {
+                correlation_id,
+                error,
+                reason,
+            }),
+            _ => None,
+        }
+    } else {
+        let email = check.email("email");
+        let chat_id = telegram_id(&mut check, "chat_id", true);
+        let telegram_user_id = telegram_id(&mut check, "telegram_user_id", false);
+        match (correlation_id, email, chat_id) {
+            (Some(correlation_id), Some(email), Some(chat_id)) => Some(Callback::Completed {
+                correlation_id,
+                email,
+                chat_id,
+                telegram_user_id,
+            }),
+            _ => None,
+        }
+    };
+    check.finish()?;
+    callback.ok_or(ApiError::Internal)
+}
