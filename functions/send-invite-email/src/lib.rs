@@ -163,3 +163,111 @@ impl EdgeFunction for SendInviteEmail<PostgrestDb, HttpOutbound> {
 
 #[cfg(target_arch = "wasm32")]
 edge::export_to_deno!(crate::SendInviteEmail<edge::PostgrestDb, edge::outbound::HttpOutbound>);
+
+/// The handler's orderings, on scripted fakes of the database and of Resend.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use edge::testing::{Journal, ScriptedDb, ScriptedOutbound};
+    use edge::DbError;
+
+    const INVITE: &str = "c0ffee00-0000-4000-8000-000000000002";
+
+    fn issued() -> Value {
+        json!({"send_attempt": 2, "email": "owner@example.com", "organization_name": "Acme", "expires_at": "2026-12-01T00:00:00Z"})
+    }
+
+    fn handler(
+        db: ScriptedDb,
+        resend: ScriptedOutbound,
+    ) -> SendInviteEmail<ScriptedDb, ScriptedOutbound> {
+        let config = ResendConfig {
+            api_url: "https://resend.test".into(),
+            api_key: Secret::new("re_test"),
+            from: DEFAULT_FROM.into(),
+        };
+        SendInviteEmail::new(
+            db,
+            resend,
+            config,
+            "https://app.test".into(),
+            72,
+            email::DEFAULT_LIMITS,
+        )
+    }
+
+    fn request() -> HttpRequest {
+        HttpRequest::new("POST")
+            .with_header("authorization", "Bearer aaa.bbb.ccc")
+            .with_body(json!({ "invite_id": INVITE }).to_string())
+    }
+
+    #[tokio::test]
+    async fn the_token_is_issued_before_the_email_and_the_send_is_recorded_after() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal)
+            .answer("issue_invite_token", Ok(issued()))
+            .answer("record_invite_send", Ok(json!({})));
+        let resend = ScriptedOutbound::new(&journal).status(200, r#"{"id":"email_1"}"#);
+        let function = handler(db, resend);
+        let response = function.send(&request()).await.unwrap();
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            journal.entries(),
+            [
+                "rpc issue_invite_token",
+                "post https://resend.test/emails",
+                "rpc record_invite_send"
+            ]
+        );
+        // Only the token's hash reaches the database; the link in the email carries it.
+        let calls = function.db.calls();
+        let hash = calls[0].args["p_token_hash"].as_str().unwrap().to_owned();
+        let (email, _) = &function.outbound.requests()[0];
+        let link = serde_json::from_str::<Value>(&response.body).unwrap()["link"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token = link.rsplit('/').next().unwrap();
+        assert_eq!(hash, onboarding::invites::token_hash(token));
+        assert!(email.body.contains(&link));
+        assert!(!calls
+            .iter()
+            .any(|call| call.args.to_string().contains(token)));
+        assert_eq!(calls[1].args["p_error"], Value::Null);
+    }
+
+    /// The email went out, then recording that failed: the caller still gets the link.
+    #[tokio::test]
+    async fn losing_the_record_of_a_sent_email_is_not_fatal() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal).answer("issue_invite_token", Ok(issued()));
+        let resend = ScriptedOutbound::new(&journal).status(200, r#"{"id":"email_1"}"#);
+        let response = handler(db, resend).send(&request()).await.unwrap();
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            journal.entries().last().map(String::as_str),
+            Some("rpc record_invite_send")
+        );
+    }
+
+    /// The invite could not be issued: nothing is emailed.
+    #[tokio::test]
+    async fn no_email_without_an_issued_token() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal).answer(
+            "issue_invite_token",
+            Err(DbError::Rejected {
+                status: 400,
+                code: "P0001".into(),
+                message: "invite_revoked".into(),
+            }),
+        );
+        let error = handler(db, ScriptedOutbound::new(&journal))
+            .send(&request())
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), "invite_revoked");
+        assert_eq!(journal.entries(), ["rpc issue_invite_token"]);
+    }
+}

@@ -241,3 +241,131 @@ impl EdgeFunction for UserOnboarding<PostgrestDb, HttpOutbound> {
 
 #[cfg(target_arch = "wasm32")]
 edge::export_to_deno!(crate::UserOnboarding<edge::PostgrestDb, edge::outbound::HttpOutbound>);
+
+/// The handler's orderings, on scripted fakes of the database and of Make.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use edge::retry::Backoff;
+    use edge::testing::{Journal, ScriptedDb, ScriptedOutbound};
+
+    const MAKE: &str = "https://hook.make.test/onboarding";
+
+    fn make() -> MakeConfig {
+        MakeConfig {
+            webhook_url: MAKE.into(),
+            timeout_ms: 1_000,
+            backoff: Backoff {
+                max_attempts: 3,
+                base_ms: 10,
+                max_delay_ms: 100,
+            },
+        }
+    }
+
+    fn leased(attempt: u32) -> serde_json::Value {
+        json!([{ "outbox_id": 7, "correlation_id": "c0ffee00-0000-4000-8000-000000000001",
+                 "attempt": attempt, "payload": {"event_type": "x"} }])
+    }
+
+    fn dispatch_request() -> HttpRequest {
+        HttpRequest::new("POST")
+            .with_path("/user-onboarding/dispatch")
+            .with_header("authorization", "Bearer aaa.bbb.ccc")
+    }
+
+    fn handler(
+        db: ScriptedDb,
+        make_answers: ScriptedOutbound,
+    ) -> UserOnboarding<ScriptedDb, ScriptedOutbound> {
+        UserOnboarding::new(db, make_answers, make(), Secret::new("callback-secret"))
+    }
+
+    #[tokio::test]
+    async fn a_delivery_is_recorded_after_make_answered() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal)
+            .answer("claim_onboarding_outbox", Ok(leased(1)))
+            .answer("report_onboarding_delivery", Ok(json!({})));
+        let outbound = ScriptedOutbound::new(&journal)
+            .status(200, r#"{"deep_link":"https://t.me/bot?start=x"}"#);
+        let function = handler(db, outbound);
+        let response = function.route(&dispatch_request()).await.unwrap();
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            journal.entries(),
+            [
+                "rpc claim_onboarding_outbox",
+                &format!("post {MAKE}"),
+                "rpc report_onboarding_delivery"
+            ]
+        );
+        let report = &function.db.calls()[1];
+        assert_eq!(report.args["p_outcome"], "delivered");
+        assert_eq!(report.args["p_deep_link"], "https://t.me/bot?start=x");
+        // The claim ran with the presented JWT, so the database decided who may claim.
+        assert_eq!(function.db.calls()[0].jwt.as_deref(), Some("aaa.bbb.ccc"));
+        let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+        assert_eq!(body["delivered"], 1);
+    }
+
+    /// Make failed and the report of that failure failed too: the message is left to its
+    /// lease (it is tried again), the run still answers, and it counts nothing as done.
+    #[tokio::test]
+    async fn when_recording_the_failure_fails_the_message_is_left_to_its_lease() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal).answer("claim_onboarding_outbox", Ok(leased(1)));
+        let outbound = ScriptedOutbound::new(&journal).status(503, "");
+        let function = handler(db, outbound);
+        let response = function.route(&dispatch_request()).await.unwrap();
+        assert_eq!(response.status, 200);
+        assert_eq!(
+            journal.entries(),
+            [
+                "rpc claim_onboarding_outbox",
+                &format!("post {MAKE}"),
+                "rpc report_onboarding_delivery"
+            ]
+        );
+        assert_eq!(function.db.calls()[1].args["p_outcome"], "retry");
+        let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+        assert_eq!(
+            (
+                body["claimed"].as_u64(),
+                body["retried"].as_u64(),
+                body["delivered"].as_u64()
+            ),
+            (Some(1), Some(0), Some(0))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_last_attempt_is_recorded_dead() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal)
+            .answer("claim_onboarding_outbox", Ok(leased(3)))
+            .answer("report_onboarding_delivery", Ok(json!({})));
+        let function = handler(db, ScriptedOutbound::new(&journal).status(500, ""));
+        function.route(&dispatch_request()).await.unwrap();
+        assert_eq!(function.db.calls()[1].args["p_outcome"], "dead");
+    }
+
+    #[tokio::test]
+    async fn a_refused_claim_is_401_and_nothing_is_sent() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal).answer(
+            "claim_onboarding_outbox",
+            Err(DbError::Rejected {
+                status: 403,
+                code: "42501".into(),
+                message: "permission denied".into(),
+            }),
+        );
+        let function = handler(db, ScriptedOutbound::new(&journal));
+        assert_eq!(
+            function.route(&dispatch_request()).await.unwrap_err(),
+            ApiError::Unauthorized
+        );
+        assert_eq!(journal.entries(), ["rpc claim_onboarding_outbox"]);
+    }
+}
