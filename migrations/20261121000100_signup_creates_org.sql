@@ -114,14 +114,16 @@ declare
   v_created boolean := false;
 begin
   if p_slug_base is null or char_length(p_slug_base) > 40 or p_slug_base !~ '^[a-z0-9]+(-[a-z0-9]+)*$' then
-    raise exception 'slug base must be 1-40 characters of [a-z0-9-]' using errcode = '22023';
+    raise exception using errcode = '22023', message = 'invalid_slug_base',
+      detail = 'slug base must be 1-40 characters of [a-z0-9-]';
   end if;
 
   -- Proves the user exists, keeps it from being deleted under us, and serialises
   -- deliveries for the same user; the unique keys below remain the guarantee.
   perform 1 from auth.users where id = p_user_id for key share;
   if not found then
-    raise exception 'user % does not exist', p_user_id using errcode = 'P0002';
+    raise exception using errcode = 'P0002', message = 'user_not_found',
+      detail = format('user %s does not exist', p_user_id);
   end if;
   perform pg_advisory_xact_lock(hashtextextended('create_signup_org:' || p_user_id::text, 0));
 
@@ -163,8 +165,8 @@ begin
       end;
     end loop;
     if v_organization_id is null then
-      raise exception 'no free slug for "%" after % attempts', p_slug_base, max_slug_attempts
-        using errcode = '23505';
+      raise exception using errcode = '23505', message = 'slug_exhausted',
+        detail = format('no free slug for "%s" after %s attempts', p_slug_base, max_slug_attempts);
     end if;
   end if;
 
@@ -280,7 +282,8 @@ create or replace function private.install_signup_webhook(p_functions_url text, 
 language plpgsql set search_path = '' as $$
 begin
   if p_functions_url !~ '^https?://' or coalesce(p_secret, '') = '' then
-    raise exception 'install_signup_webhook needs an http(s) functions URL and a non-empty secret';
+    raise exception using errcode = '22023', message = 'invalid_arguments',
+      detail = 'install_signup_webhook needs an http(s) functions URL and a non-empty secret';
   end if;
   execute 'drop trigger if exists on_auth_user_created_create_org on auth.users';
   execute format(

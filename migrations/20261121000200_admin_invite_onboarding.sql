@@ -38,7 +38,7 @@ declare
 begin
   select id into v_user_id from auth.users where lower(email) = lower(btrim(p_email));
   if v_user_id is null then
-    raise exception 'no user with email %', p_email;
+    raise exception using errcode = 'P0002', message = 'user_not_found', detail = format('no user with email %s', p_email);
   end if;
   insert into public.platform_roles (user_id, role) values (v_user_id, p_role)
   on conflict (user_id) do update set role = excluded.role, assigned_at = now();
@@ -297,6 +297,8 @@ begin
     'invite_id', v_invite_id, 'email', v_email, 'expires_at', v_expires_at);
 end
 $$;
+revoke execute on function public.admin_create_organization(text, text, text, text, jsonb, text, integer) from public, anon;
+grant execute on function public.admin_create_organization(text, text, text, text, jsonb, text, integer) to authenticated, service_role;
 
 -- Issue a fresh token for a pending invite (send-invite-email) ----------------------------------
 
@@ -338,6 +340,8 @@ begin
     'expires_at', v_invite.expires_at, 'send_attempt', v_invite.send_attempts);
 end
 $$;
+revoke execute on function public.issue_invite_token(uuid, text, integer) from public, anon;
+grant execute on function public.issue_invite_token(uuid, text, integer) to authenticated, service_role;
 
 -- Record how a send went (the function, as the service role) -----------------------------------
 
@@ -349,6 +353,8 @@ language sql security definer set search_path = '' as $$
       last_send_error = left(p_error, 500)
   where id = p_invite_id and send_attempts = p_send_attempt
 $$;
+revoke execute on function public.record_invite_send(uuid, integer, text) from public, anon, authenticated;
+grant execute on function public.record_invite_send(uuid, integer, text) to service_role;
 
 -- Validate a token (validate-invite: read-only, safe for link scanners) --------------------------
 
@@ -382,6 +388,8 @@ begin
     'expires_at', v_invite.expires_at);
 end
 $$;
+revoke execute on function public.validate_invite(text) from public, anon, authenticated;
+grant execute on function public.validate_invite(text) to service_role;
 
 -- Accept (accept-invite, as the signed-in user) ---------------------------------------------------
 
@@ -439,6 +447,8 @@ begin
     'redirect_to', '/onboarding/' || v_invite.organization_id);
 end
 $$;
+revoke execute on function public.accept_invite(text) from public, anon;
+grant execute on function public.accept_invite(text) to authenticated, service_role;
 
 -- Revoke (platform admins, owners of the organization) --------------------------------------------
 
@@ -462,6 +472,8 @@ begin
   return jsonb_build_object('invite_id', v_invite.id, 'status', v_invite.status, 'revoked_at', v_invite.revoked_at);
 end
 $$;
+revoke execute on function public.revoke_invite(uuid) from public, anon;
+grant execute on function public.revoke_invite(uuid) to authenticated, service_role;
 
 -- Mark pending invites past their expiry as expired (scheduled) ------------------------------------
 
@@ -473,6 +485,8 @@ language sql security definer set search_path = '' as $$
     returning 1)
   select count(*)::integer from expired
 $$;
+revoke execute on function public.expire_onboarding_invites() from public, anon, authenticated;
+grant execute on function public.expire_onboarding_invites() to service_role;
 
 -- Feature-driven onboarding phases ---------------------------------------------------------------
 
@@ -504,6 +518,8 @@ begin
       where shown));
 end
 $$;
+revoke execute on function public.organization_onboarding(uuid) from public, anon;
+grant execute on function public.organization_onboarding(uuid) to authenticated, service_role;
 
 create or replace function public.complete_onboarding(p_organization_id uuid) returns jsonb
 language plpgsql security definer set search_path = '' as $$
@@ -521,23 +537,7 @@ begin
                             'onboarding_completed_at', v_organization.onboarding_completed_at);
 end
 $$;
-
--- Who may call what -------------------------------------------------------------------------------
-
-revoke execute on function public.admin_create_organization(text, text, text, text, jsonb, text, integer) from public, anon;
-revoke execute on function public.issue_invite_token(uuid, text, integer) from public, anon;
-revoke execute on function public.record_invite_send(uuid, integer, text) from public, anon, authenticated;
-revoke execute on function public.validate_invite(text) from public, anon, authenticated;
-revoke execute on function public.accept_invite(text) from public, anon;
-revoke execute on function public.revoke_invite(uuid) from public, anon;
-revoke execute on function public.expire_onboarding_invites() from public, anon, authenticated;
-revoke execute on function public.organization_onboarding(uuid) from public, anon;
 revoke execute on function public.complete_onboarding(uuid) from public, anon;
-grant execute on function public.admin_create_organization(text, text, text, text, jsonb, text, integer),
-  public.issue_invite_token(uuid, text, integer), public.accept_invite(text), public.revoke_invite(uuid),
-  public.organization_onboarding(uuid), public.complete_onboarding(uuid)
-  to authenticated, service_role;
-grant execute on function public.record_invite_send(uuid, integer, text), public.validate_invite(text),
-  public.expire_onboarding_invites() to service_role;
+grant execute on function public.complete_onboarding(uuid) to authenticated, service_role;
 
 select private.schedule_if_cron('expire-onboarding-invites', '*/15 * * * *', 'select public.expire_onboarding_invites()');

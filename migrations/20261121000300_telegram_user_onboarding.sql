@@ -252,6 +252,8 @@ begin
   return private.outbox_message(v_message) || jsonb_build_object('replay', false);
 end
 $$;
+revoke execute on function public.request_user_onboarding(jsonb, text, boolean) from public, anon;
+grant execute on function public.request_user_onboarding(jsonb, text, boolean) to authenticated, service_role;
 
 -- Dispatch (user-onboarding-dispatch, as the service role) -------------------------------------------
 
@@ -272,6 +274,8 @@ language sql security definer set search_path = '' as $$
   )
   select coalesce(jsonb_agg(private.outbox_message(claimed) order by claimed.id), '[]') from claimed
 $$;
+revoke execute on function public.claim_onboarding_outbox(integer, integer) from public, anon, authenticated;
+grant execute on function public.claim_onboarding_outbox(integer, integer) to service_role;
 
 -- What became of one attempt: 'delivered', 'retry' (after p_retry_in_ms) or 'dead'.
 -- A report for an attempt that is no longer the current one is ignored.
@@ -334,6 +338,8 @@ begin
   return jsonb_build_object('applied', true);
 end
 $$;
+revoke execute on function public.report_onboarding_delivery(bigint, integer, text, text, integer, text) from public, anon, authenticated;
+grant execute on function public.report_onboarding_delivery(bigint, integer, text, text, integer, text) to service_role;
 
 -- Callback (user-onboarding-callback, as the service role) --------------------------------------------
 
@@ -381,6 +387,8 @@ begin
   return jsonb_build_object('status', 'completed', 'replay', false);
 end
 $$;
+revoke execute on function public.complete_user_onboarding(uuid, text, bigint, bigint) from public, anon, authenticated;
+grant execute on function public.complete_user_onboarding(uuid, text, bigint, bigint) to service_role;
 
 create or replace function public.fail_user_onboarding(p_correlation_id uuid, p_error text, p_reason text default null)
 returns jsonb
@@ -398,6 +406,8 @@ begin
   return jsonb_build_object('status', 'failed', 'replay', false);
 end
 $$;
+revoke execute on function public.fail_user_onboarding(uuid, text, text) from public, anon, authenticated;
+grant execute on function public.fail_user_onboarding(uuid, text, text) to service_role;
 
 create or replace function private.record_onboarding_failure(p_user public.tenant_users, p_correlation_id uuid, p_error text, p_reason text)
 returns void
@@ -445,20 +455,8 @@ begin
   return swept;
 end
 $$;
-
--- Grants ------------------------------------------------------------------------------------------------
-
-revoke execute on function public.request_user_onboarding(jsonb, text, boolean) from public, anon;
-revoke execute on function public.claim_onboarding_outbox(integer, integer) from public, anon, authenticated;
-revoke execute on function public.report_onboarding_delivery(bigint, integer, text, text, integer, text) from public, anon, authenticated;
-revoke execute on function public.complete_user_onboarding(uuid, text, bigint, bigint) from public, anon, authenticated;
-revoke execute on function public.fail_user_onboarding(uuid, text, text) from public, anon, authenticated;
 revoke execute on function public.sweep_onboarding_timeouts(interval) from public, anon, authenticated;
-grant execute on function public.request_user_onboarding(jsonb, text, boolean) to authenticated, service_role;
-grant execute on function public.claim_onboarding_outbox(integer, integer),
-  public.report_onboarding_delivery(bigint, integer, text, text, integer, text),
-  public.complete_user_onboarding(uuid, text, bigint, bigint), public.fail_user_onboarding(uuid, text, text),
-  public.sweep_onboarding_timeouts(interval) to service_role;
+grant execute on function public.sweep_onboarding_timeouts(interval) to service_role;
 
 -- Schedules -------------------------------------------------------------------------------------------------
 -- The dispatcher is an edge function; pg_cron calls it through pg_net. URL and key are
@@ -471,7 +469,8 @@ create or replace function private.install_onboarding_dispatcher(
 language plpgsql set search_path = '' as $$
 begin
   if p_functions_url !~ '^https?://' or coalesce(p_service_role_key, '') = '' then
-    raise exception 'install_onboarding_dispatcher needs an http(s) functions URL and the service role key';
+    raise exception using errcode = '22023', message = 'invalid_arguments',
+      detail = 'install_onboarding_dispatcher needs an http(s) functions URL and the service role key';
   end if;
   return cron.schedule('user-onboarding-dispatch', p_schedule, format(
     'select net.http_post(url := %L, body := ''{}''::jsonb, headers := %L::jsonb, timeout_milliseconds := 30000)',

@@ -157,15 +157,10 @@ psql_db() { PGOPTIONS='-c client_min_messages=warning' "$PGBIN/psql" "$DATABASE_
 
 apply_schema() {
   psql_db -v authenticator_password="$AUTHENTICATOR_PASSWORD" -f stack/supabase-base.sql >/dev/null
-  local file version
-  for file in migrations/*.sql; do
-    version=$(basename "$file" | cut -d_ -f1)
-    if [ -z "$(psql_db -tA -c "select 1 from supabase_migrations.schema_migrations where version = '$version'")" ]; then
-      say "applying $file"
-      { cat "$file"; printf "\ninsert into supabase_migrations.schema_migrations (version, name) values ('%s', '%s');\n" \
-          "$version" "$(basename "$file" .sql)"; } | psql_db -1 >/dev/null
-    fi
-  done
+  # migrations/ by the same installer provisioning uses (`provision migrate`): recorded as
+  # the Supabase CLI records them, one transaction, committed only with RLS everywhere.
+  cargo run --quiet -p provision -- migrate --database-url "$DATABASE_URL?sslmode=disable" \
+    || die "the migrations did not apply"
   # What the dashboard's "Database Webhooks" page does on Supabase, with local values.
   echo "select private.install_signup_webhook(:'url', :'secret')" | psql_db \
     -v url="$SUPABASE_URL/functions/v1" -v secret="$ONBOARDING_WEBHOOK_SECRET" >/dev/null

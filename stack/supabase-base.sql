@@ -30,7 +30,19 @@ alter default privileges in schema public grant all on tables to anon, authentic
 alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
 alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
 
-create extension if not exists pgcrypto;
+-- Extensions live in their own schema, as on Supabase: PostgREST serves only `public`,
+-- so none of their functions (pgcrypto's crypt, gen_salt, encrypt, …) becomes an RPC
+-- that anyone with the anon key could call. A stack created before this moves it.
+create schema if not exists extensions;
+grant usage on schema extensions to anon, authenticated, service_role;
+create extension if not exists pgcrypto with schema extensions;
+do $$
+begin
+  if (select extnamespace::regnamespace::text from pg_extension where extname = 'pgcrypto') = 'public' then
+    alter extension pgcrypto set schema extensions;
+  end if;
+end
+$$;
 
 -- auth: the subset of Supabase Auth's schema that the product reads ----------------
 create schema if not exists auth;

@@ -11,12 +11,12 @@ cd "$root"
 say() { printf '\n[test] %s\n' "$*" >&2; }
 
 bash stack/tools.sh
-# Test-only tools: Debian's Chromium for the browser tests, pgTAP's pg_prove.
-if [ ! -x /usr/bin/chromium ]; then
-  say "installing Chromium (Debian's) for the browser tests"
+# Test-only tools: Debian's Chromium for the browser tests, pgTAP and pg_prove.
+if [ ! -x /usr/bin/chromium ] || ! command -v pg_prove >/dev/null; then
+  say "installing Chromium and pgTAP (Debian's) for the browser and SQL tests"
   if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium postgresql-15-pgtap >&2
 fi
 
 say "format and lint"
@@ -24,8 +24,9 @@ cargo fmt --all -- --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --workspace --exclude onboarding-tests --exclude provision --exclude bench -- -D warnings
 
-say "unit tests"
+say "unit tests (and the SQL error contract)"
 cargo test --quiet --workspace --lib
+cargo test --quiet -p onboarding --test error_codes
 
 export STACK_DIR="$root/.local/test"
 export EXTRA_FUNCTION_DIRS="$root/tests/panic-probe"
@@ -50,6 +51,9 @@ bash stack/stack.sh up 2>&1 | grep -v -E 'key|secret|Database' >&2
 say "integration and end-to-end tests"
 export STACK_ENV_FILE="$STACK_DIR/stack.env"
 cargo test --quiet -p onboarding-tests -p provision --tests -- --test-threads 4
+
+say "SQL tests (pgTAP, as supabase test db runs them): RLS, refusals, invariants, exposed RPCs"
+pg_prove -d "$(grep '^DATABASE_URL=' "$STACK_ENV_FILE" | cut -d= -f2-)" supabase/tests/database/*.test.sql
 
 say "deploy check: each function alone on Deno 2.1.4, and what the Supabase CLI uploads"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/deploy/

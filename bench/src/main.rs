@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 const CONCURRENCY: [usize; 3] = [1, 8, 32];
@@ -32,7 +32,10 @@ fn ops_for(concurrency: usize) -> usize {
         / 100
 }
 
+/// The running stack (the shared test harness), with what the benchmark keeps open: one
+/// database connection, a pooled HTTP client, and the stack's directory for its logs.
 struct Stack {
+    harness: onboarding_tests::Stack,
     vars: HashMap<String, String>,
     dir: PathBuf,
     db: Client,
@@ -41,24 +44,16 @@ struct Stack {
 
 impl Stack {
     fn var(&self, name: &str) -> String {
-        self.vars
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} missing"))
+        self.harness.var(name).to_owned()
     }
     fn function(&self, name: &str) -> String {
-        format!("{}/functions/v1/{name}", self.var("SUPABASE_URL"))
+        self.harness.function_url(name)
     }
     fn rpc(&self, name: &str) -> String {
-        format!("{}/rpc/{name}", self.var("POSTGREST_URL"))
-    }
-    fn jwt(&self, claims: Value) -> String {
-        let key =
-            jsonwebtoken::EncodingKey::from_secret(self.var("SUPABASE_JWT_SECRET").as_bytes());
-        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+        self.harness.postgrest_rpc_url(name)
     }
     fn user_jwt(&self, id: Uuid, email: &str) -> String {
-        self.jwt(json!({"sub": id, "email": email, "role": "authenticated", "aud": "authenticated", "exp": 4_102_444_800u64}))
+        self.harness.user_jwt(id, email)
     }
     /// Requests PostgREST has logged so far (its log level is `info` in the bench stack).
     fn postgrest_requests(&self) -> usize {
@@ -638,28 +633,12 @@ async fn main() {
         .parent()
         .unwrap()
         .to_path_buf();
-    let env_file = PathBuf::from(std::env::var("STACK_ENV_FILE").expect("run with `make bench`"));
-    let mut vars: HashMap<String, String> = HashMap::new();
-    let functions_env = std::env::var("FUNCTIONS_ENV_FILE")
-        .ok()
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    for line in std::fs::read_to_string(&env_file)
-        .unwrap()
-        .lines()
-        .chain(functions_env.lines())
-    {
-        if let Some((k, v)) = line.split_once('=') {
-            vars.insert(k.to_owned(), v.to_owned());
-        }
-    }
-    let (db, connection) = tokio_postgres::connect(&vars["DATABASE_URL"], NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let harness = onboarding_tests::Stack::load();
+    let db = harness.db().await;
     let stack = Stack {
-        vars,
-        dir: env_file.parent().unwrap().to_path_buf(),
+        vars: harness.vars.clone(),
+        dir: harness.dir(),
+        harness,
         db,
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(64)

@@ -52,8 +52,50 @@ struct Args {
     until: Step,
 }
 
+/// `provision migrate`: the schema installer alone, for a database you already have
+/// (the local stack uses it): applies what is not yet applied of `migrations/`, recorded
+/// in `supabase_migrations.schema_migrations` as the Supabase CLI records them, in one
+/// transaction that commits only if every table in `public` has row-level security.
+#[derive(Parser)]
+#[command(name = "provision migrate")]
+struct MigrateArgs {
+    /// A PostgreSQL URL; add `sslmode=disable` for a local database without TLS.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))]
+    migrations_dir: PathBuf,
+}
+
+async fn migrate(args: MigrateArgs) -> i32 {
+    use provision::database::{apply, connect, migration_files};
+    let result = async {
+        let files = migration_files(&args.migrations_dir)?;
+        let mut client = connect(&args.database_url).await?;
+        apply(&mut client, &files).await
+    }
+    .await;
+    match result {
+        Ok(applied) if applied.is_empty() => {
+            eprintln!("[migrate] up to date");
+            0
+        }
+        Ok(applied) => {
+            eprintln!("[migrate] applied {}", applied.join(", "));
+            0
+        }
+        Err(err) => {
+            eprintln!("[migrate] error: {err}");
+            5
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("migrate") {
+        let args = MigrateArgs::parse_from(std::env::args().skip(1));
+        std::process::exit(migrate(args).await);
+    }
     let args = Args::parse();
     let mut out = Reporter::new(args.json);
     let code = match run(&args, &mut out).await {

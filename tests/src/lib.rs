@@ -1,1 +1,290 @@
-//! Integration and end-to-end tests of the onboarding functions against the real local stack; the tests live in `tests/tests/`.
+//! The one test harness: a running stack (its addresses, keys and database, from
+//! `STACK_ENV_FILE`), JWTs as Supabase Auth would mint them, users inserted as Auth would
+//! insert them. Used by every integration test (`tests/tests/`) and by the benchmark.
+//! Helpers panic on failure: they are for tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tokio_postgres::{Client, NoTls};
+use uuid::Uuid;
+
+pub struct Stack {
+    pub vars: HashMap<String, String>,
+    pub http: reqwest::Client,
+}
+
+impl Stack {
+    pub fn load() -> Stack {
+        let path = std::env::var("STACK_ENV_FILE")
+            .expect("STACK_ENV_FILE is not set: run these tests with `make test`");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        // The stack's variables, then the functions' secrets (the fakes' addresses).
+        let functions_env = std::env::var("FUNCTIONS_ENV_FILE")
+            .ok()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default();
+        let vars = text
+            .lines()
+            .chain(functions_env.lines())
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Stack {
+            vars,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn var(&self, name: &str) -> &str {
+        self.vars
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} missing from stack.env"))
+    }
+
+    /// The environment a function would see, for building handlers natively.
+    pub fn function_env(&self) -> edge::Env {
+        edge::Env::new(self.vars.clone())
+    }
+
+    pub fn function_url(&self, name: &str) -> String {
+        format!("{}/functions/v1/{name}", self.var("SUPABASE_URL"))
+    }
+
+    pub fn rest_url(&self, path: &str) -> String {
+        format!("{}/rest/v1/{path}", self.var("SUPABASE_URL"))
+    }
+
+    pub async fn db(&self) -> Client {
+        let (client, connection) = tokio_postgres::connect(self.var("DATABASE_URL"), NoTls)
+            .await
+            .expect("connect to the stack's PostgreSQL");
+        tokio::spawn(connection);
+        client
+    }
+
+    /// A JWT for `user_id` as Supabase Auth would issue it (HS256, the project's secret).
+    pub fn user_jwt(&self, user_id: Uuid, email: &str) -> String {
+        self.jwt(json!({
+            "sub": user_id, "role": "authenticated", "aud": "authenticated", "email": email,
+            "exp": chrono_like_now() + 3600,
+        }))
+    }
+
+    /// Any claims, signed with the project's JWT secret.
+    pub fn jwt(&self, claims: Value) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(self.var("SUPABASE_JWT_SECRET").as_bytes()),
+        )
+        .unwrap()
+    }
+
+    /// PostgREST's own URL for an RPC, bypassing the gateway.
+    pub fn postgrest_rpc_url(&self, name: &str) -> String {
+        format!("{}/rpc/{name}", self.var("POSTGREST_URL"))
+    }
+}
+
+impl Stack {
+    /// A service-role JWT minted now, signed with `secret`, expiring at `exp`: the same
+    /// role as the stack's key but a different string.
+    pub fn service_role_jwt(&self, secret: &str, exp: u64) -> String {
+        let claims = json!({ "role": "service_role", "iss": "supabase", "iat": chrono_like_now(), "exp": exp });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    /// The stack's directory (its logs, its bundles).
+    pub fn dir(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(std::env::var("STACK_ENV_FILE").expect("STACK_ENV_FILE"))
+            .parent()
+            .expect("the stack env file is in the stack directory")
+            .to_path_buf()
+    }
+
+    pub fn now_seconds(&self) -> u64 {
+        chrono_like_now()
+    }
+}
+
+fn chrono_like_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+pub fn unique_email(prefix: &str) -> String {
+    format!("{prefix}-{}@example.com", Uuid::new_v4().simple())
+}
+
+/// Inserts a user the way Supabase Auth does; the signup webhook fires on commit.
+pub async fn insert_user(db: &Client, email: &str, meta: Value) -> Uuid {
+    let row = db
+        .query_one(
+            "insert into auth.users (email, raw_user_meta_data) values ($1, $2) returning id",
+            &[&email, &meta],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+/// Inserts a user without firing triggers: a signup whose webhook was never delivered.
+pub async fn insert_user_without_webhook(db: &Client, email: &str, meta: Value) -> Uuid {
+    db.batch_execute("set session_replication_role = replica")
+        .await
+        .unwrap();
+    let id = insert_user(db, email, meta).await;
+    db.batch_execute("set session_replication_role = origin")
+        .await
+        .unwrap();
+    id
+}
+
+/// (profiles, organizations created by the user's signup, owner memberships) counts.
+pub async fn signup_counts(db: &Client, user_id: Uuid) -> (i64, i64, i64) {
+    let row = db
+        .query_one(
+            "select (select count(*) from public.profiles where id = $1),
+                    (select count(*) from public.organizations where signup_user_id = $1),
+                    (select count(*) from public.organization_members where user_id = $1 and role = 'owner')",
+            &[&user_id],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// Waits until the user's signup has created profile, organization and membership.
+pub async fn wait_for_signup(db: &Client, user_id: Uuid) -> (i64, i64, i64) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let counts = signup_counts(db, user_id).await;
+        if counts == (1, 1, 1) || Instant::now() > deadline {
+            return counts;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The payload Supabase's database webhook sends for an auth.users INSERT.
+pub fn webhook_payload(user_id: Uuid, email: &str, meta: Value) -> Value {
+    json!({
+        "type": "INSERT", "table": "users", "schema": "auth", "old_record": null,
+        "record": { "id": user_id, "email": email, "raw_user_meta_data": meta,
+                    "aud": "authenticated", "role": "authenticated" }
+    })
+}
+
+/// Asserts the documented error shape and returns the code.
+pub async fn error_code(response: reqwest::Response, status: u16) -> String {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/json")
+    );
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(!message.is_empty(), "error without a message: {body}");
+    body["error"]["code"].as_str().unwrap().to_owned()
+}
+
+/// A user who has confirmed their email, as Supabase Auth leaves them after the link.
+pub async fn insert_confirmed_user(db: &Client, email: &str, meta: Value) -> Uuid {
+    let id = insert_user(db, email, meta).await;
+    db.execute(
+        "update auth.users set email_confirmed_at = now() where id = $1",
+        &[&id],
+    )
+    .await
+    .unwrap();
+    id
+}
+
+/// A signed-in user: id, email, JWT.
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub jwt: String,
+}
+
+impl Stack {
+    pub async fn platform_admin(&self, db: &Client) -> User {
+        let email = unique_email("admin");
+        let id = insert_confirmed_user(db, &email, json!({"full_name": "Platform Admin"})).await;
+        db.execute(
+            "select private.set_platform_role($1, 'platform_admin')",
+            &[&email],
+        )
+        .await
+        .unwrap();
+        User {
+            jwt: self.user_jwt(id, &email),
+            id,
+            email,
+        }
+    }
+
+    pub async fn confirmed_user(&self, db: &Client, email: &str) -> User {
+        let id = insert_confirmed_user(db, email, json!({"full_name": "Some One"})).await;
+        User {
+            jwt: self.user_jwt(id, email),
+            id,
+            email: email.to_owned(),
+        }
+    }
+
+    /// POST to a PostgREST RPC through the gateway, as the holder of `jwt`.
+    pub async fn rpc(&self, function: &str, jwt: &str, args: Value) -> reqwest::Response {
+        self.http
+            .post(self.rest_url(&format!("rpc/{function}")))
+            .header("apikey", self.var("SUPABASE_ANON_KEY"))
+            .bearer_auth(jwt)
+            .json(&args)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET a PostgREST path through the gateway; `None` as the JWT means anonymous.
+    pub async fn select(&self, path: &str, jwt: Option<&str>) -> reqwest::Response {
+        let request = self
+            .http
+            .get(self.rest_url(path))
+            .header("apikey", self.var("SUPABASE_ANON_KEY"));
+        match jwt {
+            Some(jwt) => request.bearer_auth(jwt),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+
+    pub async fn call_function(
+        &self,
+        name: &str,
+        jwt: Option<&str>,
+        body: Value,
+    ) -> reqwest::Response {
+        let request = self.http.post(self.function_url(name)).json(&body);
+        match jwt {
+            Some(jwt) => request.bearer_auth(jwt),
+            None => request,
+        }
+        .send()
+        .await
+        .unwrap()
+    }
+}

@@ -3,10 +3,8 @@
 //! Resend played by its local fake (tests/fakes/resend.ts).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
 use futures_util::future::join_all;
+use onboarding_tests::*;
 use serde_json::{json, Value};
 use tokio_postgres::Client;
 use uuid::Uuid;

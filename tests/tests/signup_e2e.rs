@@ -3,10 +3,8 @@
 //! bad input, panics, row-level security with real JWTs, and the request log.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
 use futures_util::future::join_all;
+use onboarding_tests::*;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

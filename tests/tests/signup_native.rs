@@ -2,12 +2,10 @@
 //! PostgreSQL of the test stack (the same code that runs as WASM in Deno).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
 use edge::{respond, EdgeFunction, HttpRequest, HttpResponse, PostgrestDb};
 use futures_util::future::join_all;
 use on_signup_create_org::OnSignupCreateOrg;
+use onboarding_tests::*;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

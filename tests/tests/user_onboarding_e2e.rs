@@ -4,10 +4,8 @@
 //! (tests/fakes/make.ts).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
 use futures_util::future::join_all;
+use onboarding_tests::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;

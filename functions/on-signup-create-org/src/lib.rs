@@ -12,7 +12,7 @@ use edge::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
     PostgrestDb,
 };
-use onboarding::signup::parse_signup_event;
+use onboarding::signup::{self, parse_signup_event};
 use serde_json::json;
 
 /// The SQL function that does the work; see the migrations.
@@ -41,16 +41,12 @@ impl<D: Db> OnSignupCreateOrg<D> {
             "p_organization_name": signup.organization_name,
             "p_slug_base": signup.slug_base,
         });
-        match self.db.rpc(Caller::ServiceRole, RPC, &args).await {
-            Ok(result) => Ok(HttpResponse::json(200, &result)),
-            // Raised by the RPC when auth.users has no such row (deleted since, or a
-            // forged payload): nothing is created for a user who does not exist.
-            Err(err) if err.sqlstate() == Some("P0002") => Err(ApiError::NotFound {
-                code: "user_not_found",
-                message: "no auth.users row has this record.id".into(),
-            }),
-            Err(err) => Err(err.into()),
-        }
+        let result = self
+            .db
+            .rpc(Caller::ServiceRole, RPC, &args)
+            .await
+            .map_err(signup::from_db)?;
+        Ok(HttpResponse::json(200, &result))
     }
 }
 

@@ -55,22 +55,20 @@ pub enum ApiError {
     Internal,
 }
 
-/// A domain error a SQL function raises (`P0001`, or `42501` for permission checks)
-/// with a stable code as its message: the code, its HTTP status, and what to tell the
-/// caller. Each domain keeps a table of these.
+/// A domain error a SQL function raises, by the one convention (see the README):
+/// `raise exception using errcode = <SQLSTATE>, message = '<stable_code>'`. The code,
+/// its HTTP status, and what to tell the caller. Each domain keeps a table of these;
+/// the SQLSTATE only sets the status PostgREST gives callers of the RPC itself.
 pub type RaisedError = (&'static str, u16, &'static str);
 
 impl ApiError {
     /// The API error for a database error, using `table` for the codes the domain's SQL
     /// functions raise, and the generic mapping for everything else.
     pub fn from_db(error: DbError, table: &[RaisedError]) -> ApiError {
-        if let DbError::Rejected { code, message, .. } = &error {
-            if code == "P0001" || code == "42501" {
-                if let Some((code, status, text)) =
-                    table.iter().find(|(known, _, _)| known == message)
-                {
-                    return ApiError::with_status(*status, code, (*text).to_owned());
-                }
+        if let DbError::Rejected { message, .. } = &error {
+            if let Some((code, status, text)) = table.iter().find(|(known, _, _)| known == message)
+            {
+                return ApiError::with_status(*status, code, (*text).to_owned());
             }
         }
         error.into()
@@ -246,9 +244,10 @@ mod tests {
             ApiError::from_db(raised("P0001", "unknown_code"), TABLE),
             ApiError::Internal
         );
+        // The message decides, whatever SQLSTATE chose the status for direct callers.
         assert_eq!(
-            ApiError::from_db(raised("23505", "thing_gone"), TABLE),
-            ApiError::Internal
+            ApiError::from_db(raised("P0002", "thing_gone"), TABLE).code(),
+            "thing_gone"
         );
     }
 

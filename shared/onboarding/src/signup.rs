@@ -5,7 +5,7 @@
 //! `public.signup_full_name` and `public.signup_slug_base` in the migrations implement
 //! the same rules for the SQL reconcile job; a test checks the two agree.
 
-use edge::error::ApiError;
+use edge::error::{ApiError, RaisedError};
 use edge::request::Fields;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -19,6 +19,18 @@ pub const MAX_SLUG_BASE_LEN: usize = 40;
 pub const MAX_EMAIL_LEN: usize = 320;
 /// Slug used when neither the name nor the email yields one.
 pub const FALLBACK_SLUG: &str = "workspace";
+
+/// The errors `create_signup_org` raises that a caller may see. (`invalid_slug_base` and
+/// `slug_exhausted` guard invariants this crate keeps, so they stay 500s.)
+pub const RAISED: &[RaisedError] = &[(
+    "user_not_found",
+    404,
+    "no auth.users row has this record.id",
+)];
+
+pub fn from_db(error: edge::DbError) -> ApiError {
+    ApiError::from_db(error, RAISED)
+}
 
 /// What the database needs to create a new user's workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -1,0 +1,43 @@
+-- What PostgREST exposes as RPCs to the public roles: every function in `public` that
+-- `anon` or `authenticated` may execute, compared with this allow-list. A new function
+-- is executable by them by default (Supabase's default privileges), so one added
+-- without deciding who may call it fails here. Extensions live in `extensions`, which
+-- PostgREST does not serve.
+begin;
+create extension if not exists pgtap with schema extensions;
+set local search_path = public, extensions;
+select plan(3);
+
+select results_eq(
+  $$ select (p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')') collate "default"
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = 'public' and has_function_privilege('anon', p.oid, 'execute')
+     order by 1 $$,
+  $$ select x from (values (null::text)) v(x) where false $$,
+  'anon may execute no function in public'
+);
+
+select results_eq(
+  $$ select (p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')') collate "default"
+     from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where n.nspname = 'public' and has_function_privilege('authenticated', p.oid, 'execute')
+     order by 1 $$,
+  $$ values
+     ('accept_invite(p_token_hash text)'),
+     ('admin_create_organization(p_name text, p_slug text, p_owner_email text, p_plan text, p_feature_overrides jsonb, p_billing_email text, p_invite_ttl_hours integer)'),
+     ('complete_onboarding(p_organization_id uuid)'),
+     ('issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer)'),
+     ('organization_onboarding(p_organization_id uuid)'),
+     ('request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean)'),
+     ('revoke_invite(p_invite_id uuid)') $$,
+  'authenticated may execute exactly the allow-listed RPCs'
+);
+
+select is(
+  (select extnamespace::regnamespace::text from pg_extension where extname = 'pgcrypto'),
+  'extensions',
+  'pgcrypto lives in the extensions schema'
+);
+
+select * from finish();
+rollback;
