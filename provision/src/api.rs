@@ -17,7 +17,12 @@ pub const DEFAULT_API_URL: &str = "https://api.supabase.com";
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the Management API answered {status}: {message}")]
-    Http { status: u16, message: String },
+    Http {
+        status: u16,
+        message: String,
+        /// What `Retry-After` asked for, in ms (either of its forms).
+        retry_after_ms: Option<u64>,
+    },
     #[error("the Management API could not be reached: {0}")]
     Unreachable(String),
     #[error("the Management API answered something unexpected: {0}")]
@@ -25,10 +30,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// Whether a create call that failed this way may still have created the project.
+    /// Whether a create call that failed this way may still have created the project:
+    /// a 5xx or a lost answer may hide one; a 429 says nothing was done.
     pub fn is_ambiguous(&self) -> bool {
         match self {
-            ApiError::Http { status, .. } => Disposition::of(*status) == Disposition::Transient,
+            ApiError::Http { status, .. } => *status >= 500,
             ApiError::Unreachable(_) | ApiError::Unexpected(_) => true,
         }
     }
@@ -44,6 +50,42 @@ pub struct Project {
     pub status: String,
     #[serde(default)]
     pub region: String,
+    #[serde(default)]
+    pub organization_slug: Option<String>,
+    #[serde(default)]
+    pub organization_id: Option<String>,
+}
+
+/// An organization the token belongs to (`GET /v1/organizations`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub slug: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// One page of `GET /v1/organizations/{slug}/projects`.
+#[derive(Debug, Clone, Deserialize)]
+struct OrganizationProjects {
+    projects: Vec<OrganizationProject>,
+    pagination: Pagination,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct OrganizationProject {
+    #[serde(rename = "ref")]
+    reference: String,
+    name: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    region: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Pagination {
+    count: f64,
 }
 
 impl Project {
@@ -146,7 +188,11 @@ impl ManagementApi {
                                 .map(str::to_owned)
                         })
                         .unwrap_or_else(|| text.chars().take(200).collect());
-                    let error = ApiError::Http { status, message };
+                    let error = ApiError::Http {
+                        status,
+                        message,
+                        retry_after_ms: retry_after,
+                    };
                     if disposition == Disposition::Permanent {
                         return Err(error);
                     }
@@ -164,6 +210,11 @@ impl ManagementApi {
         }
     }
 
+    pub fn backoff(&self) -> Backoff {
+        self.backoff
+    }
+
+    /// `GET /v1/projects`: every project the token can see, in any organization.
     pub async fn list_projects(&self) -> Result<Vec<Project>, ApiError> {
         let value = self
             .call(reqwest::Method::GET, "/v1/projects", None, true)
@@ -171,12 +222,64 @@ impl ManagementApi {
         serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))
     }
 
-    pub async fn find_project(&self, name: &str) -> Result<Option<Project>, ApiError> {
-        Ok(self
-            .list_projects()
-            .await?
-            .into_iter()
-            .find(|project| project.name == name))
+    /// `GET /v1/organizations`: the organizations the token belongs to.
+    pub async fn organizations(&self) -> Result<Vec<Organization>, ApiError> {
+        let value = self
+            .call(reqwest::Method::GET, "/v1/organizations", None, true)
+            .await?;
+        serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))
+    }
+
+    /// The project named `name` in organization `slug` (`GET
+    /// /v1/organizations/{slug}/projects`, every page): exactly that organization's.
+    pub async fn find_in_organization(
+        &self,
+        slug: &str,
+        name: &str,
+    ) -> Result<Option<Project>, ApiError> {
+        const PAGE: usize = 100;
+        let mut offset = 0;
+        loop {
+            let value = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/v1/organizations/{slug}/projects?limit={PAGE}&offset={offset}"),
+                    None,
+                    true,
+                )
+                .await?;
+            let page: OrganizationProjects = serde_json::from_value(value)
+                .map_err(|err| ApiError::Unexpected(err.to_string()))?;
+            let seen = page.projects.len();
+            if let Some(found) = page.projects.into_iter().find(|p| p.name == name) {
+                return Ok(Some(Project {
+                    id: found.reference.clone(),
+                    reference: Some(found.reference),
+                    name: found.name,
+                    status: found.status,
+                    region: found.region,
+                    organization_slug: Some(slug.to_owned()),
+                    organization_id: None,
+                }));
+            }
+            offset += seen;
+            if seen == 0 || offset as f64 >= page.pagination.count {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// `GET /v1/projects/available-regions`: Supabase's recommendations (`RegionsInfo`).
+    pub async fn available_regions(&self, slug: &str, continent: &str) -> Result<Value, ApiError> {
+        self.call(
+            reqwest::Method::GET,
+            &format!(
+                "/v1/projects/available-regions?organization_slug={slug}&continent={continent}"
+            ),
+            None,
+            true,
+        )
+        .await
     }
 
     /// `POST /v1/projects`, once: a failure may hide a created project.

@@ -72,8 +72,8 @@ pub const FAILED_STATUSES: [&str; 6] = [
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub token: Secret,
-    /// `("organization_id", id)` or `("organization_slug", slug)`.
-    pub organization: (&'static str, String),
+    /// `SUPABASE_ORG_SLUG`, or else `SUPABASE_ORG_ID` (its slug is looked up once).
+    pub organization: OrganizationRef,
     pub api_url: String,
     pub requests_per_minute: u64,
     /// With `{ref}` and `{password}` placeholders.
@@ -108,12 +108,12 @@ impl Settings {
         let token = get("SUPABASE_MANAGEMENT_TOKEN").ok_or_else(|| {
             Failure::Config("missing environment variable SUPABASE_MANAGEMENT_TOKEN".into())
         })?;
-        let organization = match (get("SUPABASE_ORG_ID"), get("SUPABASE_ORG_SLUG")) {
-            (Some(id), _) => ("organization_id", id),
-            (None, Some(slug)) => ("organization_slug", slug),
+        let organization = match (get("SUPABASE_ORG_SLUG"), get("SUPABASE_ORG_ID")) {
+            (Some(slug), _) => OrganizationRef::Slug(slug),
+            (None, Some(id)) => OrganizationRef::Id(id),
             (None, None) => {
                 return Err(Failure::Config(
-                    "missing environment variable SUPABASE_ORG_ID (or SUPABASE_ORG_SLUG)".into(),
+                    "missing environment variable SUPABASE_ORG_SLUG (or SUPABASE_ORG_ID)".into(),
                 ))
             }
         };
@@ -140,6 +140,90 @@ impl Settings {
     }
 }
 
+/// The Supabase organization the project belongs to, as the operator named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganizationRef {
+    Slug(String),
+    /// The deprecated id: the API wants the slug, which is looked up once.
+    Id(String),
+}
+
+/// The region codes of the Management API's `region_selection` (Supabase API v1). The
+/// API says codes are not a stable API: `GET /v1/projects/available-regions` is the
+/// source of truth, and the default asks it.
+pub const REGIONS: [&str; 18] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ap-east-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "eu-central-1",
+    "eu-central-2",
+    "ca-central-1",
+    "ap-south-1",
+    "sa-east-1",
+];
+/// Smart region groups: Supabase picks a region within the group.
+pub const REGION_GROUPS: [&str; 3] = ["americas", "emea", "apac"];
+/// The group used when the recommendation cannot be had.
+pub const FALLBACK_REGION_GROUP: &str = "emea";
+/// Where the clients are, for the recommendation (the seed's clients are African).
+pub const CLIENT_CONTINENT: &str = "AF";
+
+/// Where the project goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionChoice {
+    /// `--region <code>`.
+    Specific(String),
+    /// `--region-group americas|emea|apac`.
+    Group(String),
+    /// Neither: what `available-regions` recommends for [`CLIENT_CONTINENT`], else the
+    /// [`FALLBACK_REGION_GROUP`].
+    Recommended,
+}
+
+impl RegionChoice {
+    pub fn from_args(region: Option<&str>, group: Option<&str>) -> Result<Self, Failure> {
+        match (region, group) {
+            (Some(_), Some(_)) => Err(Failure::Config(
+                "give --region or --region-group, not both".into(),
+            )),
+            (Some(code), None) if REGIONS.contains(&code) => {
+                Ok(RegionChoice::Specific(code.into()))
+            }
+            (Some(code), None) => Err(Failure::Config(format!(
+                "unknown region {code}; the Management API accepts: {}",
+                REGIONS.join(", ")
+            ))),
+            (None, Some(code)) if REGION_GROUPS.contains(&code) => {
+                Ok(RegionChoice::Group(code.into()))
+            }
+            (None, Some(code)) => Err(Failure::Config(format!(
+                "unknown region group {code}; the Management API accepts: {}",
+                REGION_GROUPS.join(", ")
+            ))),
+            (None, None) => Ok(RegionChoice::Recommended),
+        }
+    }
+}
+
+/// The most one `Retry-After` on the create call is waited for (longer asks are cut to
+/// this, and the next 429 asks again).
+pub const MAX_RETRY_AFTER_MS: u64 = 60_000;
+/// How many 429s on the create call are waited out before giving up (exit 3).
+pub const MAX_CREATE_RATE_LIMITED: u32 = 5;
+/// How many creates whose answer was lost (5xx, no answer) are followed by a lookup and,
+/// when nothing was made, another create.
+pub const MAX_CREATE_AMBIGUOUS: u32 = 3;
+
 /// The seed's job, plus where and how.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -147,8 +231,7 @@ pub struct Job {
     pub client_name: String,
     pub org_email: String,
     pub tier: String,
-    pub region: String,
-    pub plan: String,
+    pub region: RegionChoice,
     /// `None` for no template.
     pub template: Option<(String, PathBuf)>,
     pub migrations_dir: PathBuf,
@@ -198,7 +281,11 @@ pub struct Outcome {
     /// The job, as the operator gave it, so the result is a complete record.
     pub client_name: String,
     pub tier: String,
+    /// The project's region, as the API reports it.
     pub region: String,
+    /// What was asked for at creation (`region_selection`), when this run created it.
+    pub region_selection: Option<Value>,
+    pub organization_slug: String,
     pub project_ref: String,
     pub project_name: String,
     pub url: String,
@@ -321,7 +408,9 @@ impl<'a> Provisioner<'a> {
         let mut outcome = Outcome {
             client_name: self.job.client_name.clone(),
             tier: self.job.tier.clone(),
-            region: self.job.region.clone(),
+            region: String::new(),
+            region_selection: None,
+            organization_slug: String::new(),
             project_ref: String::new(),
             project_name: self.job.project_name(),
             url: String::new(),
@@ -341,7 +430,11 @@ impl<'a> Provisioner<'a> {
         // 1. Project ----------------------------------------------------------------------
         self.out
             .start("project", &format!("looking for {}", outcome.project_name));
-        let (project, created) = self.find_or_create(&mut secrets).await?;
+        let slug = self.organization_slug().await?;
+        outcome.organization_slug = slug.clone();
+        let (project, created, selection) = self.find_or_create(&slug, &mut secrets).await?;
+        outcome.region_selection = selection;
+        outcome.region = project.region.clone();
         outcome.project_ref = project.project_ref().to_owned();
         outcome.url = format!("https://{}.supabase.co", outcome.project_ref);
         outcome.created = created;
@@ -442,36 +535,147 @@ impl<'a> Provisioner<'a> {
         Ok(outcome)
     }
 
+    /// The organization's slug: as given, or looked up once from the deprecated id.
+    async fn organization_slug(&mut self) -> Result<String, Failure> {
+        match &self.settings.organization {
+            OrganizationRef::Slug(slug) => Ok(slug.clone()),
+            OrganizationRef::Id(id) => {
+                let organizations = self.api.organizations().await?;
+                organizations
+                    .iter()
+                    .find(|organization| &organization.id == id)
+                    .map(|organization| organization.slug.clone())
+                    .ok_or_else(|| {
+                        Failure::Config(format!(
+                            "SUPABASE_ORG_ID {id} is not an organization of this token (it has: {}); set SUPABASE_ORG_SLUG",
+                            organizations.iter().map(|o| o.slug.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    })
+            }
+        }
+    }
+
+    /// `region_selection` for the create call.
+    async fn region_selection(&mut self, slug: &str) -> Value {
+        let smart_group = |code: &str| json!({ "type": "smartGroup", "code": code });
+        match &self.job.region {
+            RegionChoice::Specific(code) => json!({ "type": "specific", "code": code }),
+            RegionChoice::Group(code) => smart_group(code),
+            RegionChoice::Recommended => {
+                let recommended = self
+                    .api
+                    .available_regions(slug, CLIENT_CONTINENT)
+                    .await
+                    .ok()
+                    .and_then(|info| {
+                        let picks = &info["recommendations"];
+                        let specific = picks["specific"][0]["code"]
+                            .as_str()
+                            .filter(|c| REGIONS.contains(c));
+                        let group = picks["smartGroup"]["code"]
+                            .as_str()
+                            .filter(|c| REGION_GROUPS.contains(c));
+                        specific
+                            .map(|code| json!({ "type": "specific", "code": code }))
+                            .or_else(|| group.map(smart_group))
+                    });
+                match recommended {
+                    Some(selection) => {
+                        self.out.progress(
+                            "project",
+                            &format!("region recommended for {CLIENT_CONTINENT}: {selection}"),
+                        );
+                        selection
+                    }
+                    None => {
+                        self.out.progress(
+                            "project",
+                            &format!(
+                                "no region recommendation; using the {FALLBACK_REGION_GROUP} group"
+                            ),
+                        );
+                        smart_group(FALLBACK_REGION_GROUP)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The client's project in `slug`: found by name and organization, or created. A
+    /// project of that name in another organization is never adopted: the run stops
+    /// (exit 2) before anything is written.
     async fn find_or_create(
         &mut self,
+        slug: &str,
         secrets: &mut SecretsFile,
-    ) -> Result<(Project, bool), Failure> {
+    ) -> Result<(Project, bool, Option<Value>), Failure> {
         let name = self.job.project_name();
-        if let Some(project) = self.api.find_project(&name).await? {
-            return Ok((project, false));
+        if let Some(project) = self.api.find_in_organization(slug, &name).await? {
+            return Ok((project, false, None));
         }
+        if let Some(other) = self
+            .api
+            .list_projects()
+            .await?
+            .into_iter()
+            .find(|project| project.name == name)
+        {
+            let elsewhere = other
+                .organization_slug
+                .or(other.organization_id)
+                .unwrap_or_else(|| "another organization".into());
+            return Err(Failure::Config(format!(
+                "a project named {name} ({}) belongs to organization {elsewhere}, not {slug}: it is not adopted; \
+                 use another client id, or provision into {elsewhere}",
+                other.reference.unwrap_or(other.id)
+            )));
+        }
+        let selection = self.region_selection(slug).await;
         let password = generate_password(32);
         // Kept before the call: if the answer is lost, the next run still knows it.
         secrets.set("db_password", &password)?;
-        let (org_field, org_value) = &self.settings.organization;
         let body = json!({
-            "name": name, "db_pass": password, "region": self.job.region, "plan": self.job.plan,
-            *org_field: org_value,
+            "name": name, "db_pass": password, "organization_slug": slug, "region_selection": selection,
         });
-        match self.api.create_project(&body).await {
-            Ok(project) => Ok((project, true)),
-            Err(err) if err.is_ambiguous() => {
-                // Never created twice: the project may exist although the answer was lost.
-                self.out.progress(
-                    "project",
-                    "the create call's answer was lost; looking the project up again",
-                );
-                match self.api.find_project(&name).await? {
-                    Some(project) => Ok((project, true)),
-                    None => Err(err.into()),
+        let (mut rate_limited, mut ambiguous) = (0, 0);
+        loop {
+            match self.api.create_project(&body).await {
+                Ok(project) => return Ok((project, true, Some(selection))),
+                // Nothing was done: wait as asked (capped), then ask again.
+                Err(ApiError::Http {
+                    status: 429,
+                    retry_after_ms,
+                    ..
+                }) if rate_limited < MAX_CREATE_RATE_LIMITED => {
+                    rate_limited += 1;
+                    let wait = retry_after_ms
+                        .unwrap_or_else(|| {
+                            self.api.backoff().delay_ms(
+                                rate_limited,
+                                None,
+                                edge::runtime::random_fraction(),
+                            )
+                        })
+                        .min(MAX_RETRY_AFTER_MS);
+                    self.out.progress(
+                        "project",
+                        &format!("rate limited on create; retrying in {wait} ms"),
+                    );
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
                 }
+                // The project may exist although the answer was lost: look before creating again.
+                Err(err) if err.is_ambiguous() && ambiguous < MAX_CREATE_AMBIGUOUS => {
+                    ambiguous += 1;
+                    self.out.progress(
+                        "project",
+                        "the create call's answer was lost; looking the project up",
+                    );
+                    if let Some(project) = self.api.find_in_organization(slug, &name).await? {
+                        return Ok((project, true, Some(selection)));
+                    }
+                }
+                Err(err) => return Err(err.into()),
             }
-            Err(err) => Err(err.into()),
         }
     }
 
@@ -557,6 +761,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn regions_are_checked_against_the_apis_codes() {
+        assert_eq!(
+            RegionChoice::from_args(None, None).unwrap(),
+            RegionChoice::Recommended
+        );
+        assert_eq!(
+            RegionChoice::from_args(Some("eu-west-2"), None).unwrap(),
+            RegionChoice::Specific("eu-west-2".into())
+        );
+        assert_eq!(
+            RegionChoice::from_args(None, Some("emea")).unwrap(),
+            RegionChoice::Group("emea".into())
+        );
+        let unknown = RegionChoice::from_args(Some("af-south-1"), None).unwrap_err();
+        assert_eq!(unknown.exit_code(), 2);
+        assert!(unknown.to_string().contains("eu-west-1"), "{unknown}");
+        assert!(RegionChoice::from_args(None, Some("africa"))
+            .unwrap_err()
+            .to_string()
+            .contains("americas, emea, apac"));
+    }
+
+    #[test]
     fn passwords_are_32_alphanumerics_and_differ() {
         let password = generate_password(32);
         assert_eq!(password.len(), 32);
@@ -583,9 +810,15 @@ mod tests {
             _ => None,
         };
         let settings = Settings::from_env(&slug).unwrap();
+        assert_eq!(settings.organization, OrganizationRef::Slug("acme".into()));
+        let both = |name: &str| match name {
+            "SUPABASE_ORG_ID" => Some("org-id".to_owned()),
+            other => slug(other),
+        };
         assert_eq!(
-            settings.organization,
-            ("organization_slug", "acme".to_owned())
+            Settings::from_env(&both).unwrap().organization,
+            OrganizationRef::Slug("acme".into()),
+            "the slug wins: the id is deprecated"
         );
         assert_eq!(settings.requests_per_minute, 120);
         assert_eq!(settings.api_url, "https://api.supabase.com");

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use provision::output::Reporter;
-use provision::{template_path, Failure, Job, Provisioner, Settings, Step};
+use provision::{template_path, Failure, Job, Provisioner, RegionChoice, Settings, Step};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -20,13 +20,20 @@ struct Args {
     client_name: String,
     #[arg(long)]
     org_email: String,
-    /// The client's tier (recorded for the operator; the plan decides billing).
+    /// The client's tier: recorded in the result for the operator. It is not sent to
+    /// Supabase (billing plans are set on the Supabase organization, not per project).
     #[arg(long, default_value = "pro")]
     tier: String,
-    #[arg(long, default_value = "af-south-1")]
-    region: String,
-    #[arg(long, default_value = "pro")]
-    plan: String,
+    /// A specific region code (see --help of the README; validated before any call).
+    /// Default: what Supabase recommends for African clients, else the emea group.
+    #[arg(long)]
+    region: Option<String>,
+    /// A smart region group instead: americas, emea or apac.
+    #[arg(long, conflicts_with = "region")]
+    region_group: Option<String>,
+    /// Deprecated and ignored: the Management API sets plans on the organization.
+    #[arg(long, hide = true)]
+    plan: Option<String>,
     /// A shipped template (`crm`, the seed's 21 tables) or `none`.
     #[arg(long, default_value = "crm")]
     template: String,
@@ -158,13 +165,19 @@ async fn run(args: &Args, out: &mut Reporter) -> Result<provision::Outcome, Fail
             Some((name.to_owned(), path))
         }
     };
+    let region = RegionChoice::from_args(args.region.as_deref(), args.region_group.as_deref())?;
+    if args.plan.is_some() {
+        out.progress(
+            "project",
+            "--plan is ignored: Supabase sets the plan on the organization, not per project",
+        );
+    }
     let job = Job {
         client_id: args.client_id.clone(),
         client_name: args.client_name.clone(),
         org_email: args.org_email.clone(),
         tier: args.tier.clone(),
-        region: args.region.clone(),
-        plan: args.plan.clone(),
+        region,
         template,
         migrations_dir: args.migrations_dir.clone(),
         secrets_file: args.secrets_file.clone(),

@@ -11,17 +11,64 @@ use tokio_postgres::{Client, NoTls};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const TOKEN: &str = "sbp_test_management_token_0123456789";
+/// The organization the runs provision into: its deprecated id and its slug.
+const ORG_ID: &str = "org-test-123";
+const ORG_SLUG: &str = "acme-org";
+
+/// Region codes and groups of `region_selection` in Supabase API v1 (the `openapi.json`
+/// the Supabase CLI generates its client from, "Supabase API (v1)" 1.0.0,
+/// `V1CreateProjectBody`), as the fake checks them.
+const SPEC_REGIONS: [&str; 18] = [
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ap-east-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "eu-central-1",
+    "eu-central-2",
+    "ca-central-1",
+    "ap-south-1",
+    "sa-east-1",
+];
+const SPEC_GROUPS: [&str; 3] = ["americas", "emea", "apac"];
 
 #[derive(Default)]
 struct State {
+    /// (project, statuses still to report on GET /v1/projects/{ref}).
     projects: Vec<(Value, VecDeque<String>)>,
     next_ref: String,
     statuses: Vec<String>,
     create_bodies: Vec<Value>,
+    /// When each create call arrived.
+    create_times: Vec<std::time::Instant>,
     lose_create_response: bool,
+    /// Failures for any call: (status, Retry-After in seconds).
     failures: VecDeque<(u16, Option<u64>)>,
+    /// Failures for the create call only: (status, Retry-After).
+    create_failures: VecDeque<(u16, RetryAfter)>,
     secrets: BTreeMap<String, String>,
     requests: usize,
+    organization_lookups: usize,
+    /// available-regions answers 403 (no recommendation to be had).
+    regions_unavailable: bool,
+    /// Where a request broke the published contract: a test fails on any.
+    contract_violations: Vec<String>,
+}
+
+/// How a scripted 429 asks to be retried: in seconds, or as the HTTP date that many
+/// seconds after it is answered.
+#[derive(Clone, Copy)]
+enum RetryAfter {
+    Seconds(u64),
+    DateIn(u64),
 }
 
 #[derive(Clone)]
@@ -29,6 +76,86 @@ struct FakeManagementApi(Arc<Mutex<State>>);
 
 fn error(status: u16, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(json!({ "message": message }))
+}
+
+/// `V1CreateProjectBody`: an object of the listed properties only
+/// (`additionalProperties: false`), with `db_pass`, `name` (≤ 256) and
+/// `organization_slug` (`^[\w-]+$`) required, `region_selection` one of `{type:
+/// "specific", code: <region>}` or `{type: "smartGroup", code: <group>}`. The
+/// deprecated properties (`organization_id`, `plan`, `region`, `kps_enabled`) are refused
+/// here, though the real API still accepts them: using them is the drift to catch.
+fn create_body_violations(body: &Value) -> Vec<String> {
+    const KNOWN: [&str; 10] = [
+        "db_pass",
+        "name",
+        "organization_id",
+        "organization_slug",
+        "plan",
+        "region",
+        "region_selection",
+        "kps_enabled",
+        "desired_instance_size",
+        "template_url",
+    ];
+    const DEPRECATED: [&str; 4] = ["organization_id", "plan", "region", "kps_enabled"];
+    let Some(object) = body.as_object() else {
+        return vec!["the body is not an object".into()];
+    };
+    let mut problems = Vec::new();
+    for key in object.keys() {
+        if !KNOWN.contains(&key.as_str()) {
+            problems.push(format!("{key} is not a property of V1CreateProjectBody"));
+        } else if DEPRECATED.contains(&key.as_str()) {
+            problems.push(format!("{key} is deprecated"));
+        }
+    }
+    for required in ["db_pass", "name", "organization_slug"] {
+        if !object.get(required).is_some_and(Value::is_string) {
+            problems.push(format!("{required} is required (a string)"));
+        }
+    }
+    if body["name"]
+        .as_str()
+        .is_some_and(|name| name.chars().count() > 256)
+    {
+        problems.push("name is longer than 256".into());
+    }
+    let slug_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if body["organization_slug"]
+        .as_str()
+        .is_some_and(|slug| !slug_ok(slug))
+    {
+        problems.push("organization_slug does not match ^[\\w-]+$".into());
+    }
+    if let Some(selection) = object.get("region_selection") {
+        let code = selection["code"].as_str().unwrap_or("");
+        let valid = match selection["type"].as_str() {
+            Some("specific") => SPEC_REGIONS.contains(&code),
+            Some("smartGroup") => SPEC_GROUPS.contains(&code),
+            _ => false,
+        };
+        let only_type_and_code = selection
+            .as_object()
+            .is_some_and(|o| o.keys().all(|k| k == "type" || k == "code"));
+        if !valid || !only_type_and_code {
+            problems.push(format!(
+                "region_selection {selection} matches neither of its oneOf schemas"
+            ));
+        }
+    }
+    problems
+}
+
+fn query(request: &Request, name: &str) -> Option<String> {
+    request
+        .url
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 impl Respond for FakeManagementApi {
@@ -66,29 +193,97 @@ impl Respond for FakeManagementApi {
                 let list: Vec<Value> = state.projects.iter().map(|(p, _)| p.clone()).collect();
                 ResponseTemplate::new(200).set_body_json(list)
             }
+            ("GET", ["organizations"]) => {
+                state.organization_lookups += 1;
+                ResponseTemplate::new(200).set_body_json(json!([
+                    {"id": "org-other-999", "slug": "other-org", "name": "Someone Else"},
+                    {"id": ORG_ID, "slug": ORG_SLUG, "name": "Acme"},
+                ]))
+            }
+            ("GET", ["organizations", slug, "projects"]) => {
+                let limit: usize = query(request, "limit").and_then(|l| l.parse().ok()).unwrap_or(100);
+                let offset: usize = query(request, "offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+                if !(1..=100).contains(&limit) {
+                    state.contract_violations.push(format!("limit {limit} is outside 1..100"));
+                    return error(400, "limit must be 1-100");
+                }
+                let mine: Vec<Value> = state
+                    .projects
+                    .iter()
+                    .filter(|(p, _)| p["organization_slug"] == *slug)
+                    .map(|(p, _)| json!({
+                        "ref": p["ref"], "name": p["name"], "cloud_provider": "AWS", "region": p["region"],
+                        "is_branch": false, "status": p["status"], "inserted_at": p["created_at"], "databases": [],
+                    }))
+                    .collect();
+                let page: Vec<Value> = mine.iter().skip(offset).take(limit).cloned().collect();
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "projects": page, "pagination": {"count": mine.len(), "limit": limit, "offset": offset},
+                }))
+            }
+            ("GET", ["projects", "available-regions"]) if state.regions_unavailable => {
+                error(403, "Forbidden")
+            }
+            ("GET", ["projects", "available-regions"]) => {
+                let continents = ["NA", "SA", "EU", "AF", "AS", "OC", "AN"];
+                let continent = query(request, "continent");
+                if query(request, "organization_slug").is_none()
+                    || continent.as_deref().is_some_and(|c| !continents.contains(&c))
+                {
+                    state.contract_violations.push(format!("available-regions query {:?}", request.url.query()));
+                    return error(400, "organization_slug is required; continent must be a continent code");
+                }
+                let region = |code: &str, name: &str| json!({"name": name, "code": code, "type": "specific", "provider": "AWS", "status": "capacity"});
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "recommendations": {
+                        "smartGroup": {"name": "EMEA", "code": "emea", "type": "smartGroup"},
+                        "specific": [region("eu-west-2", "West EU (London)"), region("eu-central-1", "Central EU (Frankfurt)")],
+                    },
+                    "all": {
+                        "smartGroup": [
+                            {"name": "Americas", "code": "americas", "type": "smartGroup"},
+                            {"name": "EMEA", "code": "emea", "type": "smartGroup"},
+                            {"name": "APAC", "code": "apac", "type": "smartGroup"},
+                        ],
+                        "specific": SPEC_REGIONS.iter().map(|code| region(code, code)).collect::<Vec<_>>(),
+                    },
+                }))
+            }
             ("POST", ["projects"]) => {
+                state.create_times.push(std::time::Instant::now());
+                if let Some((status, retry_after)) = state.create_failures.pop_front() {
+                    let value = match retry_after {
+                        RetryAfter::Seconds(seconds) => seconds.to_string(),
+                        RetryAfter::DateIn(seconds) => httpdate::fmt_http_date(
+                            std::time::SystemTime::now() + std::time::Duration::from_secs(seconds),
+                        ),
+                    };
+                    return error(status, "Too many requests").insert_header("retry-after", value.as_str());
+                }
                 let body: Value = match serde_json::from_slice(&request.body) {
                     Ok(body) => body,
                     Err(_) => return error(400, "Invalid JSON"),
                 };
-                for field in ["name", "db_pass", "region"] {
-                    if !body[field].is_string() {
-                        return error(400, &format!("{field} is required"));
-                    }
-                }
-                if !body["organization_id"].is_string() && !body["organization_slug"].is_string() {
-                    return error(400, "organization_id or organization_slug is required");
+                let problems = create_body_violations(&body);
+                if !problems.is_empty() {
+                    state.contract_violations.extend(problems.iter().cloned());
+                    return error(400, &problems.join("; "));
                 }
                 state.create_bodies.push(body.clone());
                 let project_ref = state.next_ref.clone();
+                let region = match body["region_selection"]["type"].as_str() {
+                    Some("specific") => body["region_selection"]["code"].as_str().unwrap_or("eu-central-1").to_owned(),
+                    _ => "eu-central-1".to_owned(),
+                };
                 let project = json!({
-                    "id": project_ref, "ref": project_ref, "name": body["name"], "organization_id": body["organization_id"],
-                    "region": body["region"], "created_at": "2026-11-21T10:00:00Z", "status": "COMING_UP",
+                    "id": project_ref, "ref": project_ref, "name": body["name"],
+                    "organization_id": ORG_ID, "organization_slug": body["organization_slug"],
+                    "region": region, "created_at": "2026-11-21T10:00:00Z", "status": "COMING_UP",
                 });
                 let statuses = state.statuses.iter().cloned().collect();
                 state.projects.push((project.clone(), statuses));
                 if state.lose_create_response {
-                    return error(500, "upstream connection reset");
+                    return error(503, "upstream connection reset");
                 }
                 ResponseTemplate::new(201).set_body_json(project)
             }
@@ -225,7 +420,7 @@ impl Harness {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap())
             .env("SUPABASE_MANAGEMENT_TOKEN", TOKEN)
-            .env("SUPABASE_ORG_ID", "org-test-123")
+            .env("SUPABASE_ORG_SLUG", ORG_SLUG)
             .env("SUPABASE_API_URL", self.server.uri())
             .env("PROVISION_API_RATE_PER_MINUTE", "60000")
             // The generated password rides along as application_name, so a run that
@@ -247,6 +442,11 @@ impl Harness {
             command.env(name, value);
         }
         let output = command.output().await.unwrap();
+        let violations = self.state.lock().unwrap().contract_violations.clone();
+        assert!(
+            violations.is_empty(),
+            "requests broke the Management API's contract: {violations:?}"
+        );
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();
         let result = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
@@ -311,8 +511,9 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
     assert_eq!(result["created"], true);
     assert_eq!(
         (&result["client_name"], &result["tier"], &result["region"]),
-        (&json!("Acme Ltd"), &json!("pro"), &json!("af-south-1"))
+        (&json!("Acme Ltd"), &json!("pro"), &json!("eu-west-2"))
     );
+    assert_eq!(result["organization_slug"], ORG_SLUG);
     assert_eq!(
         result["completed_steps"],
         json!(["project", "database", "secrets"])
@@ -323,8 +524,16 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
         (state.create_bodies.clone(), state.secrets.clone())
     };
     assert_eq!(create.len(), 1);
-    assert_eq!(create[0]["region"], "af-south-1");
-    assert_eq!(create[0]["organization_id"], "org-test-123");
+    // No --region: what Supabase recommends for Africa; the organization by slug; no
+    // deprecated field (the fake refuses them).
+    assert_eq!(
+        create[0]["region_selection"],
+        json!({"type": "specific", "code": "eu-west-2"})
+    );
+    assert_eq!(create[0]["organization_slug"], ORG_SLUG);
+    for deprecated in ["region", "plan", "organization_id"] {
+        assert!(create[0].get(deprecated).is_none(), "{deprecated} was sent");
+    }
     let password = create[0]["db_pass"].as_str().unwrap();
     assert!(password.len() == 32 && password.bytes().all(|b| b.is_ascii_alphanumeric()));
     let names: Vec<&str> = secrets.keys().map(String::as_str).collect();
@@ -512,12 +721,12 @@ async fn a_table_without_rls_or_a_sql_error_applies_nothing() {
 #[tokio::test]
 async fn a_missing_variable_is_named_before_any_call() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    let (code, result, _) = h.run(&[], &[("SUPABASE_ORG_ID", "")]).await;
+    let (code, result, _) = h
+        .run(&[], &[("SUPABASE_ORG_SLUG", ""), ("SUPABASE_ORG_ID", "")])
+        .await;
     assert_eq!(code, 2);
-    assert!(result["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("SUPABASE_ORG_ID"));
+    let message = result["error"]["message"].as_str().unwrap();
+    assert!(message.contains("SUPABASE_ORG_SLUG") && message.contains("SUPABASE_ORG_ID"));
     assert_eq!(h.state.lock().unwrap().requests, 0);
 }
 
@@ -707,4 +916,165 @@ async fn the_crm_template_is_complete_and_keeps_organizations_apart() {
         }
     }
     postgrest.kill().await.ok();
+}
+
+#[tokio::test]
+async fn without_a_recommendation_the_emea_group_is_used() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    h.state.lock().unwrap().regions_unavailable = true;
+    let (code, result, output) = h.run(&["--until", "project"], &[]).await;
+    assert_eq!(code, 0, "{output}");
+    let create = h.state.lock().unwrap().create_bodies[0].clone();
+    assert_eq!(
+        create["region_selection"],
+        json!({"type": "smartGroup", "code": "emea"})
+    );
+    assert_eq!(
+        result["region_selection"],
+        json!({"type": "smartGroup", "code": "emea"})
+    );
+
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    let (code, _, output) = h
+        .run(&["--until", "project", "--region-group", "apac"], &[])
+        .await;
+    assert_eq!(code, 0, "{output}");
+    let create = h.state.lock().unwrap().create_bodies[0].clone();
+    assert_eq!(
+        create["region_selection"],
+        json!({"type": "smartGroup", "code": "apac"})
+    );
+}
+
+#[tokio::test]
+async fn a_region_that_does_not_exist_is_refused_before_any_call() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    for args in [["--region", "af-south-1"], ["--region-group", "africa"]] {
+        let (code, result, output) = h.run(&args, &[]).await;
+        assert_eq!(code, 2, "{output}");
+        let message = result["error"]["message"].as_str().unwrap();
+        assert!(message.contains(args[1]), "{message}");
+        assert!(
+            message.contains("eu-west-1") || message.contains("americas, emea, apac"),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        h.state.lock().unwrap().requests,
+        0,
+        "a call was made before the check"
+    );
+}
+
+#[tokio::test]
+async fn a_same_named_project_in_another_organization_is_not_adopted() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    let foreign_ref = "otherorgprojectrefxx";
+    h.state.lock().unwrap().projects.push((
+        json!({"id": foreign_ref, "ref": foreign_ref, "name": format!("client-{}-prod", h.client_id),
+               "organization_id": "org-other-999", "organization_slug": "other-org", "region": "us-east-1",
+               "created_at": "2026-01-01T00:00:00Z", "status": "ACTIVE_HEALTHY"}),
+        VecDeque::new(),
+    ));
+    let secrets_file = h.secrets_file();
+    for until in ["project", "secrets"] {
+        let (code, result, output) = h
+            .run(
+                &[
+                    "--until",
+                    until,
+                    "--secrets-file",
+                    secrets_file.to_str().unwrap(),
+                ],
+                &[],
+            )
+            .await;
+        assert_eq!(code, 2, "{output}");
+        let message = result["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("other-org") && message.contains(ORG_SLUG),
+            "{message}"
+        );
+        assert!(
+            !output.contains(&format!("service.{foreign_ref}")),
+            "{output}"
+        );
+    }
+    assert!(!secrets_file.exists(), "a secrets file was written");
+    for entry in std::fs::read_dir(&h.dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        assert!(
+            !text.contains("SECRET-KEY"),
+            "another organization's key was written"
+        );
+    }
+    assert!(h.state.lock().unwrap().create_bodies.is_empty());
+}
+
+#[tokio::test]
+async fn rate_limits_on_create_are_waited_out_in_both_forms() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    h.state.lock().unwrap().create_failures = VecDeque::from([
+        (429, RetryAfter::Seconds(1)),
+        (429, RetryAfter::DateIn(3)),
+        (429, RetryAfter::Seconds(1)),
+    ]);
+    let (code, result, output) = h.run(&["--until", "project"], &[]).await;
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(result["created"], true);
+    let state = h.state.lock().unwrap();
+    assert_eq!(
+        (state.create_bodies.len(), state.projects.len()),
+        (1, 1),
+        "one project"
+    );
+    let gaps: Vec<u128> = state
+        .create_times
+        .windows(2)
+        .map(|pair| (pair[1] - pair[0]).as_millis())
+        .collect();
+    assert_eq!(gaps.len(), 3);
+    assert!(
+        gaps[0] >= 1_000,
+        "Retry-After: 1 was not honoured: {gaps:?}"
+    );
+    // A date three seconds ahead, at a resolution of one second: more than two seconds.
+    assert!(
+        gaps[1] >= 2_000,
+        "Retry-After as a date was not honoured: {gaps:?}"
+    );
+    assert!(gaps[2] >= 1_000, "{gaps:?}");
+}
+
+#[tokio::test]
+async fn an_organization_id_alone_is_resolved_to_its_slug_once() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    let (code, result, output) = h
+        .run(
+            &["--until", "project"],
+            &[("SUPABASE_ORG_SLUG", ""), ("SUPABASE_ORG_ID", ORG_ID)],
+        )
+        .await;
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(result["organization_slug"], ORG_SLUG);
+    let (lookups, slug) = {
+        let state = h.state.lock().unwrap();
+        (
+            state.organization_lookups,
+            state.create_bodies[0]["organization_slug"].clone(),
+        )
+    };
+    assert_eq!(lookups, 1);
+    assert_eq!(slug, ORG_SLUG);
+    let (code, result, _) = h
+        .run(
+            &["--until", "project"],
+            &[("SUPABASE_ORG_SLUG", ""), ("SUPABASE_ORG_ID", "org-nobody")],
+        )
+        .await;
+    assert_eq!(code, 2);
+    assert!(result["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("org-nobody"));
 }

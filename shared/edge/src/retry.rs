@@ -48,19 +48,50 @@ impl Backoff {
     }
 }
 
-/// `Retry-After` in milliseconds. Only the delay-seconds form is read (what Resend and
-/// Make send); an HTTP date or garbage yields `None` and the computed backoff applies.
+/// `Retry-After` in milliseconds from now, in either of its forms (RFC 9110):
+/// delay-seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`; a date already
+/// past is 0). Garbage yields `None`, and the computed backoff applies.
 pub fn parse_retry_after(value: &str) -> Option<u64> {
-    value
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(|seconds| seconds.saturating_mul(1000))
+    retry_after_at(value, crate::runtime::unix_time_ms())
+}
+
+fn retry_after_at(value: &str, now_unix_ms: u64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds.saturating_mul(1000));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    let at_ms = date.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64;
+    Some(at_ms.saturating_sub(now_unix_ms))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(retry_after_at("7", 0), Some(7_000));
+        assert_eq!(retry_after_at(" 0 ", 0), Some(0));
+        // 1994-11-06 08:49:37 GMT is 784111777 s after the epoch (RFC 9110's example).
+        let now = 784_111_777_000 - 3_500;
+        assert_eq!(
+            retry_after_at("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(3_500)
+        );
+        assert_eq!(
+            retry_after_at("Sun, 06 Nov 1994 08:49:37 GMT", now + 10_000),
+            Some(0)
+        );
+        assert_eq!(retry_after_at("soon", 0), None);
+        assert_eq!(retry_after_at("-5", 0), None);
+        let in_a_minute = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH
+                + std::time::Duration::from_secs(crate::runtime::unix_time_ms() / 1000 + 60),
+        );
+        let parsed = parse_retry_after(&in_a_minute).unwrap();
+        assert!((58_000..=60_000).contains(&parsed), "{parsed}");
+    }
 
     #[test]
     fn statuses_are_success_transient_or_permanent() {
@@ -105,10 +136,9 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_seconds_parse_and_dates_do_not() {
+    fn retry_after_seconds_parse() {
         assert_eq!(parse_retry_after("2"), Some(2_000));
         assert_eq!(parse_retry_after(" 0 "), Some(0));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
         assert_eq!(parse_retry_after("-1"), None);
     }
 }

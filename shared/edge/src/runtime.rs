@@ -19,6 +19,22 @@ pub fn now_ms() -> f64 {
     }
 }
 
+/// Wall-clock time, in milliseconds since the Unix epoch (`Date.now()` in JavaScript,
+/// where `SystemTime` is not available).
+pub fn unix_time_ms() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as u64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_millis() as u64)
+            .unwrap_or(0)
+    }
+}
+
 /// A fresh random id (UUID v4 from the platform's CSPRNG).
 pub fn random_id() -> String {
     uuid::Uuid::new_v4().to_string()
