@@ -160,6 +160,7 @@ apply_schema() {
   # migrations/ by the same installer provisioning uses (`provision migrate`): recorded as
   # the Supabase CLI records them, one transaction, committed only with RLS everywhere.
   cargo run --quiet -p provision -- migrate --database-url "$DATABASE_URL?sslmode=disable" \
+    --migrations-dir "$root/migrations" \
     || die "the migrations did not apply"
   # What the dashboard's "Database Webhooks" page does on Supabase, with local values.
   echo "select private.install_signup_webhook(:'url', :'secret')" | psql_db \

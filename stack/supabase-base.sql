@@ -24,6 +24,15 @@ grant anon, authenticated, service_role to authenticator;
 -- The password is set by the stack script (psql variable), never stored here.
 alter role authenticator with password :'authenticator_password';
 
+-- The role Supabase Auth runs as; it calls Auth hooks such as the custom access token hook.
+do $$
+begin
+  if not exists (select 1 from pg_roles where rolname = 'supabase_auth_admin') then
+    create role supabase_auth_admin noinherit createrole;
+  end if;
+end
+$$;
+
 -- Supabase's default privileges on public: RLS, not grants, is what protects tables.
 grant usage on schema public to anon, authenticated, service_role;
 alter default privileges in schema public grant all on tables to anon, authenticated, service_role;

@@ -2,7 +2,7 @@
 # A fresh clone starts first time: clones this repository (its committed HEAD) into a
 # temporary directory and runs the README's `make up` there, then `make down`. Tools
 # already installed on the machine (the wasm target, wasm-bindgen, PostgreSQL, npm's
-# cache, compiled crates through CARGO_TARGET_DIR) are reused; everything of the clone's
+# cache, and a target directory kept for this test) are reused; everything of the clone's
 # own (node_modules, keys, the database, ports) starts from nothing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -16,7 +16,9 @@ cd "$clone"
 # Only what a developer's shell would have: none of the test suite's settings or keys.
 keep=(PATH="$PATH" HOME="$HOME")
 for name in CARGO_HOME RUSTUP_HOME LANG; do [ -n "${!name:-}" ] && keep+=("$name=${!name}"); done
-if ! env -i "${keep[@]}" CARGO_TARGET_DIR="$root/target" make up >"$clone.log" 2>&1; then
+# A target directory of its own (kept between runs): a build at another path must not
+# overwrite this checkout's binaries, which carry their source paths.
+if ! env -i "${keep[@]}" CARGO_TARGET_DIR="$root/target/fresh-clone" make up >"$clone.log" 2>&1; then
   tail -n 40 "$clone.log" >&2; rm -f "$clone.log"
   echo "make up failed on a fresh clone" >&2; exit 1
 fi

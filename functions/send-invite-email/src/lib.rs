@@ -261,6 +261,7 @@ mod tests {
                 status: 400,
                 code: "P0001".into(),
                 message: "invite_revoked".into(),
+                details: None,
             }),
         );
         let error = handler(db, ScriptedOutbound::new(&journal))

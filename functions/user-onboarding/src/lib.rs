@@ -359,6 +359,7 @@ mod tests {
                 status: 403,
                 code: "42501".into(),
                 message: "permission denied".into(),
+                details: None,
             }),
         );
         let function = handler(db, ScriptedOutbound::new(&journal));

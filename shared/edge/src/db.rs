@@ -20,6 +20,9 @@ pub enum DbError {
         status: u16,
         code: String,
         message: String,
+        /// PostgREST's `details`: by the SQL convention, what a caller may use
+        /// (e.g. `{"retry_after": 42}` on a 429).
+        details: Option<String>,
     },
     #[error("database answered with something that is not JSON: {0}")]
     BadResponse(String),
@@ -164,6 +167,7 @@ pub fn parse_response(status: u16, body: &str) -> Result<Value, DbError> {
         status,
         code: field("code").unwrap_or_else(|| status.to_string()),
         message: field("message").unwrap_or_else(|| body.chars().take(200).collect()),
+        details: field("details"),
     })
 }
 
@@ -195,7 +199,8 @@ mod tests {
             DbError::Rejected {
                 status: 502,
                 code: "502".into(),
-                message: "Bad Gateway".into()
+                message: "Bad Gateway".into(),
+                details: None
             }
         );
     }

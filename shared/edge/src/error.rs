@@ -38,6 +38,14 @@ pub enum ApiError {
     /// The thing existed but is no longer usable (expired, revoked).
     #[error("{message}")]
     Gone { code: &'static str, message: String },
+    /// Too many requests: try again after `retry_after` seconds (sent as `retry_after`
+    /// in the body and as a `Retry-After` header).
+    #[error("{message}")]
+    RateLimited {
+        code: &'static str,
+        message: String,
+        retry_after: Option<u64>,
+    },
     /// A third-party service refused what we sent; retrying will not help.
     #[error("{message}")]
     ServiceRejected { code: &'static str, message: String },
@@ -65,9 +73,24 @@ impl ApiError {
     /// The API error for a database error, using `table` for the codes the domain's SQL
     /// functions raise, and the generic mapping for everything else.
     pub fn from_db(error: DbError, table: &[RaisedError]) -> ApiError {
-        if let DbError::Rejected { message, .. } = &error {
+        if let DbError::Rejected {
+            message, details, ..
+        } = &error
+        {
             if let Some((code, status, text)) = table.iter().find(|(known, _, _)| known == message)
             {
+                if *status == 429 {
+                    // The SQL puts {"retry_after": <seconds>} in the details.
+                    let retry_after = details
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                        .and_then(|d| d["retry_after"].as_u64());
+                    return ApiError::RateLimited {
+                        code,
+                        message: (*text).to_owned(),
+                        retry_after,
+                    };
+                }
                 return ApiError::with_status(*status, code, (*text).to_owned());
             }
         }
@@ -97,6 +120,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict { .. } => 409,
             ApiError::Gone { .. } => 410,
+            ApiError::RateLimited { .. } => 429,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::Internal => 500,
@@ -119,6 +143,7 @@ impl ApiError {
             | ApiError::NotFound { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Gone { code, .. }
+            | ApiError::RateLimited { code, .. }
             | ApiError::ServiceRejected { code, .. }
             | ApiError::ServiceUnavailable { code, .. } => code,
             ApiError::Timeout => "upstream_timeout",
@@ -135,6 +160,13 @@ impl ApiError {
     /// still use although the request failed.
     pub fn to_response_with(&self, extra: Option<(&str, serde_json::Value)>) -> HttpResponse {
         let mut body = json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        if let ApiError::RateLimited {
+            retry_after: Some(seconds),
+            ..
+        } = self
+        {
+            body["error"]["retry_after"] = json!(seconds);
+        }
         if let Some((key, value)) = extra {
             body[key] = value;
         }
@@ -142,6 +174,10 @@ impl ApiError {
         match self {
             ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", *allowed),
             ApiError::Unauthorized => response.with_header("www-authenticate", "Bearer"),
+            ApiError::RateLimited {
+                retry_after: Some(seconds),
+                ..
+            } => response.with_header("retry-after", seconds.to_string()),
             _ => response,
         }
     }
@@ -230,6 +266,7 @@ mod tests {
             status: 400,
             code: code.into(),
             message: message.into(),
+            details: None,
         };
         let gone = ApiError::from_db(raised("P0001", "thing_gone"), TABLE);
         assert_eq!(
@@ -243,6 +280,27 @@ mod tests {
         assert_eq!(
             ApiError::from_db(raised("P0001", "unknown_code"), TABLE),
             ApiError::Internal
+        );
+        // A 429 keeps the retry_after the SQL put in the details.
+        const LIMITED: &[RaisedError] = &[("rate_limited", 429, "slow down")];
+        let limited = ApiError::from_db(
+            DbError::Rejected {
+                status: 429,
+                code: "PT429".into(),
+                message: "rate_limited".into(),
+                details: Some(r#"{"retry_after": 42}"#.into()),
+            },
+            LIMITED,
+        );
+        let response = limited.to_response();
+        assert_eq!(
+            (response.status, response.header("retry-after")),
+            (429, Some("42"))
+        );
+        assert!(
+            response.body.contains(r#""retry_after":42"#),
+            "{}",
+            response.body
         );
         // The message decides, whatever SQLSTATE chose the status for direct callers.
         assert_eq!(
@@ -267,6 +325,7 @@ mod tests {
             status: 400,
             code: "23514".into(),
             message: "secret detail".into(),
+            details: None,
         };
         let api: ApiError = rejected.into();
         assert_eq!(api, ApiError::Internal);

@@ -107,6 +107,11 @@ pub const RAISED: &[RaisedError] = &[
         403,
         "only platform admins may do this",
     ),
+    (
+        "rate_limited",
+        429,
+        "too many invitations sent: wait before sending again",
+    ),
 ];
 
 /// Maps a database error from an invite SQL function.
@@ -179,6 +184,7 @@ mod tests {
                 status: 400,
                 code: "P0001".into(),
                 message: code.into(),
+                details: None,
             };
             let error = from_db(raised);
             assert_eq!((error.code(), error.status()), (code, status));

@@ -6,7 +6,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(3);
+select plan(5);
 
 select results_eq(
   $$ select (p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')') collate "default"
@@ -25,11 +25,21 @@ select results_eq(
   $$ values
      ('accept_invite(p_token_hash text)'),
      ('admin_create_organization(p_name text, p_slug text, p_owner_email text, p_plan text, p_feature_overrides jsonb, p_billing_email text, p_invite_ttl_hours integer)'),
+     ('change_member_role(p_organization_id uuid, p_user_id uuid, p_role text)'),
      ('complete_onboarding(p_organization_id uuid)'),
+     ('create_organization(p_name text, p_slug text)'),
+     ('decline_invite(p_invite_id uuid)'),
+     ('invite_member(p_organization_id uuid, p_email text, p_role text)'),
      ('issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer)'),
+     ('leave_organization(p_organization_id uuid)'),
+     ('list_members(p_organization_id uuid)'),
+     ('my_invites()'),
      ('organization_onboarding(p_organization_id uuid)'),
+     ('remove_member(p_organization_id uuid, p_user_id uuid)'),
      ('request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean)'),
-     ('revoke_invite(p_invite_id uuid)') $$,
+     ('revoke_invite(p_invite_id uuid)'),
+     ('set_active_organization(p_organization_id uuid)'),
+     ('transfer_ownership(p_organization_id uuid, p_user_id uuid)') $$,
   'authenticated may execute exactly the allow-listed RPCs'
 );
 
@@ -38,6 +48,11 @@ select is(
   'extensions',
   'pgcrypto lives in the extensions schema'
 );
+
+select ok(has_function_privilege('supabase_auth_admin', 'public.custom_access_token_hook(jsonb)', 'execute'),
+  'Supabase Auth may call the access token hook');
+select ok(not has_function_privilege('authenticated', 'public.custom_access_token_hook(jsonb)', 'execute'),
+  'signed-in users may not call the access token hook');
 
 select * from finish();
 rollback;
