@@ -196,6 +196,18 @@ create trigger audit_organization after insert or update on public.organizations
 
 -- Limits -----------------------------------------------------------------------------------------
 
+-- The one way to refuse for a rate: 429 `rate_limited`, with the seconds until `p_free_at`
+-- as {"retry_after": s} in the details (send-invite-email turns it into Retry-After).
+create or replace function private.raise_rate_limited(p_free_at timestamptz) returns void
+language plpgsql set search_path = '' as $$
+begin
+  raise exception using errcode = 'PT429', message = 'rate_limited',
+    detail = json_build_object('retry_after',
+      greatest(1, ceil(extract(epoch from (p_free_at - now())))::integer))::text;
+end
+$$;
+revoke execute on function private.raise_rate_limited(timestamptz) from public;
+
 -- New invites an organization may create per hour.
 create or replace function private.invite_rate_per_hour() returns integer
 language sql stable set search_path = '' as $$ select 50 $$;
@@ -224,9 +236,7 @@ begin
   select count(*), min(created_at) into v_recent, v_oldest from public.onboarding_invites
   where organization_id = p_organization_id and created_at > now() - interval '1 hour';
   if v_recent >= private.invite_rate_per_hour() then
-    raise exception using errcode = 'PT429', message = 'rate_limited',
-      detail = json_build_object('retry_after',
-        greatest(1, ceil(extract(epoch from (v_oldest + interval '1 hour' - now())))::integer))::text;
+    perform private.raise_rate_limited(v_oldest + interval '1 hour');
   end if;
 end
 $$;
@@ -573,16 +583,12 @@ begin
     raise exception using message = 'invite_revoked';
   end if;
   if v_invite.sent_at > now() - interval '60 seconds' then
-    raise exception using errcode = 'PT429', message = 'rate_limited',
-      detail = json_build_object('retry_after',
-        greatest(1, ceil(extract(epoch from (v_invite.sent_at + interval '60 seconds' - now())))::integer))::text;
+    perform private.raise_rate_limited(v_invite.sent_at + interval '60 seconds');
   end if;
   select count(*), min(at) into v_sends, v_oldest from public.organization_audit_log
   where organization_id = v_invite.organization_id and action = 'invite.sent' and at > now() - interval '1 hour';
   if v_sends >= private.invite_rate_per_hour() then
-    raise exception using errcode = 'PT429', message = 'rate_limited',
-      detail = json_build_object('retry_after',
-        greatest(1, ceil(extract(epoch from (v_oldest + interval '1 hour' - now())))::integer))::text;
+    perform private.raise_rate_limited(v_oldest + interval '1 hour');
   end if;
   begin
     -- A new token replaces the old one: the previous link stops working.
