@@ -626,8 +626,10 @@ async fn the_access_token_hook_adds_the_active_organization() {
         .await)
     .await;
     assert_eq!(hook(event).await["claims"]["organization_id"], json!(first));
-    let nobody = user(&stack, &db, "nobody").await;
-    let plain = json!({"user_id": nobody.id, "claims": {"role": "authenticated"}, "authentication_method": "password"});
+    // A user of no organization (inserted without the signup webhook, which would give
+    // them a workspace).
+    let nobody = insert_user_without_webhook(&db, &unique_email("nobody"), json!({})).await;
+    let plain = json!({"user_id": nobody, "claims": {"role": "authenticated"}, "authentication_method": "password"});
     assert_eq!(hook(plain.clone()).await, plain, "no membership, no claims");
     // Signed-in users cannot call it.
     let (status, _) = refused(
