@@ -4,13 +4,14 @@
 // bodies `{statusCode, name, message}` and its 429 `retry-after` — and rejects requests
 // that break it the way Resend does. Tests drive it through /_fake/*:
 //   GET  /_fake/emails?to=<email>   emails accepted for that recipient, and the attempts seen
-//   POST /_fake/script              {to, responses: [{status, name, message, retry_after?}]}
+//   POST /_fake/script              {to, responses: [{status, name, message, retry_after?, hang_ms?}]}
 //                                   answers the next requests for that recipient from the script
+//                                   (hang_ms: only after that long, as a Resend that hangs)
 const port = Number(Deno.env.get("FAKE_RESEND_PORT") ?? "0");
 const apiKey = Deno.env.get("FAKE_RESEND_API_KEY") ?? "re_test_key";
 
 type Sent = { id: string; from: string; to: string[]; subject: string; html?: string; text?: string; idempotency_key: string | null };
-type Scripted = { status: number; name: string; message: string; retry_after?: number };
+type Scripted = { status: number; name: string; message: string; retry_after?: number; hang_ms?: number };
 
 const emails: Sent[] = [];
 const attempts = new Map<string, number>();
@@ -52,6 +53,7 @@ async function sendEmail(request: Request): Promise<Response> {
 
   const next = scripts.get(to[0])?.shift();
   if (next) {
+    if (next.hang_ms) await new Promise((resolve) => setTimeout(resolve, next.hang_ms));
     const headers: Record<string, string> = next.retry_after === undefined ? {} : { "retry-after": String(next.retry_after) };
     return fail(next.status, next.name, next.message, headers);
   }
