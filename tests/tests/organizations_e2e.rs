@@ -424,7 +424,8 @@ async fn every_refusal_has_its_code() {
     assert_eq!(owners(&db, org).await, 1);
 
     // Declining someone else's invite.
-    let invited = ok(invite(&stack, &owner, org, "someone@x.test", "viewer").await).await;
+    let someone = unique_email("someone");
+    let invited = ok(invite(&stack, &owner, org, &someone, "viewer").await).await;
     assert_eq!(
         rpc(
             &outsider.jwt,
@@ -435,7 +436,7 @@ async fn every_refusal_has_its_code() {
         (403, "invite_wrong_user".into())
     );
     // The invitee sees it, declines it, and the inviter sees that.
-    let invitee = stack.confirmed_user(&db, "someone@x.test").await;
+    let invitee = stack.confirmed_user(&db, &someone).await;
     let mine = ok(stack.rpc("my_invites", &invitee.jwt, json!({})).await).await;
     let mine = mine
         .as_array()
@@ -750,6 +751,20 @@ async fn bad_input_is_a_4xx_with_a_code_and_writes_nothing() {
             "set_active_organization",
             json!({"p_organization_id": "nope"}),
             400,
+            None,
+        ),
+        (
+            "leave_organization",
+            json!({"p_organization_id": "nope"}),
+            400,
+            None,
+        ),
+        ("decline_invite", json!({"p_invite_id": 42}), 400, None),
+        // Missing arguments: PostgREST finds no such function.
+        (
+            "transfer_ownership",
+            json!({"p_organization_id": org}),
+            404,
             None,
         ),
         (
