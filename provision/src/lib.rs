@@ -93,9 +93,10 @@ pub const PASSTHROUGH_SECRETS: [&str; 4] = [
     "MAKE_USER_ONBOARDING_WEBHOOK_URL",
 ];
 /// Function secrets generated for the project when it does not have them yet.
-pub const GENERATED_SECRETS: [&str; 2] = [
+pub const GENERATED_SECRETS: [&str; 3] = [
     "ONBOARDING_WEBHOOK_SECRET",
     "MAKE_ONBOARDING_CALLBACK_TOKEN",
+    "MAKE_SIGNING_SECRET",
 ];
 
 impl Settings {
@@ -511,7 +512,12 @@ impl<'a> Provisioner<'a> {
             if existing.iter().any(|e| e == name) {
                 continue;
             }
-            let value = Secret::new(edge::secrets::new_token());
+            // The signing secret in Standard Webhooks' `whsec_` form; the others are tokens.
+            let value = Secret::new(if name == "MAKE_SIGNING_SECRET" {
+                edge::signing::WebhookSecret::generate()
+            } else {
+                edge::secrets::new_token()
+            });
             secrets.set(&name.to_ascii_lowercase(), value.expose())?;
             if name == "ONBOARDING_WEBHOOK_SECRET" {
                 // Installed before the secret is set: an interruption in between leaves

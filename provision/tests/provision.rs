@@ -542,6 +542,7 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
         [
             "APP_URL",
             "MAKE_ONBOARDING_CALLBACK_TOKEN",
+            "MAKE_SIGNING_SECRET",
             "ONBOARDING_WEBHOOK_SECRET",
             "RESEND_API_KEY"
         ]

@@ -5,19 +5,39 @@
 //   GET  /_fake/received?email=<email>   the bodies received for that email, in order
 //   POST /_fake/script  {email, responses: [{status, body?, retry_after?, hang_ms?}]}
 //   POST /_fake/down    {email, down: true|false}
+//   GET  /_fake/unsigned                 how many requests it refused for their signature
+import { Webhook } from "standardwebhooks";
+
 const port = Number(Deno.env.get("FAKE_MAKE_PORT") ?? "0");
+// As the seed's scenario does ("Make validates signature"): every request must carry a
+// valid Standard Webhooks signature, checked with the reference library; others get 401.
+const verifier = new Webhook(Deno.env.get("FAKE_MAKE_SIGNING_SECRET") ?? "");
 
 type Scripted = { status?: number; body?: string; retry_after?: number; hang_ms?: number };
-type Received = { at: string; correlation_header: string | null; content_type: string | null; body: Record<string, unknown>; answered: number };
+type Received = { at: string; correlation_header: string | null; webhook_id: string; content_type: string | null; body: Record<string, unknown>; answered: number };
 
 const received = new Map<string, Received[]>();
 const scripts = new Map<string, Scripted[]>();
 const down = new Set<string>();
+// Requests refused for a missing or wrong signature.
+let unsigned = 0;
 
 async function webhook(request: Request): Promise<Response> {
+  const raw = await request.text();
+  const signed = {
+    "webhook-id": request.headers.get("webhook-id") ?? "",
+    "webhook-timestamp": request.headers.get("webhook-timestamp") ?? "",
+    "webhook-signature": request.headers.get("webhook-signature") ?? "",
+  };
+  try {
+    verifier.verify(raw, signed);
+  } catch {
+    unsigned++;
+    return new Response("Invalid signature", { status: 401 });
+  }
   let body: Record<string, unknown>;
   try {
-    body = await request.json();
+    body = JSON.parse(raw);
   } catch {
     return new Response("Invalid JSON", { status: 400 });
   }
@@ -25,6 +45,7 @@ async function webhook(request: Request): Promise<Response> {
   const log: Received = {
     at: new Date().toISOString(),
     correlation_header: request.headers.get("x-correlation-id"),
+    webhook_id: signed["webhook-id"],
     content_type: request.headers.get("content-type"),
     body,
     answered: 0,
@@ -42,6 +63,7 @@ async function webhook(request: Request): Promise<Response> {
 Deno.serve({ hostname: "127.0.0.1", port, onListen: ({ port }) => console.log(`fake make on ${port}`) }, async (request) => {
   const url = new URL(request.url);
   if (url.pathname === "/_fake/received") return Response.json(received.get(url.searchParams.get("email") ?? "") ?? []);
+  if (url.pathname === "/_fake/unsigned") return Response.json({ unsigned });
   if (url.pathname === "/_fake/script" && request.method === "POST") {
     const { email, responses } = await request.json();
     scripts.set(email, responses);

@@ -27,7 +27,8 @@ fake() { # name, VAR=value...
   pids+=($!)
 }
 fake resend "FAKE_RESEND_PORT=$resend_port" "FAKE_RESEND_API_KEY=$resend_key"
-fake make "FAKE_MAKE_PORT=$make_port"
+make_signing_secret="whsec_$(openssl rand -base64 32)"
+fake make "FAKE_MAKE_PORT=$make_port" "FAKE_MAKE_SIGNING_SECRET=$make_signing_secret"
 for port in "$resend_port" "$make_port"; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
 done
@@ -40,6 +41,7 @@ APP_URL=https://app.example.test
 INVITE_EMAIL_FROM=Acme Onboarding <onboarding@acme.test>
 MAKE_USER_ONBOARDING_WEBHOOK_URL=http://127.0.0.1:$make_port/hook/user-onboarding
 MAKE_ONBOARDING_CALLBACK_TOKEN=make_cb_$(openssl rand -hex 12)
+MAKE_SIGNING_SECRET=$make_signing_secret
 MAKE_TIMEOUT_MS=1000
 MAKE_RETRY_BASE_MS=300
 MAKE_RETRY_MAX_MS=1000

@@ -85,6 +85,18 @@ async fn callback(stack: &Stack, token: Option<&str>, body: Value) -> reqwest::R
         .await
 }
 
+/// The start token Make received for this onboarding: what Telegram's /start gives the
+/// bot, and what Make's success callback must carry.
+async fn start_token(stack: &Stack, email: &str, correlation_id: &Value) -> String {
+    received(stack, email)
+        .await
+        .iter()
+        .rev()
+        .find(|got| got["body"]["correlation_id"] == *correlation_id)
+        .and_then(|got| got["body"]["start_token"].as_str().map(str::to_owned))
+        .expect("Make received this onboarding")
+}
+
 fn callback_token(stack: &Stack) -> String {
     stack.var("MAKE_ONBOARDING_CALLBACK_TOKEN").to_owned()
 }
@@ -249,7 +261,7 @@ async fn the_whole_story_from_request_to_active_user() {
     assert_eq!(user_state(&db, user_id).await.0, "invite_sent");
 
     // Make confirms the chat.
-    let confirm = json!({"correlation_id": body["correlation_id"], "email": email.to_uppercase(), "chat_id": 987654321, "telegram_user_id": 42});
+    let confirm = json!({"correlation_id": body["correlation_id"], "email": email.to_uppercase(), "chat_id": 987654321, "telegram_user_id": 42, "start_token": token});
     let response = callback(&stack, Some(&callback_token(&stack)), confirm).await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(
@@ -530,7 +542,9 @@ async fn resend_supersedes_and_late_callbacks_are_refused() {
     assert_eq!(user_state(&db, user_id).await.3, 1, "retry_count + 1");
     assert_eq!(received(&stack, &email).await.len(), 2);
 
-    let late = json!({"correlation_id": first["correlation_id"], "email": email, "chat_id": 1});
+    let first_token = start_token(&stack, &email, &first["correlation_id"]).await;
+    let second_token = start_token(&stack, &email, &second["correlation_id"]).await;
+    let late = json!({"correlation_id": first["correlation_id"], "email": email, "chat_id": 1, "start_token": first_token});
     assert_eq!(
         error_code(
             callback(&stack, Some(&callback_token(&stack)), late).await,
@@ -539,7 +553,7 @@ async fn resend_supersedes_and_late_callbacks_are_refused() {
         .await,
         "correlation_superseded"
     );
-    let ok = json!({"correlation_id": second["correlation_id"], "email": email, "chat_id": 2});
+    let ok = json!({"correlation_id": second["correlation_id"], "email": email, "chat_id": 2, "start_token": second_token});
     assert_eq!(
         callback(&stack, Some(&callback_token(&stack)), ok.clone())
             .await
@@ -559,8 +573,7 @@ async fn resend_supersedes_and_late_callbacks_are_refused() {
         error_code(request(&stack, Some(&tenant.admin.jwt), &third).await, 409).await,
         "already_onboarded"
     );
-    let other_chat =
-        json!({"correlation_id": second["correlation_id"], "email": email, "chat_id": 3});
+    let other_chat = json!({"correlation_id": second["correlation_id"], "email": email, "chat_id": 3, "start_token": second_token});
     assert_eq!(
         error_code(
             callback(&stack, Some(&callback_token(&stack)), other_chat).await,
@@ -846,7 +859,7 @@ async fn bad_input_to_both_endpoints_is_a_4xx_and_writes_nothing() {
             "{body}"
         );
     }
-    let unknown = json!({"correlation_id": Uuid::new_v4(), "email": email, "chat_id": 1});
+    let unknown = json!({"correlation_id": Uuid::new_v4(), "email": email, "chat_id": 1, "start_token": "a-well-formed-token-0123456789"});
     assert_eq!(
         error_code(callback(&stack, Some(&token), unknown).await, 404).await,
         "correlation_not_found"
@@ -865,7 +878,8 @@ async fn bad_input_to_both_endpoints_is_a_4xx_and_writes_nothing() {
             .as_u16(),
         202
     );
-    let wrong = json!({"correlation_id": good["correlation_id"], "email": "someone@else.example", "chat_id": 1});
+    let good_token = start_token(&stack, &email, &good["correlation_id"]).await;
+    let wrong = json!({"correlation_id": good["correlation_id"], "email": "someone@else.example", "chat_id": 1, "start_token": good_token});
     assert_eq!(
         error_code(callback(&stack, Some(&token), wrong).await, 409).await,
         "email_mismatch"
@@ -1005,13 +1019,9 @@ async fn log_lines_carry_the_correlation_id_and_no_personal_data() {
     let (user_id, email) = tenant_user(&stack, &tenant, "executor").await;
     let body = payload(&tenant, user_id, &email, "executor");
     request(&stack, Some(&tenant.admin.jwt), &body).await;
-    let confirm =
-        json!({"correlation_id": body["correlation_id"], "email": email, "chat_id": 555000111});
+    let token = start_token(&stack, &email, &body["correlation_id"]).await;
+    let confirm = json!({"correlation_id": body["correlation_id"], "email": email, "chat_id": 555000111, "start_token": token});
     callback(&stack, Some(&callback_token(&stack)), confirm).await;
-    let token = received(&stack, &email).await[0]["body"]["start_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     let path = std::path::Path::new(&std::env::var("STACK_ENV_FILE").unwrap())
         .with_file_name("logs/gateway.log");
@@ -1038,4 +1048,156 @@ fn millis(iso: &str) -> i128 {
         .unwrap()
         .unix_timestamp_nanos()
         / 1_000_000
+}
+
+/// The success callback binds a chat only with the start token of that onboarding's own
+/// link: missing → 400; wrong, or another onboarding's → 403, nothing bound, a warning on
+/// the timeline. Make reporting the link opened (awaiting_chat), and a tenant admin
+/// completing by hand, with who and why on the timeline.
+#[tokio::test]
+async fn only_the_links_own_start_token_binds_a_chat() {
+    let stack = Stack::load();
+    let db = stack.db().await;
+    let stranger = tenant(&stack, &db).await;
+    let tenant = tenant(&stack, &db).await;
+    let (user_id, email) = tenant_user(&stack, &tenant, "executor").await;
+    let body = payload(&tenant, user_id, &email, "executor");
+    assert_eq!(
+        request(&stack, Some(&tenant.admin.jwt), &body)
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    let (other_id, other_email) = tenant_user(&stack, &tenant, "executor").await;
+    let other = payload(&tenant, other_id, &other_email, "executor");
+    assert_eq!(
+        request(&stack, Some(&tenant.admin.jwt), &other)
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
+    let mine = start_token(&stack, &email, &body["correlation_id"]).await;
+    let theirs = start_token(&stack, &other_email, &other["correlation_id"]).await;
+    let confirm = |token: Option<&str>, chat: i64| {
+        let mut body =
+            json!({"correlation_id": body["correlation_id"], "email": email, "chat_id": chat});
+        if let Some(token) = token {
+            body["start_token"] = json!(token);
+        }
+        body
+    };
+    let secret = callback_token(&stack);
+
+    // Awaiting chat: the link was opened, no chat yet.
+    let awaiting = json!({"correlation_id": body["correlation_id"], "status": "awaiting_chat"});
+    assert_eq!(
+        callback(&stack, Some(&secret), awaiting)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(user_state(&db, user_id).await.0, "awaiting_chat");
+    assert!(notifications(&db, user_id)
+        .await
+        .iter()
+        .any(|n| n.0 == "Awaiting chat"));
+
+    assert_eq!(
+        error_code(callback(&stack, Some(&secret), confirm(None, 7)).await, 400).await,
+        "invalid_payload"
+    );
+    let forged = "forged-token-0123456789abcdefghij";
+    for token in [forged, theirs.as_str()] {
+        assert_eq!(
+            error_code(
+                callback(&stack, Some(&secret), confirm(Some(token), 7)).await,
+                403
+            )
+            .await,
+            "start_token_mismatch"
+        );
+    }
+    assert_eq!(
+        user_state(&db, user_id).await,
+        ("awaiting_chat".into(), false, None, 0, None),
+        "nothing bound"
+    );
+    assert_eq!(
+        user_state(&db, other_id).await.0,
+        "invite_sent",
+        "the other onboarding is untouched"
+    );
+    let warnings: i64 = db
+        .query_one("select count(*) from user_onboarding_events where user_id = $1 and event = 'start_token_mismatch'", &[&user_id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(warnings, 2);
+
+    // The right token binds; it binds nothing else afterwards, but the same callback again
+    // is answered as before.
+    assert_eq!(
+        callback(&stack, Some(&secret), confirm(Some(&mine), 7))
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(user_state(&db, user_id).await.2, Some(7));
+    let replay = callback(&stack, Some(&secret), confirm(Some(&mine), 7)).await;
+    assert_eq!(replay.json::<Value>().await.unwrap()["replay"], true);
+    assert_eq!(
+        error_code(
+            callback(&stack, Some(&secret), confirm(Some(&mine), 8)).await,
+            409
+        )
+        .await,
+        "already_completed"
+    );
+
+    // Requests to Make were all signed, and Make's check (the reference Standard
+    // Webhooks library) refused none; the webhook-id is the message's correlation id.
+    let got = received(&stack, &email).await;
+    assert_eq!(got[0]["webhook_id"], body["correlation_id"]);
+    let unsigned: Value = stack
+        .http
+        .get(make_url("/_fake/unsigned"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unsigned["unsigned"], 0);
+
+    // A tenant admin completes the other by hand; an admin of another tenant cannot.
+    let force = |jwt: String| {
+        let stack = &stack;
+        async move {
+            stack
+                .rpc("force_complete_user_onboarding", &jwt, json!({"p_user_id": other_id, "p_chat_id": 99, "p_reason": "confirmed by phone"}))
+                .await
+        }
+    };
+    assert_eq!(
+        force(stranger.admin.jwt.clone()).await.status().as_u16(),
+        403
+    );
+    assert_eq!(force(tenant.admin.jwt.clone()).await.status().as_u16(), 200);
+    assert_eq!(user_state(&db, other_id).await.2, Some(99));
+    let detail: Value = db
+        .query_one("select detail from user_onboarding_events where user_id = $1 and event = 'force_completed'", &[&other_id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        (detail["by"].as_str(), detail["reason"].as_str()),
+        (
+            Some(tenant.admin.id.to_string().as_str()),
+            Some("confirmed by phone")
+        )
+    );
 }

@@ -15,7 +15,7 @@ use edge::config::Secret;
 use edge::log::emit;
 use edge::outbound::{HttpOutbound, Outbound};
 use edge::request::{check_json_body, require_method};
-use edge::secrets::require_bearer_secret;
+use edge::secrets::{require_bearer_secret, sha256_hex};
 use edge::{
     runtime, ApiError, Caller, Config, ConfigError, Db, DbError, EdgeFunction, Env, HttpRequest,
     HttpResponse, PostgrestDb,
@@ -104,9 +104,16 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
                 email,
                 chat_id,
                 telegram_user_id,
+                start_token,
             } => (
                 "complete_user_onboarding",
-                json!({ "p_correlation_id": correlation_id, "p_email": email, "p_chat_id": chat_id, "p_telegram_user_id": telegram_user_id }),
+                // Only the token's hash leaves the function; the database compares hashes.
+                json!({ "p_correlation_id": correlation_id, "p_email": email, "p_chat_id": chat_id,
+                        "p_telegram_user_id": telegram_user_id, "p_start_token_hash": sha256_hex(start_token) }),
+            ),
+            Callback::AwaitingChat { correlation_id } => (
+                "mark_onboarding_awaiting_chat",
+                json!({ "p_correlation_id": correlation_id }),
             ),
             Callback::Failed {
                 correlation_id,
@@ -121,6 +128,13 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
             Ok(result) => result,
             Err(err) => return Ok(refused(err, correlation_id)),
         };
+        if body["refused"] == "start_token_mismatch" {
+            // Recorded as a warning on the timeline; nothing was bound.
+            return Err(ApiError::Forbidden {
+                code: "start_token_mismatch",
+                message: "the start token is not this onboarding's".into(),
+            });
+        }
         body["correlation_id"] = json!(correlation_id);
         Ok(HttpResponse::json(200, &body).with_correlation_id(correlation_id))
     }
@@ -251,9 +265,14 @@ mod tests {
 
     const MAKE: &str = "https://hook.make.test/onboarding";
 
+    #[allow(clippy::unwrap_used)] // a helper of the tests: a freshly generated secret
     fn make() -> MakeConfig {
         MakeConfig {
             webhook_url: MAKE.into(),
+            signing_secret: edge::signing::WebhookSecret::parse(
+                &edge::signing::WebhookSecret::generate(),
+            )
+            .unwrap(),
             timeout_ms: 1_000,
             backoff: Backoff {
                 max_attempts: 3,

@@ -29,6 +29,7 @@ select results_eq(
      ('complete_onboarding(p_organization_id uuid)'),
      ('create_organization(p_name text, p_slug text)'),
      ('decline_invite(p_invite_id uuid)'),
+     ('force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text)'),
      ('invite_member(p_organization_id uuid, p_email text, p_role text)'),
      ('issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer)'),
      ('leave_organization(p_organization_id uuid)'),

@@ -2,6 +2,7 @@
 
 use edge::outbound::{Outbound, OutboundError, OutboundRequest};
 use edge::retry::{parse_retry_after, Backoff, Disposition};
+use edge::signing::{self, WebhookSecret};
 use serde_json::{json, Value};
 
 /// Where and how patiently messages are delivered to Make.
@@ -10,6 +11,9 @@ pub struct MakeConfig {
     pub webhook_url: String,
     pub timeout_ms: u64,
     pub backoff: Backoff,
+    /// `MAKE_SIGNING_SECRET` (`whsec_…`): every request is signed as Standard Webhooks
+    /// specifies, so the scenario can check it came from us.
+    pub signing_secret: WebhookSecret,
 }
 
 impl MakeConfig {
@@ -19,6 +23,12 @@ impl MakeConfig {
     pub fn from_env(env: &edge::Env) -> Result<Self, edge::ConfigError> {
         Ok(MakeConfig {
             webhook_url: env.url("MAKE_USER_ONBOARDING_WEBHOOK_URL")?,
+            signing_secret: WebhookSecret::parse(&env.required("MAKE_SIGNING_SECRET")?).map_err(
+                |err| edge::ConfigError::Invalid {
+                    name: "MAKE_SIGNING_SECRET",
+                    reason: err.to_string(),
+                },
+            )?,
             timeout_ms: env.number("MAKE_TIMEOUT_MS", 10_000, 100..=60_000)?,
             backoff: Backoff {
                 max_attempts: env.number("MAKE_MAX_ATTEMPTS", 12, 1..=50)? as u32,
@@ -90,13 +100,23 @@ pub async fn deliver(
     message: &Leased,
     jitter: f64,
 ) -> Delivery {
+    let body = message.payload.to_string();
+    // The message's id (its correlation id) is the same on every retry: the scenario's
+    // idempotency key, and part of what is signed.
+    let mut headers = vec![
+        ("content-type".into(), "application/json".into()),
+        ("x-correlation-id".into(), message.correlation_id.clone()),
+    ];
+    headers.extend(signing::headers(
+        &[&config.signing_secret],
+        &message.correlation_id,
+        (edge::runtime::unix_time_ms() / 1000) as i64,
+        &body,
+    ));
     let request = OutboundRequest {
         url: config.webhook_url.clone(),
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("x-correlation-id".into(), message.correlation_id.clone()),
-        ],
-        body: message.payload.to_string(),
+        headers,
+        body,
     };
     let (error, retry_after_ms) = match outbound.post(&request, config.timeout_ms).await {
         Ok(response) if Disposition::of(response.status) == Disposition::Success => {

@@ -163,16 +163,30 @@ mod tests {
     }
 
     #[test]
-    fn callbacks_parse_both_shapes() {
+    fn callbacks_parse_every_shape() {
         let id = "2b6c3f5e-8a43-4a53-9d1e-2f1f6f0f2b11";
-        let ok = parse_callback(json!({"correlation_id": id, "email": "A@B.co", "chat_id": "-100123", "telegram_user_id": 42}).to_string().as_bytes()).unwrap();
+        let token = "tok_0123456789abcdefXYZ";
+        let ok = parse_callback(json!({"correlation_id": id, "email": "A@B.co", "chat_id": "-100123", "telegram_user_id": 42, "start_token": token}).to_string().as_bytes()).unwrap();
         assert_eq!(
             ok,
             Callback::Completed {
                 correlation_id: id.parse().unwrap(),
                 email: "a@b.co".into(),
                 chat_id: -100123,
-                telegram_user_id: Some(42)
+                telegram_user_id: Some(42),
+                start_token: token.into(),
+            }
+        );
+        let awaiting = parse_callback(
+            json!({"correlation_id": id, "status": "awaiting_chat"})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(
+            awaiting,
+            Callback::AwaitingChat {
+                correlation_id: id.parse().unwrap()
             }
         );
         let failed = parse_callback(json!({"correlation_id": id, "status": "failed", "error": "no start", "reason": "timeout"}).to_string().as_bytes()).unwrap();
@@ -190,6 +204,10 @@ mod tests {
             json!({"correlation_id": id, "status": "failed"}),
             json!({"correlation_id": id, "status": "weird"}),
             json!({"correlation_id": id, "chat_id": 1}),
+            // A success must carry the link's start token, well formed.
+            json!({"correlation_id": id, "email": "a@b.co", "chat_id": 1}),
+            json!({"correlation_id": id, "email": "a@b.co", "chat_id": 1, "start_token": "short"}),
+            json!({"correlation_id": id, "email": "a@b.co", "chat_id": 1, "start_token": "has spaces in it, sixteen+"}),
         ] {
             assert!(
                 matches!(
@@ -212,9 +230,14 @@ mod tests {
         }
     }
 
+    #[allow(clippy::unwrap_used)] // a helper of the tests: the spec's example secret
     fn config() -> MakeConfig {
         MakeConfig {
             webhook_url: "http://make.test/hook".into(),
+            signing_secret: edge::signing::WebhookSecret::parse(
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            )
+            .unwrap(),
             timeout_ms: 50,
             backoff: Backoff {
                 max_attempts: 3,
