@@ -68,6 +68,19 @@ async function expandStatic(pattern: string): Promise<string[]> {
   return found.sort();
 }
 
+/** The command line that runs `fn` from `dir` in its own Deno 2.1.4 isolate
+ * (stack/user-worker.ts) with edge-runtime's permissions: all env, all net, read access to
+ * `readAccess` only (its bundle), and a V8 heap capped at `memoryMb`. */
+export function userWorkerArgs(
+  fn: FunctionConfig, dir: string, readAccess: string, port: number, memoryMb = "256",
+): string[] {
+  return [
+    "run", "--quiet", "--no-lock", "--no-prompt", "--allow-env", "--allow-net", `--allow-read=${readAccess}`,
+    `--v8-flags=--max-old-space-size=${memoryMb}`,
+    `${root}/stack/user-worker.ts`, fn.name, dir, fn.entrypoint, String(port),
+  ];
+}
+
 /** The local files of the entrypoint's static module graph, repo-relative. A module
  * that is missing is reported by `deno info` and ends up absent from the bundle, as it
  * would be from a deployment. */

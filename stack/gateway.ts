@@ -12,7 +12,9 @@
 // them: one that exits (a crash, its memory limit) is started again and the others never
 // notice; requests that arrive meanwhile wait for it.
 import { jwtVerify } from "jose";
-import { bundle, edgeDeno, extraFunctionConfig, type FunctionConfig, readFunctionConfigs } from "./bundle.ts";
+import {
+  bundle, edgeDeno, extraFunctionConfig, type FunctionConfig, readFunctionConfigs, userWorkerArgs,
+} from "./bundle.ts";
 
 const env = (name: string, fallback?: string): string => {
   const value = Deno.env.get(name) ?? fallback;
@@ -24,7 +26,6 @@ const postgrestUrl = env("POSTGREST_URL").replace(/\/$/, "");
 const jwtKey = new TextEncoder().encode(env("SUPABASE_JWT_SECRET"));
 const stackDir = env("STACK_DIR");
 const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
-const workerScript = new URL("./user-worker.ts", import.meta.url).pathname;
 // How long a request waits for a (re)starting isolate before it is answered 503.
 const bootWaitMs = Number(env("GATEWAY_BOOT_WAIT_MS", "10000"));
 // Edge-runtime's CPU budget per request; here measured and logged, not enforced.
@@ -65,11 +66,7 @@ class Isolate {
     this.cpuSamples = []; // a new process: its CPU clock starts again
     const started = performance.now();
     const child = new Deno.Command(edgeDeno, {
-      args: [
-        "run", "--quiet", "--no-lock", "--no-prompt", "--allow-env", "--allow-net", `--allow-read=${this.readAccess}`,
-        `--v8-flags=--max-old-space-size=${env("USER_WORKER_MEMORY_MB", "256")}`,
-        workerScript, this.fn.name, this.bundleDir, this.fn.entrypoint, String(this.port),
-      ],
+      args: userWorkerArgs(this.fn, this.bundleDir, this.readAccess, this.port, env("USER_WORKER_MEMORY_MB", "256")),
       env: { DENO_NO_UPDATE_CHECK: "1" },
       stdin: "null",
       stdout: "inherit",

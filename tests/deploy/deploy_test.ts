@@ -13,7 +13,9 @@
 //
 // Needs a running stack (STACK_ENV_FILE) and the functions' secrets (FUNCTIONS_ENV_FILE).
 import assert from "node:assert/strict";
-import { bundle, deployedFiles, edgeDeno, type FunctionConfig, readFunctionConfigs } from "../../stack/bundle.ts";
+import {
+  bundle, deployedFiles, edgeDeno, type FunctionConfig, readFunctionConfigs, userWorkerArgs,
+} from "../../stack/bundle.ts";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const readEnvFile = async (path: string) =>
@@ -57,10 +59,7 @@ function freePort(): number {
 async function isolate(fn: FunctionConfig, dir: string) {
   const port = freePort();
   const child = new Deno.Command(edgeDeno, {
-    args: [
-      "run", "--quiet", "--no-lock", "--no-prompt", "--allow-env", "--allow-net", `--allow-read=${dir}`,
-      `${root}/stack/user-worker.ts`, fn.name, dir, fn.entrypoint, String(port),
-    ],
+    args: userWorkerArgs(fn, dir, dir, port),
     env: { ...functionEnv, DENO_NO_UPDATE_CHECK: "1" },
     clearEnv: true,
     stdout: "piped",

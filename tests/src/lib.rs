@@ -74,12 +74,7 @@ impl Stack {
 
     /// Any claims, signed with the project's JWT secret.
     pub fn jwt(&self, claims: Value) -> String {
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(self.var("SUPABASE_JWT_SECRET").as_bytes()),
-        )
-        .unwrap()
+        sign(&claims, self.var("SUPABASE_JWT_SECRET"))
     }
 
     /// PostgREST's own URL for an RPC, bypassing the gateway.
@@ -93,12 +88,7 @@ impl Stack {
     /// role as the stack's key but a different string.
     pub fn service_role_jwt(&self, secret: &str, exp: u64) -> String {
         let claims = json!({ "role": "service_role", "iss": "supabase", "iat": chrono_like_now(), "exp": exp });
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap()
+        sign(&claims, secret)
     }
 
     /// The stack's directory (its logs, its bundles).
@@ -112,6 +102,16 @@ impl Stack {
     pub fn now_seconds(&self) -> u64 {
         chrono_like_now()
     }
+}
+
+/// HS256, as Supabase signs with a project's JWT secret.
+fn sign(claims: &Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 fn chrono_like_now() -> u64 {

@@ -187,10 +187,6 @@ impl Fields {
         value.ok_or(ApiError::Internal)
     }
 
-    pub fn is_valid(&self) -> bool {
-        self.problems.is_empty()
-    }
-
     /// `Ok` when every field read was right; else one 400 naming every problem.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.problems.is_empty() {
