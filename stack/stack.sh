@@ -169,6 +169,14 @@ apply_schema() {
   echo "select private.install_onboarding_dispatcher(:'url', :'key', :'schedule')" | psql_db \
     -v url="$SUPABASE_URL/functions/v1" -v key="$SUPABASE_SERVICE_ROLE_KEY" \
     -v schedule="${DISPATCH_SCHEDULE:-10 seconds}" >/dev/null
+  # The DNS-over-HTTPS resolver verify_domain asks (through pg_net): DOH_URL from the
+  # environment or the functions' env file (the tests' fake), else the database's default.
+  local doh_url=${DOH_URL:-}
+  [ -z "$doh_url" ] && [ -f "${FUNCTIONS_ENV_FILE:-supabase/functions/.env}" ] \
+    && doh_url=$(sed -n 's/^DOH_URL=//p' "${FUNCTIONS_ENV_FILE:-supabase/functions/.env}" | tail -n 1)
+  if [ -n "$doh_url" ]; then
+    echo "select private.configure_domain_verification(:'url')" | psql_db -v url="$doh_url" >/dev/null
+  fi
   psql_db -c "notify pgrst, 'reload schema'" >/dev/null
 }
 
@@ -225,7 +233,7 @@ start_gateway() {
 
 start_worker() {
   alive worker && return
-  spawn worker node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net=127.0.0.1 --allow-env \
+  spawn worker node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net --allow-env \
     --allow-read="$root,$STACK_DIR" --allow-sys stack/worker.ts
 }
 

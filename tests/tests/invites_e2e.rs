@@ -244,7 +244,7 @@ async fn the_full_story_from_admin_to_active_organization() {
         .get(0);
     assert_eq!(linked, Some(invited.organization_id));
 
-    // Phases follow the features; completing activates the organization.
+    // Phases follow the features; completing waits until every one is done.
     let onboarding: Value = stack
         .rpc(
             "organization_onboarding",
@@ -272,14 +272,23 @@ async fn the_full_story_from_admin_to_active_organization() {
             "privacy"
         ]
     );
-    let done = stack
+    // Completing waits for the phases (saved and completed in onboarding_phases_e2e).
+    let refused = stack
         .rpc(
             "complete_onboarding",
             &owner_jwt,
             json!({"p_organization_id": invited.organization_id}),
         )
         .await;
-    assert_eq!(done.status().as_u16(), 200);
+    assert_eq!(refused.status().as_u16(), 409);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["message"], "onboarding_incomplete");
+    assert_eq!(
+        refused["hint"]
+            .as_str()
+            .map(|hint| hint.matches(',').count() + 1),
+        Some(phases.len())
+    );
     let status: String = db
         .query_one(
             "select status from organizations where id = $1",
@@ -288,7 +297,7 @@ async fn the_full_story_from_admin_to_active_organization() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(status, "active");
+    assert_eq!(status, "pending-activation");
 }
 
 async fn wait_for_profile(db: &Client, user_id: Uuid) -> i64 {

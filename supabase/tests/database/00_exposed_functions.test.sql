@@ -39,8 +39,10 @@ select results_eq(
      ('remove_member(p_organization_id uuid, p_user_id uuid)'),
      ('request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean)'),
      ('revoke_invite(p_invite_id uuid)'),
+     ('save_onboarding_phase(p_organization_id uuid, p_phase text, p_data jsonb)'),
      ('set_active_organization(p_organization_id uuid)'),
-     ('transfer_ownership(p_organization_id uuid, p_user_id uuid)') $$,
+     ('transfer_ownership(p_organization_id uuid, p_user_id uuid)'),
+     ('verify_domain(p_organization_id uuid)') $$,
   'authenticated may execute exactly the allow-listed RPCs'
 );
 
