@@ -4,6 +4,7 @@
 //! and jitter honouring `Retry-After`, other 4xx reported with the API's message. The
 //! create call is never retried here: its caller looks the project up instead.
 
+use crate::functions::FunctionUpload;
 use edge::config::Secret;
 use edge::retry::{parse_retry_after, Backoff, Disposition};
 use edge::runtime::random_fraction;
@@ -107,6 +108,13 @@ pub struct SecretName {
     pub name: String,
 }
 
+/// A request body; a multipart form is built anew for each attempt (it is consumed).
+enum Payload<'a> {
+    None,
+    Json(&'a Value),
+    Form(&'a (dyn Fn() -> reqwest::multipart::Form + Sync)),
+}
+
 pub struct ManagementApi {
     http: reqwest::Client,
     base_url: String,
@@ -151,6 +159,17 @@ impl ManagementApi {
         body: Option<&Value>,
         retry: bool,
     ) -> Result<Value, ApiError> {
+        let payload = body.map_or(Payload::None, Payload::Json);
+        self.send(method, path, &payload, retry).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        payload: &Payload<'_>,
+        retry: bool,
+    ) -> Result<Value, ApiError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -159,9 +178,11 @@ impl ManagementApi {
                 .http
                 .request(method.clone(), format!("{}{path}", self.base_url))
                 .bearer_auth(self.token.expose());
-            if let Some(body) = body {
-                request = request.json(body);
-            }
+            request = match payload {
+                Payload::None => request,
+                Payload::Json(body) => request.json(body),
+                Payload::Form(form) => request.multipart(form()),
+            };
             let (error, retry_after) = match request.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -347,4 +368,72 @@ impl ManagementApi {
         .await
         .map(|_| ())
     }
+
+    /// `POST /v1/projects/{ref}/functions/deploy?slug=…`: multipart, one `metadata` part
+    /// (JSON) and one `file` part per file named by its path, as the Supabase CLI sends
+    /// it. Creates or replaces the function of that slug, so a retry is harmless.
+    pub async fn deploy_function(
+        &self,
+        project_ref: &str,
+        upload: &FunctionUpload,
+    ) -> Result<Value, ApiError> {
+        let metadata = upload.metadata().to_string();
+        let form = || {
+            let mut form = reqwest::multipart::Form::new().text("metadata", metadata.clone());
+            for (path, bytes) in &upload.files {
+                form = form.part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes.clone()).file_name(path.clone()),
+                );
+            }
+            form
+        };
+        self.send(
+            reqwest::Method::POST,
+            &format!(
+                "/v1/projects/{project_ref}/functions/deploy?slug={}",
+                upload.slug
+            ),
+            &Payload::Form(&form),
+            true,
+        )
+        .await
+    }
+
+    /// The primary database's pooler (`GET /v1/projects/{ref}/config/database/pooler`),
+    /// as a connection string without a password.
+    pub async fn pooler_connection_string(
+        &self,
+        project_ref: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/v1/projects/{project_ref}/config/database/pooler"),
+                None,
+                true,
+            )
+            .await?;
+        let configs: Vec<PoolerConfig> =
+            serde_json::from_value(value).map_err(|err| ApiError::Unexpected(err.to_string()))?;
+        Ok(configs
+            .into_iter()
+            .find(|config| config.database_type == "PRIMARY")
+            .map(|config| {
+                format!(
+                    "postgresql://{}@{}:{}/{}",
+                    config.db_user, config.db_host, config.db_port, config.db_name
+                )
+            }))
+    }
+}
+
+/// `SupavisorConfigResponse`, the fields a connection string needs.
+#[derive(Debug, Clone, Deserialize)]
+struct PoolerConfig {
+    database_type: String,
+    db_user: String,
+    db_host: String,
+    db_port: u16,
+    db_name: String,
 }

@@ -1,6 +1,8 @@
 //! Client provisioning: one command per new client creates its own Supabase project
-//! through the Management API and installs this product's schema (and optionally an
-//! application template) with row-level security verified before anything is committed.
+//! through the Management API, installs this product's schema (and optionally an
+//! application template) with row-level security verified before anything is committed,
+//! deploys the functions, sets their secrets, and creates the client's first organization
+//! with its owner's invite: a working project handed over.
 //!
 //! Every step is idempotent and the run is resumable: the project is found by name
 //! before it is created, migrations are recorded where the Supabase CLI records them,
@@ -8,6 +10,8 @@
 
 pub mod api;
 pub mod database;
+pub mod functions;
+pub mod organization;
 pub mod output;
 
 use api::{ApiError, ManagementApi, Project};
@@ -83,6 +87,18 @@ pub struct Settings {
     pub db_password: Option<Secret>,
     /// Function secrets passed through from the operator's environment when set.
     pub passthrough: Vec<(String, Secret)>,
+    /// `RESEND_API_URL`, where the owner's invite is sent (with `RESEND_API_KEY`).
+    pub resend_api_url: String,
+}
+
+impl Settings {
+    /// A passed-through secret's value, when the operator set it.
+    pub fn passthrough_value(&self, name: &str) -> Option<&Secret> {
+        self.passthrough
+            .iter()
+            .find(|(candidate, _)| candidate == name)
+            .map(|(_, value)| value)
+    }
 }
 
 /// Function secrets copied from the operator's environment to the project when set.
@@ -137,6 +153,8 @@ impl Settings {
                 .iter()
                 .filter_map(|name| get(name).map(|value| ((*name).to_owned(), Secret::new(value))))
                 .collect(),
+            resend_api_url: get("RESEND_API_URL")
+                .unwrap_or_else(|| onboarding::email::DEFAULT_API_URL.to_owned()),
         })
     }
 }
@@ -236,6 +254,8 @@ pub struct Job {
     /// `None` for no template.
     pub template: Option<(String, PathBuf)>,
     pub migrations_dir: PathBuf,
+    /// The directory holding `supabase/config.toml` and the functions (built).
+    pub project_dir: PathBuf,
     pub secrets_file: Option<PathBuf>,
     pub timeout: Duration,
     pub poll_interval: Duration,
@@ -246,7 +266,9 @@ pub struct Job {
 pub enum Step {
     Project,
     Database,
+    Functions,
     Secrets,
+    Organization,
 }
 
 impl Job {
@@ -255,21 +277,45 @@ impl Job {
     }
 
     pub fn validate(&self) -> Result<(), Failure> {
+        // Also the first organization's slug: words of a-z and 0-9 joined by single dashes.
         let id_ok = !self.client_id.is_empty()
             && self.client_id.len() <= 40
-            && self
-                .client_id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && self.client_id.split('-').all(|word| {
+                !word.is_empty()
+                    && word
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
         if !id_ok {
             return Err(Failure::Config(
-                "client id must be 1-40 characters of a-z, 0-9 and -".into(),
+                "client id must be 1-40 characters: words of a-z and 0-9 joined by single dashes"
+                    .into(),
             ));
+        }
+        if organization::plan_for_tier(&self.tier).is_none() {
+            return Err(Failure::Config(format!(
+                "unknown tier {}; tiers: {}",
+                self.tier,
+                organization::TIER_PLANS
+                    .iter()
+                    .map(|(tier, plan)| format!("{tier} (plan {plan})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
         }
         if self.client_name.trim().is_empty() {
             return Err(Failure::Config("client name must not be empty".into()));
         }
-        if !self.org_email.contains('@') {
+        let email = self.org_email.trim();
+        let email_ok = email.len() <= 320
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            })
+            && !email.chars().any(char::is_whitespace);
+        if !email_ok {
             return Err(Failure::Config("org email is not an email address".into()));
         }
         Ok(())
@@ -296,6 +342,20 @@ pub struct Outcome {
     pub template: Option<String>,
     pub secrets_set: Vec<String>,
     pub secrets_file: Option<String>,
+    /// The database through Supavisor, without its password (it is in the secrets file).
+    pub database_pooler_url: Option<String>,
+    pub functions_deployed: Vec<String>,
+    /// The plan the tier maps to (`organization::TIER_PLANS`).
+    pub plan: String,
+    pub organization_id: Option<String>,
+    /// `{APP_URL}/onboarding/join/<token>`: the owner's invite, for the operator to hand
+    /// over when the email is not sent.
+    pub invite_link: Option<String>,
+    /// `pending`, `accepted`, …: the owner invite's status.
+    pub invite_status: Option<String>,
+    /// `sent`, `already_sent`, `not_configured` (no RESEND_API_KEY / INVITE_EMAIL_FROM) or
+    /// `failed: <why>`.
+    pub invite_email: Option<String>,
     pub completed_steps: Vec<&'static str>,
 }
 
@@ -405,6 +465,19 @@ impl<'a> Provisioner<'a> {
 
     pub async fn run(&mut self) -> Result<Outcome, Failure> {
         self.job.validate()?;
+        // Read (and checked: built, complete) before any call, as the CLI would upload them.
+        let uploads = if self.job.until >= Step::Functions {
+            functions::read_functions(&self.job.project_dir)
+                .map_err(|err| Failure::Config(format!("functions: {err}")))?
+        } else {
+            Vec::new()
+        };
+        let app_url = self.settings.passthrough_value("APP_URL").cloned();
+        if self.job.until >= Step::Organization && app_url.is_none() {
+            return Err(Failure::Config(
+                "missing environment variable APP_URL (the invite link's base, also a function secret)".into(),
+            ));
+        }
         let mut secrets = SecretsFile::open(self.job.secrets_file.clone())?;
         let mut outcome = Outcome {
             client_name: self.job.client_name.clone(),
@@ -425,6 +498,15 @@ impl<'a> Provisioner<'a> {
                 .secrets_file
                 .as_ref()
                 .map(|p| p.display().to_string()),
+            database_pooler_url: None,
+            functions_deployed: Vec::new(),
+            plan: organization::plan_for_tier(&self.job.tier)
+                .unwrap_or_default()
+                .to_owned(),
+            organization_id: None,
+            invite_link: None,
+            invite_status: None,
+            invite_email: None,
             completed_steps: Vec::new(),
         };
 
@@ -459,6 +541,10 @@ impl<'a> Provisioner<'a> {
         if let Some(service) = &service_role_key {
             secrets.set("service_role_key", service.expose())?;
         }
+        outcome.database_pooler_url = self
+            .api
+            .pooler_connection_string(&outcome.project_ref)
+            .await?;
         self.out.done(
             "project",
             &format!("{} is ACTIVE_HEALTHY", outcome.project_ref),
@@ -504,6 +590,31 @@ impl<'a> Provisioner<'a> {
             return Ok(outcome);
         }
 
+        // 3. Functions --------------------------------------------------------------------
+        // An upsert by slug: a rerun deploys the same files again, never a second function.
+        self.out.start(
+            "functions",
+            &format!("deploying {} functions", uploads.len()),
+        );
+        for upload in &uploads {
+            self.api
+                .deploy_function(&outcome.project_ref, upload)
+                .await?;
+            self.out.progress(
+                "functions",
+                &format!("{} ({} files)", upload.slug, upload.files.len()),
+            );
+            outcome.functions_deployed.push(upload.slug.clone());
+        }
+        self.out.done(
+            "functions",
+            &format!("{} deployed", outcome.functions_deployed.len()),
+        );
+        outcome.completed_steps.push("functions");
+        if self.job.until == Step::Functions {
+            return Ok(outcome);
+        }
+
         // 3. Function secrets -------------------------------------------------------------
         self.out.start("secrets", "setting function secrets");
         let existing = self.api.secret_names(&outcome.project_ref).await?;
@@ -538,7 +649,151 @@ impl<'a> Provisioner<'a> {
         self.out
             .done("secrets", &format!("{} set", outcome.secrets_set.len()));
         outcome.completed_steps.push("secrets");
+        if self.job.until == Step::Secrets {
+            return Ok(outcome);
+        }
+
+        // 5. The first organization -------------------------------------------------------
+        self.out.start(
+            "organization",
+            &format!(
+                "the client's organization, owner {} invited",
+                self.job.org_email
+            ),
+        );
+        let app_url = app_url.ok_or_else(|| Failure::Config("missing APP_URL".into()))?;
+        self.first_organization(&mut client, &mut secrets, app_url.expose(), &mut outcome)
+            .await?;
+        self.out.done(
+            "organization",
+            &format!(
+                "{} on plan {}; invite {}, email {}",
+                outcome.organization_id.as_deref().unwrap_or_default(),
+                outcome.plan,
+                outcome.invite_status.as_deref().unwrap_or_default(),
+                outcome.invite_email.as_deref().unwrap_or_default()
+            ),
+        );
+        outcome.completed_steps.push("organization");
         Ok(outcome)
+    }
+
+    /// Creates (or finds) the organization and its owner invite, gives the invite a token
+    /// (kept in the secrets file, so a rerun hands over the same link while it is valid),
+    /// and sends it through Resend when the operator configured Resend.
+    async fn first_organization(
+        &mut self,
+        client: &mut tokio_postgres::Client,
+        secrets: &mut SecretsFile,
+        app_url: &str,
+        outcome: &mut Outcome,
+    ) -> Result<(), Failure> {
+        let refused = |err: organization::Refused| Failure::Database(err.to_string());
+        let email = self.job.org_email.trim().to_lowercase();
+        let found = organization::ensure(
+            client,
+            self.job.client_name.trim(),
+            &self.job.client_id,
+            &email,
+            &outcome.plan,
+        )
+        .await
+        .map_err(refused)?;
+        if found.invite_email != email {
+            return Err(Failure::Config(format!(
+                "organization {} already invites {} as its owner, not {email}; change it in the project, not by provisioning again",
+                self.job.client_id, found.invite_email
+            )));
+        }
+        outcome.organization_id = Some(found.organization_id.clone());
+        outcome.plan = found.plan.clone();
+        outcome.invite_status = Some(found.invite_status.clone());
+        if !matches!(found.invite_status.as_str(), "pending" | "expired") {
+            // Accepted (the owner is in) or revoked (an admin decided): nothing to hand over.
+            outcome.invite_email = Some("not_needed".into());
+            return Ok(());
+        }
+        let resend = match (
+            self.settings.passthrough_value("RESEND_API_KEY"),
+            self.settings.passthrough_value("INVITE_EMAIL_FROM"),
+        ) {
+            (Some(key), Some(from)) => Some(onboarding::email::ResendConfig {
+                api_url: self.settings.resend_api_url.clone(),
+                api_key: key.clone(),
+                from: from.expose().to_owned(),
+            }),
+            _ => None,
+        };
+        // The token of an earlier run is handed over again while it is the invite's, unless
+        // it still has to be sent (a send needs a fresh issue: its attempt number).
+        let kept = secrets.get("invite_token").filter(|token| {
+            found.invite_status == "pending"
+                && found.token_hash.as_deref()
+                    == Some(edge::secrets::sha256_hex(token.expose()).as_str())
+                && (resend.is_none() || found.sent)
+        });
+        let (token, issued) = match kept {
+            Some(token) => (token, None),
+            None => {
+                let token = Secret::new(edge::secrets::new_token());
+                // Kept before the token is issued: an interruption leaves a usable link.
+                secrets.set("invite_token", token.expose())?;
+                let issued = organization::issue_token(
+                    client,
+                    &found.invite_id,
+                    &edge::secrets::sha256_hex(token.expose()),
+                )
+                .await
+                .map_err(refused)?;
+                (token, Some(issued))
+            }
+        };
+        let link = onboarding::invites::invite_link(app_url, token.expose());
+        outcome.invite_link = Some(link.clone());
+        outcome.invite_status = Some("pending".into());
+        let (resend, issued) = match (resend, issued) {
+            (None, _) => {
+                outcome.invite_email = Some("not_configured".into());
+                return Ok(());
+            }
+            (Some(_), None) => {
+                outcome.invite_email = Some("already_sent".into());
+                return Ok(());
+            }
+            (Some(resend), Some(issued)) => (resend, issued),
+        };
+        let send_attempt = issued
+            .get("send_attempt")
+            .and_then(Value::as_i64)
+            .unwrap_or_default();
+        let email = onboarding::invites::issued_invite_email(&found.invite_id, &issued, &link)
+            .ok_or_else(|| {
+                Failure::Database(format!(
+                    "issue_invite_token answered without a send: {issued}"
+                ))
+            })?;
+        let sent = onboarding::email::send_email(
+            &edge::outbound::HttpOutbound::default(),
+            &resend,
+            &email,
+            onboarding::email::DEFAULT_LIMITS,
+        )
+        .await;
+        let error = sent.as_ref().err().map(ToString::to_string);
+        organization::record_send(
+            client,
+            &found.invite_id,
+            i32::try_from(send_attempt).unwrap_or_default(),
+            error.as_deref(),
+        )
+        .await
+        .map_err(refused)?;
+        outcome.invite_email = Some(match error {
+            None => "sent".into(),
+            // Not fatal: the link is in the result, for the operator to hand over.
+            Some(why) => format!("failed: {why}"),
+        });
+        Ok(())
     }
 
     /// The organization's slug: as given, or looked up once from the deprecated id.

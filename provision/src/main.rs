@@ -20,8 +20,9 @@ struct Args {
     client_name: String,
     #[arg(long)]
     org_email: String,
-    /// The client's tier: recorded in the result for the operator. It is not sent to
-    /// Supabase (billing plans are set on the Supabase organization, not per project).
+    /// The client's tier: free, starter, pro or enterprise, the plan of its first
+    /// organization (free, starter, growth, enterprise). Not sent to Supabase (billing
+    /// plans are set on the Supabase organization, not per project).
     #[arg(long, default_value = "pro")]
     tier: String,
     /// A specific region code (see --help of the README; validated before any call).
@@ -42,6 +43,9 @@ struct Args {
     template_file: Option<PathBuf>,
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations"))]
     migrations_dir: PathBuf,
+    /// The directory holding supabase/config.toml and the built functions (`make build`).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/.."))]
+    project_dir: PathBuf,
     /// Write the project's secrets here (JSON, mode 0600); also lets an interrupted
     /// run resume with the database password it generated.
     #[arg(long)]
@@ -55,7 +59,7 @@ struct Args {
     #[arg(long, default_value_t = 5000)]
     poll_interval_ms: u64,
     /// Stop after this step (the rest can be run later by running again).
-    #[arg(long, value_enum, default_value = "secrets")]
+    #[arg(long, value_enum, default_value = "organization")]
     until: Step,
 }
 
@@ -119,6 +123,21 @@ async fn main() {
                     "anon key  {}",
                     outcome.anon_key.as_deref().unwrap_or("(not available)")
                 );
+                if let Some(pooler) = &outcome.database_pooler_url {
+                    println!("database  {pooler}  (password in the secrets file)");
+                }
+                if !outcome.functions_deployed.is_empty() {
+                    println!("functions {}", outcome.functions_deployed.join(", "));
+                }
+                if let Some(organization) = &outcome.organization_id {
+                    println!("org       {organization} (plan {})", outcome.plan);
+                }
+                if let Some(link) = &outcome.invite_link {
+                    println!(
+                        "invite    {link}  (email: {})",
+                        outcome.invite_email.as_deref().unwrap_or("not sent")
+                    );
+                }
                 println!("steps     {}", outcome.completed_steps.join(", "));
                 match &outcome.secrets_file {
                     Some(path) => println!("secrets   written to {path} (mode 0600)"),
@@ -180,6 +199,7 @@ async fn run(args: &Args, out: &mut Reporter) -> Result<provision::Outcome, Fail
         region,
         template,
         migrations_dir: args.migrations_dir.clone(),
+        project_dir: args.project_dir.clone(),
         secrets_file: args.secrets_file.clone(),
         timeout: Duration::from_secs(args.timeout_secs),
         poll_interval: Duration::from_millis(args.poll_interval_ms),

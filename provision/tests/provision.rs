@@ -61,6 +61,97 @@ struct State {
     regions_unavailable: bool,
     /// Where a request broke the published contract: a test fails on any.
     contract_violations: Vec<String>,
+    /// Deployed functions by slug: the last deploy's metadata, files, and how many deploys.
+    deployed: BTreeMap<String, Deployed>,
+}
+
+#[derive(Clone)]
+struct Deployed {
+    metadata: Value,
+    files: BTreeMap<String, Vec<u8>>,
+    version: u32,
+}
+
+/// `POST /v1/projects/{ref}/functions/deploy?slug=` checked against `FunctionDeployBody`:
+/// `multipart/form-data` with a `metadata` part (a JSON object of `entrypoint_path`
+/// (required), `import_map_path`, `static_patterns` (strings), `verify_jwt`, `name`, and
+/// nothing else) and `file` parts, each named by a relative path; the slug as the API's
+/// pattern has it; the entrypoint among the files.
+/// A deploy request: slug, metadata, files by path.
+type DeployRequest = (String, Value, BTreeMap<String, Vec<u8>>);
+
+fn parse_deploy(request: &Request) -> Result<DeployRequest, String> {
+    let slug = query(request, "slug").ok_or("slug is required")?;
+    let slug_ok = slug.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !slug_ok {
+        return Err(format!(
+            "slug {slug} does not match ^[A-Za-z][A-Za-z0-9_-]*$"
+        ));
+    }
+    let content_type = request
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let boundary = multer::parse_boundary(content_type)
+        .map_err(|_| format!("not multipart/form-data: {content_type}"))?;
+    let body = request.body.clone();
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    let (mut metadata, mut files) = (None, BTreeMap::new());
+    futures::executor::block_on(async {
+        while let Some(field) = form.next_field().await.map_err(|e| e.to_string())? {
+            match (
+                field.name().map(str::to_owned),
+                field.file_name().map(str::to_owned),
+            ) {
+                (Some(name), _) if name == "metadata" => {
+                    metadata = Some(field.text().await.map_err(|e| e.to_string())?);
+                }
+                (Some(name), Some(path)) if name == "file" => {
+                    if path.starts_with('/') || path.split('/').any(|part| part == "..") {
+                        return Err(format!("file {path} is not a relative path"));
+                    }
+                    files.insert(
+                        path,
+                        field.bytes().await.map_err(|e| e.to_string())?.to_vec(),
+                    );
+                }
+                (name, _) => return Err(format!("unexpected part {name:?}")),
+            }
+        }
+        Ok::<_, String>(())
+    })?;
+    let metadata: Value = serde_json::from_str(&metadata.ok_or("the metadata part is required")?)
+        .map_err(|_| "metadata is not JSON")?;
+    let object = metadata.as_object().ok_or("metadata is not an object")?;
+    for (key, value) in object {
+        let typed = match key.as_str() {
+            "entrypoint_path" | "import_map_path" | "name" => value.is_string(),
+            "verify_jwt" => value.is_boolean(),
+            "static_patterns" => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(Value::is_string)),
+            _ => {
+                return Err(format!(
+                    "{key} is not a property of FunctionDeployBody.metadata"
+                ))
+            }
+        };
+        if !typed {
+            return Err(format!("metadata.{key} has the wrong type"));
+        }
+    }
+    let entrypoint = metadata["entrypoint_path"]
+        .as_str()
+        .ok_or("metadata.entrypoint_path is required")?;
+    if !files.contains_key(entrypoint) {
+        return Err(format!("the entrypoint {entrypoint} was not uploaded"));
+    }
+    Ok((slug, metadata, files))
 }
 
 /// How a scripted 429 asks to be retried: in seconds, or as the HTTP date that many
@@ -314,6 +405,31 @@ impl Respond for FakeManagementApi {
                 }
                 ResponseTemplate::new(201)
             }
+            ("POST", ["projects", _, "functions", "deploy"]) => match parse_deploy(request) {
+                Ok((slug, metadata, files)) => {
+                    let version = state.deployed.get(&slug).map_or(0, |d| d.version) + 1;
+                    state.deployed.insert(slug.clone(), Deployed { metadata: metadata.clone(), files, version });
+                    ResponseTemplate::new(201).set_body_json(json!({
+                        "id": format!("fn-{slug}"), "slug": slug, "name": metadata["name"], "status": "ACTIVE",
+                        "version": version, "verify_jwt": metadata["verify_jwt"],
+                        "entrypoint_path": metadata["entrypoint_path"], "created_at": 1795000000000_i64,
+                    }))
+                }
+                Err(problem) => {
+                    state.contract_violations.push(problem.clone());
+                    error(400, &problem)
+                }
+            },
+            ("GET", ["projects", project_ref, "config", "database", "pooler"]) => {
+                let host = "aws-0-eu-west-2.pooler.supabase.com";
+                let connection = format!("postgresql://postgres.{project_ref}:[YOUR-PASSWORD]@{host}:6543/postgres");
+                ResponseTemplate::new(200).set_body_json(json!([{
+                    "identifier": project_ref, "database_type": "PRIMARY", "is_using_scram_auth": true,
+                    "db_user": format!("postgres.{project_ref}"), "db_host": host, "db_port": 6543,
+                    "db_name": "postgres", "connection_string": connection, "connectionString": connection,
+                    "default_pool_size": 15, "max_client_conn": 200, "pool_mode": "transaction",
+                }]))
+            }
             _ => error(404, "Not found"),
         }
     }
@@ -346,6 +462,117 @@ async fn connect(url: &str) -> Client {
 }
 
 impl Harness {
+    /// Every function of supabase/config.toml deployed `deploys` times, each time with the
+    /// metadata the CLI sends and exactly the file set the CLI uploads (stack/bundle.ts,
+    /// which the deploy check holds to the CLI's upload), byte for byte.
+    async fn assert_functions_deployed(&self, deploys: u32) {
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let deployed = self.state.lock().unwrap().deployed.clone();
+        let config = std::fs::read_to_string(root.join("supabase/config.toml")).unwrap();
+        let mut expected: Vec<String> = config
+            .lines()
+            .filter_map(|line| line.strip_prefix("[functions."))
+            .map(|rest| rest.trim_end_matches(']').to_owned())
+            .collect();
+        expected.sort();
+        assert_eq!(deployed.keys().cloned().collect::<Vec<_>>(), expected);
+        for (slug, function) in deployed {
+            assert_eq!(function.version, deploys, "{slug}: deploys");
+            assert_eq!(
+                function.metadata["entrypoint_path"],
+                format!("supabase/functions/{slug}/index.ts")
+            );
+            let verify_jwt = !matches!(
+                slug.as_str(),
+                "on-signup-create-org" | "validate-invite" | "user-onboarding"
+            );
+            assert_eq!(function.metadata["verify_jwt"], verify_jwt, "{slug}");
+            let out = self.dir.join(format!("bundle-{slug}"));
+            let listed = tokio::process::Command::new(root.join("node_modules/.bin/deno"))
+                .args([
+                    "run",
+                    "--quiet",
+                    "--no-lock",
+                    "--allow-all",
+                    "stack/bundle.ts",
+                    &slug,
+                ])
+                .arg(&out)
+                .current_dir(&root)
+                .output()
+                .await
+                .unwrap();
+            assert!(
+                listed.status.success(),
+                "{}",
+                String::from_utf8_lossy(&listed.stderr)
+            );
+            let files: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(
+                function.files.keys().cloned().collect::<Vec<_>>(),
+                files,
+                "{slug}: not the file set the CLI uploads"
+            );
+            for (path, bytes) in &function.files {
+                assert_eq!(bytes, &std::fs::read(root.join(path)).unwrap(), "{path}");
+            }
+        }
+    }
+
+    /// The organization `client_id` exists once, on `plan`, with one pending owner invite
+    /// whose token is the one in the result's link; returns the link.
+    async fn assert_first_organization(&self, result: &Value, plan: &str) -> String {
+        let db = self.db().await;
+        let rows = db
+            .query(
+                "select o.id::text, o.plan_id, o.status, i.email, i.status, i.token_hash
+                 from organizations o join onboarding_invites i on i.organization_id = o.id
+                 where o.slug = $1",
+                &[&self.client_id],
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1, "one organization, one invite");
+        let row = &rows[0];
+        assert_eq!(result["organization_id"], row.get::<_, String>(0));
+        assert_eq!(
+            (
+                row.get::<_, String>(1).as_str(),
+                row.get::<_, String>(2).as_str()
+            ),
+            (plan, "pending-activation")
+        );
+        assert_eq!(
+            (
+                row.get::<_, String>(3).as_str(),
+                row.get::<_, String>(4).as_str()
+            ),
+            ("ops@acme.test", "pending")
+        );
+        assert_eq!(result["plan"], plan);
+        let link = result["invite_link"].as_str().unwrap();
+        let token = link
+            .strip_prefix("https://app.acme.test/onboarding/join/")
+            .unwrap_or_else(|| panic!("not an invite link: {link}"));
+        let hash: String = db
+            .query_one(
+                "select encode(extensions.digest($1, 'sha256'), 'hex')",
+                &[&token],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            Some(hash),
+            row.get::<_, Option<String>>(5),
+            "the link's token is the invite's"
+        );
+        link.to_owned()
+    }
+
     /// A fake API that will create `project_ref`, and that project's empty database
     /// with what Supabase provides (stack/supabase-base.sql).
     async fn new(statuses: &[&str]) -> Harness {
@@ -464,7 +691,13 @@ impl Harness {
     /// Every secret this run could know; none may appear in any output.
     fn secrets(&self) -> Vec<String> {
         let state = self.state.lock().unwrap();
-        let mut all: Vec<String> = state.secrets.values().cloned().collect();
+        // APP_URL is set as a function secret but is public: it starts the invite link.
+        let mut all: Vec<String> = state
+            .secrets
+            .iter()
+            .filter(|(name, _)| *name != "APP_URL")
+            .map(|(_, value)| value.clone())
+            .collect();
         all.extend(
             state
                 .create_bodies
@@ -516,8 +749,25 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
     assert_eq!(result["organization_slug"], ORG_SLUG);
     assert_eq!(
         result["completed_steps"],
-        json!(["project", "database", "secrets"])
+        json!([
+            "project",
+            "database",
+            "functions",
+            "secrets",
+            "organization"
+        ])
     );
+    assert_eq!(
+        result["database_pooler_url"],
+        format!(
+            "postgresql://postgres.{}@aws-0-eu-west-2.pooler.supabase.com:6543/postgres",
+            h.project_ref
+        ),
+        "through the pooler, without a password"
+    );
+    h.assert_functions_deployed(1).await;
+    h.assert_first_organization(&result, "growth").await;
+    assert_eq!(result["invite_email"], "not_configured");
 
     let (create, secrets) = {
         let state = h.state.lock().unwrap();
@@ -617,10 +867,17 @@ async fn an_existing_project_is_reused_and_nothing_is_created() {
         json!(["RESEND_API_KEY", "APP_URL"]),
         "generated secrets are not replaced"
     );
-    let state = h.state.lock().unwrap();
-    assert_eq!((state.create_bodies.len(), state.projects.len()), (1, 1));
-    drop(state);
+    let made = {
+        let state = h.state.lock().unwrap();
+        (state.create_bodies.len(), state.projects.len())
+    };
+    assert_eq!(made, (1, 1));
     h.assert_no_secret_in(&output);
+    // The functions deployed again (an upsert by slug), the same organization and link.
+    h.assert_functions_deployed(2).await;
+    let first_link = h.assert_first_organization(&result, "growth").await;
+    let (_, again, _) = h.run(&["--secrets-file", file], &[]).await;
+    assert_eq!(again["invite_link"], first_link, "the invite is reused");
 }
 
 #[tokio::test]
@@ -696,7 +953,13 @@ async fn interrupted_after_the_project_step_resumes_with_one_project() {
     assert_eq!(result["created"], false);
     assert_eq!(
         result["completed_steps"],
-        json!(["project", "database", "secrets"])
+        json!([
+            "project",
+            "database",
+            "functions",
+            "secrets",
+            "organization"
+        ])
     );
     assert_eq!(h.state.lock().unwrap().projects.len(), 1);
     h.assert_no_secret_in(&output);
@@ -1078,4 +1341,84 @@ async fn an_organization_id_alone_is_resolved_to_its_slug_once() {
         .as_str()
         .unwrap()
         .contains("org-nobody"));
+}
+
+#[tokio::test]
+async fn the_owner_invite_is_sent_once_through_resend_and_a_rerun_hands_over_the_same_link() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    let resend = MockServer::start().await;
+    Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/emails"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer re_passthrough_secret_value",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "email-1"})))
+        .expect(1)
+        .mount(&resend)
+        .await;
+    let env = [
+        ("RESEND_API_URL", resend.uri()),
+        (
+            "INVITE_EMAIL_FROM",
+            "Acme <onboarding@acme.test>".to_owned(),
+        ),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let file = h.secrets_file();
+    let file = file.to_str().unwrap();
+    let (code, result, output) = h
+        .run(&["--secrets-file", file, "--tier", "enterprise"], &env)
+        .await;
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(result["invite_email"], "sent");
+    let link = h.assert_first_organization(&result, "enterprise").await;
+    let sent = &resend.received_requests().await.unwrap()[0];
+    let email: Value = serde_json::from_slice(&sent.body).unwrap();
+    assert_eq!(email["to"], json!(["ops@acme.test"]));
+    assert!(email["html"].as_str().unwrap().contains(&link));
+    assert!(sent.headers.get("idempotency-key").is_some());
+
+    let (code, again, output) = h
+        .run(&["--secrets-file", file, "--tier", "enterprise"], &env)
+        .await;
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(
+        (
+            again["invite_email"].as_str(),
+            again["invite_link"].as_str()
+        ),
+        (Some("already_sent"), Some(link.as_str()))
+    );
+    // `expect(1)`: verified when the server drops.
+}
+
+#[tokio::test]
+async fn an_unknown_tier_or_an_unbuilt_function_is_refused_before_any_call() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    let (code, result, _) = h.run(&["--tier", "platinum"], &[]).await;
+    assert_eq!(code, 2);
+    assert!(result["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown tier platinum"));
+    let empty = h.dir.join("empty-project");
+    std::fs::create_dir_all(empty.join("supabase")).unwrap();
+    std::fs::write(
+        empty.join("supabase/config.toml"),
+        "[functions.hello]\nentrypoint = \"./functions/hello/index.ts\"\nstatic_files = [\"./functions/hello/pkg/*.wasm\"]\n",
+    )
+    .unwrap();
+    let (code, result, _) = h
+        .run(&["--project-dir", empty.to_str().unwrap()], &[])
+        .await;
+    assert_eq!(code, 2);
+    assert!(
+        result["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("make build"),
+        "{result}"
+    );
+    assert_eq!(h.state.lock().unwrap().requests, 0, "no call was made");
 }

@@ -15,8 +15,8 @@ use edge::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
     PostgrestDb,
 };
-use onboarding::email::{self, send_email, Email, ResendConfig, SendError};
-use onboarding::invites::{self, invite_email, invite_link, new_token, token_hash};
+use onboarding::email::{self, send_email, ResendConfig, SendError};
+use onboarding::invites::{self, invite_link, new_token, token_hash};
 use serde_json::{json, Value};
 
 const NAME: &str = "send-invite-email";
@@ -69,29 +69,15 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
             )
             .await
             .map_err(invites::from_db)?;
-        let field = |key: &str| {
-            issued
-                .get(key)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let link = invite_link(&self.app_url, &token);
+        let email = invites::issued_invite_email(&invite_id.to_string(), &issued, &link)
+            .ok_or(ApiError::Internal)?;
         let send_attempt = issued
             .get("send_attempt")
             .and_then(Value::as_i64)
             .ok_or(ApiError::Internal)?;
-        let link = invite_link(&self.app_url, &token);
-        let content = invite_email(&field("organization_name"), &link, &field("expires_at"));
-        let email = Email {
-            to: field("email"),
-            subject: content.subject,
-            html: content.html,
-            text: content.text,
-            // One key per send: retries of this send reuse it, a later resend does not.
-            idempotency_key: format!("invite-{invite_id}-{send_attempt}"),
-        };
         let invite = json!({
-            "invite_id": invite_id, "email": email.to, "link": link, "expires_at": field("expires_at"),
+            "invite_id": invite_id, "email": email.to, "link": link, "expires_at": issued.get("expires_at"),
         });
 
         let outcome = send_email(&self.outbound, &self.resend, &email, self.limits).await;

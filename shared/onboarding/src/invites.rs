@@ -30,6 +30,31 @@ pub fn invite_link(app_url: &str, token: &str) -> String {
     format!("{}/onboarding/join/{token}", app_url.trim_end_matches('/'))
 }
 
+/// One send of invite `invite_id`, from `issue_invite_token`'s answer (`email`,
+/// `organization_name`, `expires_at`, `send_attempt`): the email to the invitee with one
+/// idempotency key per send — retries of this send reuse it, a later resend does not.
+/// `None` when the answer lacks what a send needs.
+pub fn issued_invite_email(
+    invite_id: &str,
+    issued: &serde_json::Value,
+    link: &str,
+) -> Option<crate::email::Email> {
+    let field = |key: &str| issued.get(key).and_then(serde_json::Value::as_str);
+    let send_attempt = issued.get("send_attempt")?.as_i64()?;
+    let content = invite_email(
+        field("organization_name").unwrap_or_default(),
+        link,
+        field("expires_at").unwrap_or_default(),
+    );
+    Some(crate::email::Email {
+        to: field("email")?.to_owned(),
+        subject: content.subject,
+        html: content.html,
+        text: content.text,
+        idempotency_key: format!("invite-{invite_id}-{send_attempt}"),
+    })
+}
+
 pub struct InviteEmail {
     pub subject: String,
     pub html: String,
