@@ -155,6 +155,12 @@ start_postgres() {
 
 psql_db() { PGOPTIONS='-c client_min_messages=warning' "$PGBIN/psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
+setting() { # name, default: from the environment, else the functions' env file, else the default
+  local value=${!1:-} file=${FUNCTIONS_ENV_FILE:-supabase/functions/.env}
+  [ -z "$value" ] && [ -f "$file" ] && value=$(sed -n "s/^$1=//p" "$file" | tail -n 1)
+  printf '%s' "${value:-$2}"
+}
+
 apply_schema() {
   psql_db -v authenticator_password="$AUTHENTICATOR_PASSWORD" -f stack/supabase-base.sql >/dev/null
   # migrations/ by the same installer provisioning uses (`provision migrate`): recorded as
@@ -169,14 +175,24 @@ apply_schema() {
   echo "select private.install_onboarding_dispatcher(:'url', :'key', :'schedule')" | psql_db \
     -v url="$SUPABASE_URL/functions/v1" -v key="$SUPABASE_SERVICE_ROLE_KEY" \
     -v schedule="${DISPATCH_SCHEDULE:-10 seconds}" >/dev/null
-  # The DNS-over-HTTPS resolver verify_domain asks (through pg_net): DOH_URL from the
-  # environment or the functions' env file (the tests' fake), else the database's default.
-  local doh_url=${DOH_URL:-}
-  [ -z "$doh_url" ] && [ -f "${FUNCTIONS_ENV_FILE:-supabase/functions/.env}" ] \
-    && doh_url=$(sed -n 's/^DOH_URL=//p' "${FUNCTIONS_ENV_FILE:-supabase/functions/.env}" | tail -n 1)
+  # pg_cron calling deliver-webhooks through pg_net, as on Supabase.
+  echo "select private.install_webhook_dispatcher(:'url', :'key', :'schedule')" | psql_db \
+    -v url="$SUPABASE_URL/functions/v1" -v key="$SUPABASE_SERVICE_ROLE_KEY" \
+    -v schedule="${DISPATCH_SCHEDULE:-5 seconds}" >/dev/null
+  # Settings the database reads, from the environment or the functions' env file (the
+  # tests' fakes and compressed timings): the DNS-over-HTTPS resolver verify_domain asks
+  # (through pg_net), and the webhooks' retry schedule, disable period and whether
+  # private/http endpoint URLs are allowed (locally yes: receivers run on 127.0.0.1).
+  local doh_url schedule disable_after allow_private
+  doh_url=$(setting DOH_URL "")
+  schedule=$(setting WEBHOOK_RETRY_SCHEDULE "0,5,300,1800,7200,18000,36000,36000")
+  disable_after=$(setting WEBHOOK_DISABLE_AFTER "5 days")
+  allow_private=$(setting WEBHOOK_ALLOW_PRIVATE_URLS "true")
   if [ -n "$doh_url" ]; then
     echo "select private.configure_domain_verification(:'url')" | psql_db -v url="$doh_url" >/dev/null
   fi
+  echo "select private.configure_webhooks(:'schedule', :'disable_after', :'allow_private')" | psql_db \
+    -v schedule="$schedule" -v disable_after="$disable_after" -v allow_private="$allow_private" >/dev/null
   psql_db -c "notify pgrst, 'reload schema'" >/dev/null
 }
 

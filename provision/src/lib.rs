@@ -571,12 +571,18 @@ impl<'a> Provisioner<'a> {
         }
         outcome.migrations_applied = database::apply(&mut client, &files).await?;
         if let Some(service) = &service_role_key {
-            self.install(
-                &client,
+            // The two dispatchers pg_cron calls: Make's outbox, and organizations' webhooks.
+            for installer in [
                 "select private.install_onboarding_dispatcher($1, $2)",
-                &[&self.functions_url(&outcome.project_ref), &service.expose()],
-            )
-            .await?;
+                "select private.install_webhook_dispatcher($1, $2)",
+            ] {
+                self.install(
+                    &client,
+                    installer,
+                    &[&self.functions_url(&outcome.project_ref), &service.expose()],
+                )
+                .await?;
+            }
         }
         self.out.done(
             "database",

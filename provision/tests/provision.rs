@@ -484,7 +484,7 @@ impl Harness {
             );
             let verify_jwt = !matches!(
                 slug.as_str(),
-                "on-signup-create-org" | "validate-invite" | "user-onboarding"
+                "on-signup-create-org" | "validate-invite" | "user-onboarding" | "deliver-webhooks"
             );
             assert_eq!(function.metadata["verify_jwt"], verify_jwt, "{slug}");
             let out = self.dir.join(format!("bundle-{slug}"));
@@ -831,10 +831,10 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
     assert_eq!(
         count(
             &db,
-            "select count(*) from cron.job where jobname = 'user-onboarding-dispatch'"
+            "select count(*) from cron.job where jobname in ('user-onboarding-dispatch', 'deliver-webhooks')"
         )
         .await,
-        1
+        2
     );
 
     use std::os::unix::fs::PermissionsExt;

@@ -40,6 +40,12 @@ const probes: Record<string, Probe[]> = {
     { path: "", init: { method: "POST", body: "{}" }, status: 401, code: "unauthorized" },
   ],
   // The anon key is a valid JWT but not the service role: PostgREST refuses the claim.
+  "deliver-webhooks": [{
+    path: "",
+    init: { method: "POST", headers: { authorization: `Bearer ${stackEnv.SUPABASE_ANON_KEY}` } },
+    status: 401,
+    code: "unauthorized",
+  }],
   "user-onboarding": [{
     path: "/dispatch",
     init: { method: "POST", headers: { authorization: `Bearer ${stackEnv.SUPABASE_ANON_KEY}` } },

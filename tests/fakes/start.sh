@@ -19,6 +19,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 resend_port=$(free_port)
 make_port=$(free_port)
 doh_port=$(free_port)
+receiver_port=$(free_port)
 resend_key="re_test_$(openssl rand -hex 8)"
 pids=()
 fake() { # name, VAR=value...
@@ -31,7 +32,8 @@ fake resend "FAKE_RESEND_PORT=$resend_port" "FAKE_RESEND_API_KEY=$resend_key"
 make_signing_secret="whsec_$(openssl rand -base64 32)"
 fake make "FAKE_MAKE_PORT=$make_port" "FAKE_MAKE_SIGNING_SECRET=$make_signing_secret"
 fake doh "FAKE_DOH_PORT=$doh_port"
-for port in "$resend_port" "$make_port" "$doh_port"; do
+fake webhook-receiver "FAKE_RECEIVER_PORT=$receiver_port"
+for port in "$resend_port" "$make_port" "$doh_port" "$receiver_port"; do
   for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
 done
 
@@ -49,11 +51,17 @@ MAKE_RETRY_BASE_MS=300
 MAKE_RETRY_MAX_MS=1000
 MAKE_MAX_ATTEMPTS=5
 DOH_URL=http://127.0.0.1:$doh_port/dns-query
+WEBHOOK_RETRY_SCHEDULE=0,1,1,1,1,1,1,1
+WEBHOOK_DISABLE_AFTER=20 seconds
+WEBHOOK_ALLOW_PRIVATE_URLS=true
+WEBHOOK_TIMEOUT_MS=2000
+WEBHOOK_DISPATCH_BUDGET_MS=20000
 ENV
 )
 cat > "$STACK_DIR/fakes.env" <<ENV
 RESEND_FAKE_URL=http://127.0.0.1:$resend_port
 MAKE_FAKE_URL=http://127.0.0.1:$make_port
 DOH_FAKE_URL=http://127.0.0.1:$doh_port
+WEBHOOK_RECEIVER_URL=http://127.0.0.1:$receiver_port
 FAKE_PIDS="${pids[*]}"
 ENV

@@ -184,6 +184,12 @@ pub fn webhook_payload(user_id: Uuid, email: &str, meta: Value) -> Value {
     })
 }
 
+/// A response's status and JSON body (`null` when it has none).
+pub async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
 /// Asserts the documented error shape and returns the code.
 pub async fn error_code(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status, "unexpected status");

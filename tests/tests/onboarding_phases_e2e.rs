@@ -9,11 +9,6 @@ use serde_json::{json, Value};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-async fn answer(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
-}
-
 /// An organization on `plan`, waiting for its onboarding, owned by a new user.
 async fn organization_on(stack: &Stack, db: &Client, plan: &str) -> (User, Uuid) {
     let owner = stack.confirmed_user(db, &unique_email("phases")).await;

@@ -155,12 +155,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
                 &json!({ "p_limit": DISPATCH_BATCH, "p_lease_seconds": lease_seconds }),
             )
             .await
-            .map_err(|err| match err {
-                DbError::Rejected {
-                    status: 401 | 403, ..
-                } => ApiError::Unauthorized,
-                other => other.into(),
-            })?;
+            .map_err(DbError::service_role_required)?;
         let messages: Vec<Leased> = claimed
             .as_array()
             .into_iter()

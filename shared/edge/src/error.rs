@@ -183,6 +183,20 @@ impl ApiError {
     }
 }
 
+impl DbError {
+    /// The error of a call made with the caller's own JWT to an RPC only the service role
+    /// may execute (a dispatcher's claim): PostgREST refusing it (401 or 403) means the
+    /// caller is not the service role.
+    pub fn service_role_required(self) -> ApiError {
+        match self {
+            DbError::Rejected {
+                status: 401 | 403, ..
+            } => ApiError::Unauthorized,
+            other => other.into(),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     /// A database error that reaches here was not expected by the handler (expected
     /// ones, such as a unique violation meaning "already done", are matched earlier).

@@ -5,7 +5,9 @@
 //! - [`invites`] — invite tokens, links, the invite email, and the invite RPCs' errors;
 //! - [`email`] — sending through Resend's API, with its retry rules;
 //! - [`tenant_users`] — a tenant's complainants and executors onboarded over Telegram
-//!   through a Make scenario: the request and callback contracts, delivery to Make.
+//!   through a Make scenario: the request and callback contracts, delivery to Make;
+//! - [`webhooks`] — organizations' events delivered to their own endpoints, signed as
+//!   Standard Webhooks specifies, in order, one batch per leased endpoint.
 //!
 //! Nothing here does I/O except through the platform's seams (`Db`, `Outbound`), so every
 //! rule is unit-tested natively and runs unchanged as WebAssembly.
@@ -14,3 +16,4 @@ pub mod email;
 pub mod invites;
 pub mod signup;
 pub mod tenant_users;
+pub mod webhooks;

@@ -1,0 +1,141 @@
+//! deliver-webhooks: organizations' events to their own endpoints (`POST
+//! /functions/v1/deliver-webhooks`, called by pg_cron through pg_net with the service role
+//! key, or by an operator). Each run leases endpoints whose oldest pending message is due
+//! (`claim_webhook_batches`, with the presented JWT, so only the service role may), sends
+//! each endpoint's messages in order — concurrently across endpoints — and reports every
+//! attempt (`report_webhook_deliveries`), until nothing is due or its time is up.
+
+use edge::log::emit;
+use edge::outbound::{HttpOutbound, Outbound};
+use edge::request::require_method;
+use edge::{
+    runtime, ApiError, Caller, Config, ConfigError, Db, DbError, EdgeFunction, Env, HttpRequest,
+    HttpResponse, PostgrestDb,
+};
+use futures_util::future::join_all;
+use onboarding::webhooks::{deliver_batch, Batch};
+use serde_json::{json, Value};
+
+const NAME: &str = "deliver-webhooks";
+
+/// How many endpoints one claim leases, and how many of each one's messages.
+const ENDPOINTS_PER_CLAIM: u32 = 10;
+const MESSAGES_PER_ENDPOINT: u32 = 50;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// One attempt's deadline (`WEBHOOK_TIMEOUT_MS`, default 10 s, as Svix).
+    pub timeout_ms: u64,
+    /// No new claim after this long (`WEBHOOK_DISPATCH_BUDGET_MS`, default 60 s): well
+    /// inside the 150 s wall clock of a request, with the last batch's deliveries.
+    pub budget_ms: u64,
+}
+
+pub struct DeliverWebhooks<D, O> {
+    db: D,
+    outbound: O,
+    limits: Limits,
+}
+
+impl<D: Db, O: Outbound> DeliverWebhooks<D, O> {
+    pub fn new(db: D, outbound: O, limits: Limits) -> Self {
+        DeliverWebhooks {
+            db,
+            outbound,
+            limits,
+        }
+    }
+
+    async fn dispatch(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        require_method(request, "POST")?;
+        let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
+        // A lease outlives a whole batch sent one message after another at the deadline.
+        let lease_seconds = (self.limits.timeout_ms * u64::from(MESSAGES_PER_ENDPOINT)) / 1000 + 30;
+        let started = runtime::unix_time_ms();
+        let mut totals = json!({ "endpoints": 0, "delivered": 0, "retry": 0, "failed": 0 });
+        loop {
+            let claimed = self
+                .db
+                .rpc(
+                    Caller::User(jwt),
+                    "claim_webhook_batches",
+                    &json!({ "p_endpoints": ENDPOINTS_PER_CLAIM, "p_messages": MESSAGES_PER_ENDPOINT, "p_lease_seconds": lease_seconds }),
+                )
+                .await
+                .map_err(DbError::service_role_required)?;
+            let batches: Vec<Batch> = claimed
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Batch::from_json)
+                .collect();
+            if batches.is_empty() {
+                break;
+            }
+            let reports = join_all(batches.iter().map(|batch| self.run_batch(batch))).await;
+            totals["endpoints"] =
+                json!(totals["endpoints"].as_u64().unwrap_or(0) + batches.len() as u64);
+            for report in reports.iter().flatten() {
+                for key in ["delivered", "retry", "failed"] {
+                    let add = report.get(key).and_then(Value::as_u64).unwrap_or(0);
+                    totals[key] = json!(totals[key].as_u64().unwrap_or(0) + add);
+                }
+            }
+            if runtime::unix_time_ms().saturating_sub(started) >= self.limits.budget_ms {
+                break;
+            }
+        }
+        Ok(HttpResponse::json(200, &totals))
+    }
+
+    /// Delivers one leased endpoint's batch and reports it. `None` when the report did
+    /// not reach the database: the lease runs out and the same messages (same ids) go
+    /// again, which receivers deduplicate by `webhook-id`.
+    async fn run_batch(&self, batch: &Batch) -> Option<Value> {
+        let attempts = deliver_batch(
+            &self.outbound,
+            batch,
+            self.limits.timeout_ms,
+            runtime::unix_time_ms,
+        )
+        .await;
+        match self
+            .db
+            .rpc(
+                Caller::ServiceRole,
+                "report_webhook_deliveries",
+                &batch.report_args(&attempts),
+            )
+            .await
+        {
+            Ok(report) => Some(report),
+            Err(err) => {
+                emit(&json!({ "function": NAME, "event": "report_failed", "endpoint_id": batch.endpoint_id, "error": err.to_string() }).to_string());
+                None
+            }
+        }
+    }
+}
+
+impl EdgeFunction for DeliverWebhooks<PostgrestDb, HttpOutbound> {
+    const NAME: &'static str = NAME;
+    const CORS: bool = false;
+
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(DeliverWebhooks::new(
+            PostgrestDb::new(&Config::from_env(env)?),
+            HttpOutbound::default(),
+            Limits {
+                timeout_ms: env.number("WEBHOOK_TIMEOUT_MS", 10_000, 100..=60_000)?,
+                budget_ms: env.number("WEBHOOK_DISPATCH_BUDGET_MS", 60_000, 1_000..=120_000)?,
+            },
+        ))
+    }
+
+    async fn handle(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        self.dispatch(request).await
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+edge::export_to_deno!(crate::DeliverWebhooks<edge::PostgrestDb, edge::outbound::HttpOutbound>);
