@@ -3,6 +3,8 @@
 //   /functions/v1/<name>/<sub>  → the function's own isolate, which sees /<name>/<sub>?<query>
 //                                 as on Supabase; `verify_jwt` from supabase/config.toml is
 //                                 enforced here first
+//   /auth/v1/*                  → the local Supabase Auth stand-in (stack/auth.ts)
+//   /_inbox                     → the local inbox of the emails the stack sent (stack/inbox.ts)
 //   /health                     → 200 once every function's isolate answers
 //   /_stack/stats               → memory of the gateway and of each function's isolate
 //
@@ -12,6 +14,9 @@
 // them: one that exits (a crash, its memory limit) is started again and the others never
 // notice; requests that arrive meanwhile wait for it.
 import { jwtVerify } from "jose";
+import postgres from "postgres";
+import { authHandler } from "./auth.ts";
+import { inboxHandler } from "./inbox.ts";
 import {
   bundle, edgeDeno, extraFunctionConfig, type FunctionConfig, readFunctionConfigs, userWorkerArgs,
 } from "./bundle.ts";
@@ -30,6 +35,26 @@ const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 const bootWaitMs = Number(env("GATEWAY_BOOT_WAIT_MS", "10000"));
 // Edge-runtime's CPU budget per request; here measured and logged, not enforced.
 const cpuLimitMs = Number(env("USER_WORKER_CPU_MS", "2000"));
+
+const auth = authHandler({
+  sql: postgres(env("DATABASE_URL"), { max: 4, onnotice: () => {} }),
+  jwtSecret: env("SUPABASE_JWT_SECRET"),
+  siteUrl: env("SUPABASE_URL"),
+  defaultRedirect: env("AUTH_SITE_URL", env("SUPABASE_URL")),
+  confirmEmail: env("AUTH_CONFIRM_EMAIL", "true") !== "false",
+});
+// As Supabase's gateway answers browsers on other origins for Auth.
+const authCors = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
+  "access-control-allow-headers": "authorization, apikey, content-type, x-client-info, x-supabase-api-version",
+  "access-control-expose-headers": "x-supabase-api-version",
+};
+const withCors = (response: Response) => {
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(authCors)) headers.set(name, value);
+  return new Response(response.body, { status: response.status, headers });
+};
 
 const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ service: "gateway", ...event }));
 const problem = (status: number, code: string, message: string) =>
@@ -294,6 +319,15 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
       return problem(502, "upstream_error", "PostgREST is not answering");
     }
   }
+  if (url.pathname.startsWith("/auth/v1/")) {
+    try {
+      return withCors(await auth(request, url));
+    } catch (error) {
+      log({ event: "auth_error", error: String(error) });
+      return withCors(Response.json({ code: 500, error_code: "unexpected_failure", msg: "Unexpected failure" }, { status: 500 }));
+    }
+  }
+  if (url.pathname.startsWith("/_inbox")) return await inboxHandler(request, url);
   const match = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/);
   const isolate = match && isolates.get(match[1]);
   if (!isolate) return problem(404, "not_found", "no such route");

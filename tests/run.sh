@@ -58,6 +58,9 @@ pg_prove -d "$(grep '^DATABASE_URL=' "$STACK_ENV_FILE" | cut -d= -f2-)" supabase
 say "deploy check: each function alone on Deno 2.1.4, and what the Supabase CLI uploads"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/deploy/
 
+say "the local Supabase Auth stand-in, through supabase-js"
+node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/auth/
+
 say "browser: CORS from a page of another origin, in Chromium"
 node --test tests/browser/
 
