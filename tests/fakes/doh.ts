@@ -23,7 +23,7 @@ function resolve(url: URL, request: Request): Response {
   const name = url.searchParams.get("name");
   if (!name) return Response.json({ error: "Invalid query name `'." }, { status: 400 });
   const type = (url.searchParams.get("type") ?? "A").toUpperCase();
-  const typeNumber = type === "TXT" || type === "16" ? 16 : type === "A" || type === "1" ? 1 : null;
+  const typeNumber = ({ TXT: 16, "16": 16, A: 1, "1": 1, AAAA: 28, "28": 28 } as Record<string, number>)[type] ?? null;
   if (typeNumber === null) return Response.json({ error: `Invalid type \`${type}'.` }, { status: 400 });
   queries.push(canonical(name));
   const values = records.get(canonical(name));

@@ -13,7 +13,7 @@ use edge::{
     HttpResponse, PostgrestDb,
 };
 use futures_util::future::join_all;
-use onboarding::webhooks::{deliver_batch, Batch};
+use onboarding::webhooks::{deliver_batch, Batch, DestinationPolicy};
 use serde_json::{json, Value};
 
 const NAME: &str = "deliver-webhooks";
@@ -35,14 +35,16 @@ pub struct DeliverWebhooks<D, O> {
     db: D,
     outbound: O,
     limits: Limits,
+    destinations: DestinationPolicy,
 }
 
 impl<D: Db, O: Outbound> DeliverWebhooks<D, O> {
-    pub fn new(db: D, outbound: O, limits: Limits) -> Self {
+    pub fn new(db: D, outbound: O, limits: Limits, destinations: DestinationPolicy) -> Self {
         DeliverWebhooks {
             db,
             outbound,
             limits,
+            destinations,
         }
     }
 
@@ -95,6 +97,7 @@ impl<D: Db, O: Outbound> DeliverWebhooks<D, O> {
         let attempts = deliver_batch(
             &self.outbound,
             batch,
+            &self.destinations,
             self.limits.timeout_ms,
             runtime::unix_time_ms,
         )
@@ -128,6 +131,13 @@ impl EdgeFunction for DeliverWebhooks<PostgrestDb, HttpOutbound> {
             Limits {
                 timeout_ms: env.number("WEBHOOK_TIMEOUT_MS", 10_000, 100..=60_000)?,
                 budget_ms: env.number("WEBHOOK_DISPATCH_BUDGET_MS", 60_000, 1_000..=120_000)?,
+            },
+            DestinationPolicy {
+                allow_private: env.optional("WEBHOOK_ALLOW_PRIVATE_URLS").as_deref()
+                    == Some("true"),
+                doh_url: env
+                    .optional("DOH_URL")
+                    .unwrap_or_else(|| "https://cloudflare-dns.com/dns-query".to_owned()),
             },
         ))
     }

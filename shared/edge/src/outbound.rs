@@ -1,5 +1,5 @@
-//! The seam for calls to third-party HTTP APIs (Resend, Make): one request, one
-//! answer, a deadline. Retrying is the caller's decision (see [`crate::retry`]).
+//! The seam for calls to third-party HTTP APIs (Resend, Make, webhook endpoints, a
+//! DNS-over-HTTPS resolver): one request, one answer, a deadline. Retrying is the caller's decision (see [`crate::retry`]).
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundRequest {
@@ -31,6 +31,13 @@ pub trait Outbound {
         request: &OutboundRequest,
         timeout_ms: u64,
     ) -> Result<OutboundResponse, OutboundError>;
+
+    /// A GET of `request.url` with its headers (the body is not sent).
+    async fn get(
+        &self,
+        request: &OutboundRequest,
+        timeout_ms: u64,
+    ) -> Result<OutboundResponse, OutboundError>;
 }
 
 /// [`Outbound`] over the platform: reqwest natively, the global `fetch` in Deno.
@@ -41,17 +48,37 @@ pub struct HttpOutbound {
 }
 
 impl Outbound for HttpOutbound {
-    #[cfg(not(target_arch = "wasm32"))]
     async fn post(
         &self,
         request: &OutboundRequest,
         timeout_ms: u64,
     ) -> Result<OutboundResponse, OutboundError> {
-        let mut builder = self
-            .client
-            .post(&request.url)
-            .body(request.body.clone())
-            .timeout(std::time::Duration::from_millis(timeout_ms));
+        self.send("POST", request, timeout_ms).await
+    }
+
+    async fn get(
+        &self,
+        request: &OutboundRequest,
+        timeout_ms: u64,
+    ) -> Result<OutboundResponse, OutboundError> {
+        self.send("GET", request, timeout_ms).await
+    }
+}
+
+impl HttpOutbound {
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn send(
+        &self,
+        method: &str,
+        request: &OutboundRequest,
+        timeout_ms: u64,
+    ) -> Result<OutboundResponse, OutboundError> {
+        let mut builder = if method == "GET" {
+            self.client.get(&request.url)
+        } else {
+            self.client.post(&request.url).body(request.body.clone())
+        }
+        .timeout(std::time::Duration::from_millis(timeout_ms));
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -85,8 +112,9 @@ impl Outbound for HttpOutbound {
     }
 
     #[cfg(target_arch = "wasm32")]
-    async fn post(
+    async fn send(
         &self,
+        method: &str,
         request: &OutboundRequest,
         timeout_ms: u64,
     ) -> Result<OutboundResponse, OutboundError> {
@@ -95,15 +123,8 @@ impl Outbound for HttpOutbound {
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
-        match crate::fetch::fetch(
-            "POST",
-            &request.url,
-            &headers,
-            Some(&request.body),
-            timeout_ms,
-        )
-        .await
-        {
+        let body = (method != "GET").then_some(request.body.as_str());
+        match crate::fetch::fetch(method, &request.url, &headers, body, timeout_ms).await {
             Ok(response) => Ok(OutboundResponse {
                 status: response.status,
                 retry_after: response.retry_after,

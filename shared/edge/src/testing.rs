@@ -136,7 +136,26 @@ impl Outbound for ScriptedOutbound {
         request: &OutboundRequest,
         timeout_ms: u64,
     ) -> Result<OutboundResponse, OutboundError> {
-        self.journal.write(format!("post {}", request.url));
+        self.next("post", request, timeout_ms)
+    }
+
+    async fn get(
+        &self,
+        request: &OutboundRequest,
+        timeout_ms: u64,
+    ) -> Result<OutboundResponse, OutboundError> {
+        self.next("get", request, timeout_ms)
+    }
+}
+
+impl ScriptedOutbound {
+    fn next(
+        &self,
+        method: &str,
+        request: &OutboundRequest,
+        timeout_ms: u64,
+    ) -> Result<OutboundResponse, OutboundError> {
+        self.journal.write(format!("{method} {}", request.url));
         self.requests
             .borrow_mut()
             .push((request.clone(), timeout_ms));

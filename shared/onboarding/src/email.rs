@@ -236,6 +236,14 @@ mod tests {
             }
             answer
         }
+
+        async fn get(
+            &self,
+            request: &OutboundRequest,
+            timeout_ms: u64,
+        ) -> Result<OutboundResponse, OutboundError> {
+            self.post(request, timeout_ms).await
+        }
     }
 
     fn answer(

@@ -228,6 +228,14 @@ mod tests {
         ) -> Result<OutboundResponse, OutboundError> {
             self.0.clone()
         }
+
+        async fn get(
+            &self,
+            _: &OutboundRequest,
+            _: u64,
+        ) -> Result<OutboundResponse, OutboundError> {
+            self.0.clone()
+        }
     }
 
     #[allow(clippy::unwrap_used)] // a helper of the tests: the spec's example secret
