@@ -238,6 +238,8 @@ start_gateway() {
       case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
     done < "$env_file"
   fi
+  # Locally, webhook endpoints may be on this machine (the database allows them too).
+  secrets=("WEBHOOK_ALLOW_PRIVATE_URLS=$(setting WEBHOOK_ALLOW_PRIVATE_URLS true)" ${secrets[@]+"${secrets[@]}"})
   # The gateway bundles each function into $STACK_DIR/functions/ and runs it in its own
   # Deno 2.1.4 process (stack/user-worker.ts), with all env and net and read access to
   # its bundle only, and reads each one's CPU time from /proc/<pid>/schedstat. Deno
