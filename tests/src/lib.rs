@@ -251,6 +251,26 @@ impl Stack {
         }
     }
 
+    /// A new user's self-serve organization (`create_organization`, through PostgREST),
+    /// then put on `plan` as a platform admin's upgrade would.
+    pub async fn organization_on_plan(&self, db: &Client, name: &str, plan: &str) -> (User, Uuid) {
+        let owner = self.confirmed_user(db, &unique_email("owner")).await;
+        let (status, body) = answer(
+            self.rpc("create_organization", &owner.jwt, json!({"p_name": name}))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let id: Uuid = body["organization_id"].as_str().unwrap().parse().unwrap();
+        db.execute(
+            "update organizations set plan_id = $2 where id = $1",
+            &[&id, &plan],
+        )
+        .await
+        .unwrap();
+        (owner, id)
+    }
+
     /// POST to a PostgREST RPC through the gateway, as the holder of `jwt`.
     pub async fn rpc(&self, function: &str, jwt: &str, args: Value) -> reqwest::Response {
         self.http

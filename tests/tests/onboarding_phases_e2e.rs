@@ -11,23 +11,11 @@ use uuid::Uuid;
 
 /// An organization on `plan`, waiting for its onboarding, owned by a new user.
 async fn organization_on(stack: &Stack, db: &Client, plan: &str) -> (User, Uuid) {
-    let owner = stack.confirmed_user(db, &unique_email("phases")).await;
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "create_organization",
-                &owner.jwt,
-                json!({"p_name": "Phases Test"}),
-            )
-            .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let id: Uuid = body["organization_id"].as_str().unwrap().parse().unwrap();
-    // What a platform admin's upgrade leaves: the plan, and onboarding still to do.
+    let (owner, id) = stack.organization_on_plan(db, "Phases Test", plan).await;
+    // Onboarding still to do.
     db.execute(
-        "update organizations set plan_id = $2, status = 'pending-activation' where id = $1",
-        &[&id, &plan],
+        "update organizations set status = 'pending-activation' where id = $1",
+        &[&id],
     )
     .await
     .unwrap();

@@ -14,25 +14,7 @@ use uuid::Uuid;
 
 /// An organization on a plan with webhooks (growth), its owner, and a viewer.
 async fn organization(stack: &Stack, db: &Client, plan: &str) -> (User, Uuid, User) {
-    let owner = stack.confirmed_user(db, &unique_email("hooks")).await;
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "create_organization",
-                &owner.jwt,
-                json!({"p_name": "Hooks Test"}),
-            )
-            .await,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let org: Uuid = body["organization_id"].as_str().unwrap().parse().unwrap();
-    db.execute(
-        "update organizations set plan_id = $2 where id = $1",
-        &[&org, &plan],
-    )
-    .await
-    .unwrap();
+    let (owner, org) = stack.organization_on_plan(db, "Hooks Test", plan).await;
     let viewer = stack.confirmed_user(db, &unique_email("viewer")).await;
     db.execute(
         "insert into organization_members (organization_id, user_id, role) values ($1, $2, 'viewer')",
