@@ -58,6 +58,11 @@ pg_prove -d "$(grep '^DATABASE_URL=' "$STACK_ENV_FILE" | cut -d= -f2-)" supabase
 say "deploy check: each function alone on Deno 2.1.4, and what the Supabase CLI uploads"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/deploy/
 
+say "contract: schemathesis over openapi/functions.json, through the gateway"
+bash tests/contract/run.sh >"$STACK_DIR/logs/contract.log" 2>&1 \
+  || { tail -n 60 "$STACK_DIR/logs/contract.log" >&2; exit 1; }
+grep -E "passed in|failed in" "$STACK_DIR/logs/contract.log" >&2
+
 say "the local Supabase Auth stand-in, through supabase-js"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/auth/
 

@@ -95,3 +95,83 @@ fn sql_rust_and_readme_agree_on_error_codes() {
         );
     }
 }
+
+/// Every `code` the OpenAPI document lists for a function route.
+fn documented_codes() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("openapi/functions.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut codes = BTreeSet::new();
+    for operations in doc["paths"].as_object().unwrap().values() {
+        for operation in operations.as_object().unwrap().values() {
+            for response in operation["responses"].as_object().unwrap().values() {
+                let schema = &response["content"]["application/json"]["schema"];
+                for code in schema["properties"]["error"]["properties"]["code"]["enum"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    codes.insert(code.as_str().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    codes
+}
+
+/// Codes the code itself can answer with: the `RAISED` tables, the platform's own codes
+/// (`ApiError::code` and the `code: "…"` literals of the crates), the gateway's and the
+/// shim's.
+fn producible_codes() -> BTreeSet<String> {
+    let mut codes = mapped_in_rust();
+    let mut sources = vec![
+        root().join("shared/edge/src/error.rs"),
+        root().join("stack/gateway.ts"),
+        root().join("supabase/functions/_shared/wasm_host.ts"),
+    ];
+    for dir in ["functions", "shared/onboarding/src", "shared/onboarding/src/tenant_users"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let lib = path.join("src/lib.rs");
+            if lib.exists() {
+                sources.push(lib);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push(path);
+            }
+        }
+    }
+    for source in sources {
+        let text = std::fs::read_to_string(&source).unwrap();
+        for marker in ["code: \"", "=> \"", "problem(401, \"", "problem(404, \"", "jsonError(503, \""] {
+            for part in text.split(marker).skip(1) {
+                if let Some(code) = part.split('"').next() {
+                    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                        codes.insert(code.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn the_openapi_document_lists_what_the_functions_answer() {
+    let documented = documented_codes();
+    let missing: Vec<_> = mapped_in_rust()
+        .into_iter()
+        .filter(|code| !documented.contains(code))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "mapped in Rust, missing from openapi/functions.json: {missing:?}"
+    );
+    let producible = producible_codes();
+    let imaginary: Vec<_> = documented
+        .iter()
+        .filter(|code| !producible.contains(*code))
+        .collect();
+    assert!(
+        imaginary.is_empty(),
+        "in openapi/functions.json, answered by no code: {imaginary:?}"
+    );
+}

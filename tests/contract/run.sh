@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Contract fuzzing: schemathesis (PyPI, pinned) generates requests for every operation of
+# openapi/functions.json and sends them through the gateway of a running stack; every
+# response must be documented (status, content type, schema) and none may be a 5xx.
+# Each credential the functions take is presented to the operations that take it, so the
+# fuzzing gets past authentication: the service role key, the database webhook's secret,
+# and Make's callback token.
+#   STACK_ENV_FILE, FUNCTIONS_ENV_FILE: the stack's variables and the functions' secrets
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+venv="$root/.local/venv"
+if ! "$venv/bin/st" --version 2>/dev/null | grep -q "3.39.16"; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "schemathesis==3.39.16" "hypothesis==6.122.3"
+fi
+value() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
+url="$(value SUPABASE_URL "$STACK_ENV_FILE")/functions/v1"
+service="$(value SUPABASE_SERVICE_ROLE_KEY "$STACK_ENV_FILE")"
+webhook="$(value ONBOARDING_WEBHOOK_SECRET "$STACK_ENV_FILE")"
+callback="$(value MAKE_ONBOARDING_CALLBACK_TOKEN "$FUNCTIONS_ENV_FILE")"
+fuzz() { # bearer, schemathesis filters...
+  local bearer=$1; shift
+  (cd "$root/.local" && "$venv/bin/st" run "$root/openapi/functions.json" --experimental=openapi-3.1 \
+    --base-url "$url" -H "Authorization: Bearer $bearer" \
+    --hypothesis-max-examples "${CONTRACT_EXAMPLES:-25}" --hypothesis-seed 1 --hypothesis-derandomize \
+    -c not_a_server_error -c status_code_conformance -c content_type_conformance -c response_schema_conformance \
+    --no-color "$@") | tee "$root/.local/contract.log"
+  # An empty selection would pass silently: each run must have exercised operations.
+  if grep -q "Collected API operations: 0" "$root/.local/contract.log"; then
+    echo "contract: no operation matched $*" >&2
+    exit 1
+  fi
+}
+fuzz "$service" --include-path-regex '/(send-invite-email|validate-invite|accept-invite|user-onboarding/request|user-onboarding/dispatch|deliver-webhooks)$'
+fuzz "$webhook" --include-path-regex '/on-signup-create-org$'
+fuzz "$callback" --include-path-regex '/user-onboarding/callback$'
