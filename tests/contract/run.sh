@@ -10,7 +10,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.local/venv"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "3.39.16"; then
-  python3 -m venv "$venv"
+  if ! python3 -m venv "$venv" 2>/dev/null; then # Debian's python3 wants python3-venv for this
+    if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-venv >&2
+    rm -rf "$venv"; python3 -m venv "$venv"
+  fi
   "$venv/bin/pip" install -q "schemathesis==3.39.16" "hypothesis==6.122.3"
 fi
 value() { sed -n "s/^$1=//p" "$2" | tail -n 1; }
