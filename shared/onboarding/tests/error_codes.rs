@@ -128,7 +128,11 @@ fn producible_codes() -> BTreeSet<String> {
         root().join("stack/gateway.ts"),
         root().join("supabase/functions/_shared/wasm_host.ts"),
     ];
-    for dir in ["functions", "shared/onboarding/src", "shared/onboarding/src/tenant_users"] {
+    for dir in [
+        "functions",
+        "shared/onboarding/src",
+        "shared/onboarding/src/tenant_users",
+    ] {
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
             let lib = path.join("src/lib.rs");
@@ -141,10 +145,17 @@ fn producible_codes() -> BTreeSet<String> {
     }
     for source in sources {
         let text = std::fs::read_to_string(&source).unwrap();
-        for marker in ["code: \"", "=> \"", "problem(401, \"", "problem(404, \"", "jsonError(503, \""] {
+        for marker in [
+            "code: \"",
+            "=> \"",
+            "problem(401, \"",
+            "problem(404, \"",
+            "jsonError(503, \"",
+        ] {
             for part in text.split(marker).skip(1) {
                 if let Some(code) = part.split('"').next() {
-                    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    {
                         codes.insert(code.to_owned());
                     }
                 }
