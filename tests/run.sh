@@ -63,6 +63,10 @@ bash tests/contract/run.sh >"$STACK_DIR/logs/contract.log" 2>&1 \
   || { tail -n 60 "$STACK_DIR/logs/contract.log" >&2; exit 1; }
 grep -E "passed in|failed in" "$STACK_DIR/logs/contract.log" >&2
 
+say "the TypeScript client: its generated types current, type-checked, and used against the stack"
+bash clients/ts/scripts/check.sh
+node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/client/
+
 say "the local Supabase Auth stand-in, through supabase-js"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/auth/
 

@@ -1,0 +1,270 @@
+// A typed client for the tenant-onboarding backend, over supabase-js: one method per
+// function route and per RPC a frontend calls, typed inputs and results, and every error
+// as one discriminated union of the documented codes — never a thrown exception.
+//
+//   const onboarding = createOnboardingClient(supabase);
+//   const preview = await onboarding.validateInvite(token);
+//   if (preview.error) showError(preview.error.code);   // "invite_expired" | "invite_revoked" | …
+//
+// The function types come from openapi/functions.json (src/functions.gen.ts), the
+// database's from PostgREST's description of the schema (src/database.gen.ts).
+import type { SupabaseClient } from "@supabase/supabase-js";
+import type { components, paths } from "./functions.gen.ts";
+import type { paths as rest } from "./database.gen.ts";
+
+export type { components as FunctionSchemas } from "./functions.gen.ts";
+export type { definitions as Tables } from "./database.gen.ts";
+
+type Schemas = components["schemas"];
+
+/** Every code a function route documents, per operation and status. */
+type ErrorCodes<Operation> = Operation extends { responses: infer R }
+  ? {
+    [S in keyof R]: R[S] extends { content: { "application/json": { error: { code: infer C } } } } ? C : never;
+  }[keyof R]
+  : never;
+type CodeOf<P extends keyof paths, M extends keyof paths[P]> = Extract<ErrorCodes<paths[P][M]>, string>;
+
+/** A function route's refusal: its HTTP status and a documented code. */
+export type FunctionError<Code extends string = string> = {
+  kind: "function";
+  status: number;
+  code: Code;
+  message: string;
+  /** Seconds, with 429 `rate_limited`. */
+  retryAfter?: number;
+};
+
+/** A refused RPC: PostgREST's shape, `code` the stable code the SQL raises. */
+export type RpcError = {
+  kind: "rpc";
+  status: number;
+  code: RpcErrorCode;
+  message: string;
+  details: string | null;
+  hint: string | null;
+};
+
+/** Nothing came back (offline, DNS, CORS): worth a retry. */
+export type NetworkError = { kind: "network"; code: "network_error"; message: string };
+
+export type OnboardingError<Code extends string = string> = FunctionError<Code> | RpcError | NetworkError;
+
+export type Result<T, Code extends string = string> =
+  | { data: T; error: null }
+  | { data: null; error: OnboardingError<Code> };
+
+/** The stable codes the RPCs raise (README, "Adding a function, an RPC, an error code"). */
+export type RpcErrorCode =
+  | "already_member" | "cannot_remove_self" | "domain_not_saved" | "domain_taken" | "email_not_confirmed"
+  | "endpoint_not_found" | "feature_not_enabled" | "invalid_accent_color" | "invalid_address"
+  | "invalid_arguments" | "invalid_ats_api_key" | "invalid_ats_provider" | "invalid_billing_email"
+  | "invalid_completed" | "invalid_country" | "invalid_data_region" | "invalid_description"
+  | "invalid_dpa_version" | "invalid_email" | "invalid_events" | "invalid_feature_overrides"
+  | "invalid_hostname" | "invalid_industry" | "invalid_integrations" | "invalid_legal_name"
+  | "invalid_logo_url" | "invalid_name" | "invalid_phase" | "invalid_phase_data" | "invalid_plan"
+  | "invalid_primary_color" | "invalid_role" | "invalid_sender_name" | "invalid_size_band" | "invalid_slug"
+  | "invalid_tax_id" | "invalid_time_zone" | "invalid_ttl" | "invalid_url" | "invalid_webhook_urls"
+  | "invite_already_accepted" | "invite_not_found" | "invite_not_pending" | "invite_wrong_user"
+  | "last_owner" | "member_limit_reached" | "member_not_found" | "message_not_found" | "not_member"
+  | "not_org_admin" | "not_owner" | "not_platform_admin" | "not_signed_in" | "not_tenant_admin"
+  | "onboarding_incomplete" | "organization_not_found" | "phase_not_available" | "rate_limited"
+  | "role_too_high" | "slug_taken" | "unknown_field"
+  /** PostgREST's own, e.g. a JWT it refuses or a permission the role lacks. */
+  | `PGRST${string}` | "42501";
+
+export type Role = "owner" | "admin" | "recruiter" | "viewer";
+export type PhaseKey =
+  | "organization-setup" | "domain-verification" | "brand-identity" | "billing" | "team" | "integrations" | "privacy";
+
+export type Phase = {
+  key: PhaseKey;
+  title: string;
+  done: boolean;
+  saved_at: string | null;
+  saved_by: string | null;
+  data: Record<string, unknown> | null;
+};
+export type Onboarding = {
+  organization_id: string;
+  name: string;
+  status: "pending-activation" | "active";
+  plan: string;
+  features: string[];
+  onboarding_completed_at: string | null;
+  phases: Phase[];
+};
+export type DomainCheck = {
+  hostname: string;
+  status: "checking" | "verified" | "not_found" | "lookup_failed";
+  verified: boolean;
+  verified_at?: string | null;
+  txt_record?: { type: "TXT"; name: string; value: string };
+};
+export type Member = { user_id: string; email: string; full_name: string | null; role: Role; joined_at: string };
+export type WebhookEventType =
+  | "organization.activated" | "invite.created" | "invite.accepted" | "invite.revoked" | "invite.declined"
+  | "member.added" | "member.removed" | "member.role_changed" | "ownership.transferred"
+  | "tenant_user.onboarding.completed" | "tenant_user.onboarding.failed";
+
+type RpcArgs<Name extends string> = `/rpc/${Name}` extends keyof rest
+  ? rest[`/rpc/${Name}`] extends { post: { parameters: { body: { args: infer A } } } } ? A : never
+  : never;
+
+export type OnboardingClientOptions = {
+  /** Where the functions are; by default the project's `/functions/v1`. */
+  functionsUrl?: string;
+};
+
+export function createOnboardingClient(supabase: SupabaseClient, options: OnboardingClientOptions = {}) {
+  // supabase-js keeps its URL and key on the client; the functions live under its URL.
+  const internal = supabase as unknown as { supabaseUrl: string; supabaseKey: string };
+  const functionsUrl = options.functionsUrl ?? `${internal.supabaseUrl.replace(/\/$/, "")}/functions/v1`;
+
+  async function bearer(): Promise<string> {
+    const { data } = await supabase.auth.getSession();
+    return data.session?.access_token ?? internal.supabaseKey;
+  }
+
+  async function call<T, Code extends string>(
+    method: "GET" | "POST",
+    route: string,
+    body?: unknown,
+  ): Promise<Result<T, Code>> {
+    let response: Response;
+    try {
+      response = await fetch(`${functionsUrl}/${route}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await bearer()}`,
+          apikey: internal.supabaseKey,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      return { data: null, error: { kind: "network", code: "network_error", message: String(error) } };
+    }
+    const text = await response.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch { /* not JSON: reported below */ }
+    if (response.ok) return { data: json as T, error: null };
+    const error = (json as { error?: { code?: string; message?: string; retry_after?: number } } | null)?.error;
+    return {
+      data: null,
+      error: {
+        kind: "function",
+        status: response.status,
+        code: (error?.code ?? "internal_error") as Code,
+        message: error?.message ?? `the function answered ${response.status}`,
+        retryAfter: error?.retry_after,
+      },
+    };
+  }
+
+  async function rpc<T>(name: string, args: object): Promise<Result<T>> {
+    try {
+      const { data, error, status } = await supabase.rpc(name, args);
+      if (!error) return { data: data as T, error: null };
+      return {
+        data: null,
+        error: {
+          kind: "rpc",
+          status,
+          code: (error.message || error.code) as RpcErrorCode,
+          message: error.details || error.message,
+          details: error.details ?? null,
+          hint: error.hint ?? null,
+        },
+      };
+    } catch (error) {
+      return { data: null, error: { kind: "network", code: "network_error", message: String(error) } };
+    }
+  }
+
+  return {
+    // Function routes -----------------------------------------------------------------------
+    sendInviteEmail: (inviteId: string) =>
+      call<Schemas["InviteSent"], CodeOf<"/send-invite-email", "post">>("POST", "send-invite-email", {
+        invite_id: inviteId,
+      }),
+    validateInvite: (token: string) =>
+      call<Schemas["InvitePreview"], CodeOf<"/validate-invite", "post">>("POST", "validate-invite", { token }),
+    acceptInvite: (token: string) =>
+      call<Schemas["Accepted"], CodeOf<"/accept-invite", "post">>("POST", "accept-invite", { token }),
+    requestUserOnboarding: (request: Schemas["OnboardingRequest"]) =>
+      call<Schemas["Queued"], CodeOf<"/user-onboarding/request", "post">>("POST", "user-onboarding/request", request),
+
+    // RPCs ------------------------------------------------------------------------------------
+    adminCreateOrganization: (args: RpcArgs<"admin_create_organization">) =>
+      rpc<{ organization_id: string; slug: string; status: string; plan: string; features: string[]; invite_id: string; email: string; expires_at: string }>(
+        "admin_create_organization",
+        args,
+      ),
+    revokeInvite: (inviteId: string) => rpc<{ invite_id: string; status: string }>("revoke_invite", { p_invite_id: inviteId }),
+    createOrganization: (name: string, slug?: string) =>
+      rpc<{ organization_id: string; slug: string; status: string; plan: string; role: Role }>("create_organization", {
+        p_name: name,
+        p_slug: slug ?? null,
+      }),
+    inviteMember: (organizationId: string, email: string, role: Role = "viewer") =>
+      rpc<{ invite_id: string; existing: boolean; expires_at: string }>("invite_member", {
+        p_organization_id: organizationId,
+        p_email: email,
+        p_role: role,
+      }),
+    myInvites: () =>
+      rpc<{ id: string; organization_id: string; organization_name: string; role: Role; invited_by: string | null; expires_at: string }[]>(
+        "my_invites",
+        {},
+      ),
+    declineInvite: (inviteId: string) => rpc<unknown>("decline_invite", { p_invite_id: inviteId }),
+    listMembers: (organizationId: string) => rpc<Member[]>("list_members", { p_organization_id: organizationId }),
+    changeMemberRole: (organizationId: string, userId: string, role: Role) =>
+      rpc<unknown>("change_member_role", { p_organization_id: organizationId, p_user_id: userId, p_role: role }),
+    removeMember: (organizationId: string, userId: string) =>
+      rpc<unknown>("remove_member", { p_organization_id: organizationId, p_user_id: userId }),
+    leaveOrganization: (organizationId: string) => rpc<unknown>("leave_organization", { p_organization_id: organizationId }),
+    transferOwnership: (organizationId: string, userId: string) =>
+      rpc<{ organization_id: string; owner: string; previous_owner: string }>("transfer_ownership", {
+        p_organization_id: organizationId,
+        p_user_id: userId,
+      }),
+    setActiveOrganization: (organizationId: string) =>
+      rpc<unknown>("set_active_organization", { p_organization_id: organizationId }),
+    organizationOnboarding: (organizationId: string) =>
+      rpc<Onboarding>("organization_onboarding", { p_organization_id: organizationId }),
+    saveOnboardingPhase: (organizationId: string, phase: PhaseKey, data: Record<string, unknown>) =>
+      rpc<Phase>("save_onboarding_phase", { p_organization_id: organizationId, p_phase: phase, p_data: data }),
+    verifyDomain: (organizationId: string) => rpc<DomainCheck>("verify_domain", { p_organization_id: organizationId }),
+    completeOnboarding: (organizationId: string) =>
+      rpc<{ organization_id: string; status: "active"; onboarding_completed_at: string }>("complete_onboarding", {
+        p_organization_id: organizationId,
+      }),
+    forceCompleteUserOnboarding: (userId: string, chatId: number, reason: string) =>
+      rpc<unknown>("force_complete_user_onboarding", { p_user_id: userId, p_chat_id: chatId, p_reason: reason }),
+    createWebhookEndpoint: (organizationId: string, url: string, events?: WebhookEventType[], description?: string) =>
+      rpc<{ id: string; url: string; events: WebhookEventType[]; enabled: boolean; secret: string }>("create_webhook_endpoint", {
+        p_organization_id: organizationId,
+        p_url: url,
+        p_events: events ?? null,
+        p_description: description ?? null,
+      }),
+    rotateWebhookSecret: (endpointId: string) =>
+      rpc<{ id: string; secret: string; previous_secret_valid_until: string }>("rotate_webhook_secret", {
+        p_endpoint_id: endpointId,
+      }),
+    disableWebhookEndpoint: (endpointId: string) => rpc<unknown>("disable_webhook_endpoint", { p_endpoint_id: endpointId }),
+    enableWebhookEndpoint: (endpointId: string) => rpc<unknown>("enable_webhook_endpoint", { p_endpoint_id: endpointId }),
+    deleteWebhookEndpoint: (endpointId: string) => rpc<unknown>("delete_webhook_endpoint", { p_endpoint_id: endpointId }),
+    replayWebhookMessage: (messageId: string, endpointId?: string) =>
+      rpc<{ message_id: string; requeued: number }>("replay_webhook_message", {
+        p_message_id: messageId,
+        p_endpoint_id: endpointId ?? null,
+      }),
+  };
+}
+
+export type OnboardingClient = ReturnType<typeof createOnboardingClient>;

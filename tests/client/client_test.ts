@@ -1,0 +1,72 @@
+// The typed TypeScript client (clients/ts) against a running stack, as a frontend uses
+// it: a user signed up and in through supabase-js (the local Auth stand-in), then function
+// routes and RPCs through the client, their answers and their refusals as the documented
+// discriminated union. Needs STACK_ENV_FILE.
+import assert from "node:assert/strict";
+import { createClient } from "@supabase/supabase-js";
+import { createOnboardingClient } from "../../clients/ts/src/index.ts";
+
+const env = Object.fromEntries(
+  (await Deno.readTextFile(Deno.env.get("STACK_ENV_FILE")!)).split("\n")
+    .filter((line) => line.includes("="))
+    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+);
+const supabaseClient = () =>
+  createClient(env.SUPABASE_URL, env.SUPABASE_ANON_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
+
+async function signedIn() {
+  const supabase = supabaseClient();
+  const email = `client-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  assert.equal((await supabase.auth.signUp({ email, password: "correct horse" })).error, null);
+  for (let i = 0; i < 50; i++) {
+    const messages = await (await fetch(`${env.SUPABASE_URL}/_inbox/api/messages?to=${email}`)).json();
+    const link = messages[0]?.html?.match(/href="([^"]+)"/)?.[1]?.replaceAll("&amp;", "&");
+    if (link) {
+      await (await fetch(link, { redirect: "manual" })).body?.cancel();
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal((await supabase.auth.signInWithPassword({ email, password: "correct horse" })).error, null);
+  return supabase;
+}
+
+Deno.test("function routes and RPCs answer typed data, refusals come back as the documented union", async () => {
+  const supabase = await signedIn();
+  const onboarding = createOnboardingClient(supabase);
+
+  const created = await onboarding.createOrganization("Client Test Ltd");
+  assert.equal(created.error, null);
+  const organizationId = created.data!.organization_id;
+  assert.equal(created.data!.role, "owner");
+
+  const phases = await onboarding.organizationOnboarding(organizationId);
+  assert.deepEqual(phases.data!.phases.map((phase) => phase.key), ["organization-setup", "billing", "team", "privacy"]);
+
+  // An RPC refusal: PostgREST's shape, the stable code in `code`.
+  const refused = await onboarding.saveOnboardingPhase(organizationId, "organization-setup", { name: "Client Test" });
+  assert.equal(refused.error?.kind, "rpc");
+  assert.equal(refused.error?.code, "invalid_industry");
+  assert.equal(refused.error?.status, 400);
+
+  const saved = await onboarding.saveOnboardingPhase(organizationId, "team", { completed: true });
+  assert.equal(saved.data?.done, true);
+
+  // A function refusal: its status and documented code.
+  const unknown = await onboarding.validateInvite("A".repeat(43));
+  assert.equal(unknown.error?.kind, "function");
+  assert.equal(unknown.error?.status, 404);
+  assert.equal(unknown.error?.code, "invite_not_found");
+  const malformed = await onboarding.validateInvite("short");
+  assert.equal(malformed.error?.code, "invalid_payload");
+
+  // Sent with the user's session: an owner sends their organization's invite.
+  const invited = await onboarding.inviteMember(organizationId, `teammate-${crypto.randomUUID().slice(0, 8)}@example.com`);
+  assert.equal(invited.error, null);
+  const notMine = await createOnboardingClient(supabaseClient()).acceptInvite("A".repeat(43));
+  assert.equal(notMine.error?.status, 401, "no session: the gateway refuses before the function");
+
+  // Nothing answers: a network error, worth a retry.
+  const offline = await createOnboardingClient(supabase, { functionsUrl: "http://127.0.0.1:9" }).validateInvite("A".repeat(43));
+  assert.equal(offline.error?.kind, "network");
+});
