@@ -5,6 +5,8 @@
 //                                 enforced here first
 //   /auth/v1/*                  → the local Supabase Auth stand-in (stack/auth.ts)
 //   /_inbox                     → the local inbox of the emails the stack sent (stack/inbox.ts)
+//   /, /admin, /onboarding/*, /tenant/*, /assets/*  → the reference web app (web/dist)
+//   /app-config.json            → the web app's Supabase URL and anon key
 //   /health                     → 200 once every function's isolate answers
 //   /_stack/stats               → memory of the gateway and of each function's isolate
 //
@@ -55,6 +57,26 @@ const withCors = (response: Response) => {
   for (const [name, value] of Object.entries(authCors)) headers.set(name, value);
   return new Response(response.body, { status: response.status, headers });
 };
+
+const webDist = env("WEB_DIST", `${root}/web/dist`);
+const contentTypes: Record<string, string> = {
+  html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8",
+  svg: "image/svg+xml", png: "image/png", ico: "image/x-icon", json: "application/json",
+};
+/** The web app's files; its routes answer index.html (the app routes in the browser). */
+async function webApp(pathname: string): Promise<Response | null> {
+  const isRoute = pathname === "/" || /^\/(admin|onboarding\/join\/[^/]+|tenant\/[0-9a-f-]{36})\/?$/.test(pathname);
+  const isAsset = /^\/assets\/[\w.-]+$/.test(pathname);
+  if (!isRoute && !isAsset) return null;
+  const file = isRoute ? `${webDist}/index.html` : `${webDist}${pathname}`;
+  try {
+    const body = await Deno.readFile(file);
+    const type = contentTypes[file.split(".").pop() ?? ""] ?? "application/octet-stream";
+    return new Response(body, { headers: { "content-type": type, "cache-control": isAsset ? "public, max-age=31536000, immutable" : "no-cache" } });
+  } catch {
+    return isRoute ? problem(404, "not_found", "the web app is not built (cd web && npm run build)") : null;
+  }
+}
 
 const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ service: "gateway", ...event }));
 const problem = (status: number, code: string, message: string) =>
@@ -328,6 +350,13 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
     }
   }
   if (url.pathname.startsWith("/_inbox")) return await inboxHandler(request, url);
+  if (url.pathname === "/app-config.json") {
+    return Response.json({ supabaseUrl: env("SUPABASE_URL"), anonKey: env("SUPABASE_ANON_KEY") });
+  }
+  if (request.method === "GET") {
+    const page = await webApp(url.pathname);
+    if (page) return page;
+  }
   const match = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/);
   const isolate = match && isolates.get(match[1]);
   if (!isolate) return problem(404, "not_found", "no such route");

@@ -238,8 +238,14 @@ start_gateway() {
       case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
     done < "$env_file"
   fi
-  # Locally, webhook endpoints may be on this machine (the database allows them too).
-  secrets=("WEBHOOK_ALLOW_PRIVATE_URLS=$(setting WEBHOOK_ALLOW_PRIVATE_URLS true)" ${secrets[@]+"${secrets[@]}"})
+  # Local defaults, before the env file's (which win): webhook endpoints may be on this
+  # machine (the database allows them too), invite links open the web app this gateway
+  # serves, and invite emails land in the local inbox (the gateway's Resend sink).
+  secrets=(
+    "WEBHOOK_ALLOW_PRIVATE_URLS=$(setting WEBHOOK_ALLOW_PRIVATE_URLS true)"
+    "APP_URL=$SUPABASE_URL" "RESEND_API_URL=$SUPABASE_URL/_inbox/resend" "RESEND_API_KEY=re_local_inbox"
+    "INVITE_EMAIL_FROM=Onboarding <onboarding@localhost.test>"
+    ${secrets[@]+"${secrets[@]}"})
   # The gateway bundles each function into $STACK_DIR/functions/ and runs it in its own
   # Deno 2.1.4 process (stack/user-worker.ts), with all env and net and read access to
   # its bundle only, and reads each one's CPU time from /proc/<pid>/schedstat. Deno
@@ -317,7 +323,9 @@ cmd_up() {
   write_env_file
   cat >&2 <<MSG
 [stack] ready.
-  API (gateway)     $SUPABASE_URL        (/rest/v1, /functions/v1/<name>)
+  API (gateway)     $SUPABASE_URL        (/rest/v1, /functions/v1/<name>, /auth/v1)
+  Web app           $SUPABASE_URL/admin  (and /onboarding/join/<token>, /tenant/<id>)
+  Inbox             $SUPABASE_URL/_inbox
   Database          $DATABASE_URL
   anon key          $SUPABASE_ANON_KEY
   service_role key  $SUPABASE_SERVICE_ROLE_KEY

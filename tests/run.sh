@@ -66,11 +66,12 @@ grep -E "passed in|failed in" "$STACK_DIR/logs/contract.log" >&2
 say "the TypeScript client: its generated types current, type-checked, and used against the stack"
 bash clients/ts/scripts/check.sh
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/client/
+(cd web && node_modules/.bin/tsc --noEmit)
 
 say "the local Supabase Auth stand-in, through supabase-js"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/auth/
 
-say "browser: CORS from a page of another origin, in Chromium"
+say "browser (Chromium): CORS from another origin, and the web app's stories (screenshots in .local/screenshots/)"
 node --test tests/browser/
 
 say "the stack under faults: crashed parts restart on their ports, keys stay"

@@ -33,6 +33,8 @@ export type FunctionError<Code extends string = string> = {
   message: string;
   /** Seconds, with 429 `rate_limited`. */
   retryAfter?: number;
+  /** The whole error body: some refusals carry what is still usable (send-invite-email's `invite.link`). */
+  body?: Record<string, unknown>;
 };
 
 /** A refused RPC: PostgREST's shape, `code` the stable code the SQL raises. */
@@ -160,6 +162,7 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
         code: (error?.code ?? "internal_error") as Code,
         message: error?.message ?? `the function answered ${response.status}`,
         retryAfter: error?.retry_after,
+        body: (json ?? undefined) as Record<string, unknown> | undefined,
       },
     };
   }

@@ -1,0 +1,218 @@
+// The reference web app's stories in a real browser (Debian's Chromium, driven by
+// playwright-core), against the running stack: the web app the gateway serves, Supabase
+// Auth's local stand-in, the functions, PostgREST, and the Resend and Make fakes. Each
+// story saves screenshots under .local/screenshots/.
+//
+// Needs a running stack (STACK_ENV_FILE) with the fakes (FUNCTIONS_ENV_FILE, MAKE_FAKE_URL).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, mkdirSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { chromium } from "playwright-core";
+import postgres from "postgres";
+
+const readEnv = (path) => Object.fromEntries(
+  readFileSync(path, "utf8").split("\n").filter((l) => l.includes("="))
+    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+);
+const env = { ...readEnv(process.env.STACK_ENV_FILE), ...readEnv(process.env.FUNCTIONS_ENV_FILE) };
+const base = env.SUPABASE_URL;
+const sql = postgres(env.DATABASE_URL, { max: 2, onnotice: () => {} });
+const screenshots = new URL("../../.local/screenshots/", import.meta.url).pathname;
+mkdirSync(screenshots, { recursive: true });
+let browser;
+
+const unique = (prefix) => `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
+
+async function inboxLink(email, type) {
+  for (let i = 0; i < 100; i++) {
+    const messages = await (await fetch(`${base}/_inbox/api/messages?to=${encodeURIComponent(email)}`)).json();
+    const link = messages.map((m) => m.html?.match(/href="([^"]+)"/)?.[1]).find((href) => href?.includes(`type=${type}`));
+    if (link) return link.replaceAll("&amp;", "&");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${type} email for ${email}`);
+}
+
+/** An account with a password, confirmed, made through the Auth stand-in as a user would. */
+async function account(prefix) {
+  const email = unique(prefix);
+  const password = "correct horse battery";
+  const signup = await fetch(`${base}/auth/v1/signup`, {
+    method: "POST", headers: { apikey: env.SUPABASE_ANON_KEY, "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  assert.equal(signup.status, 200);
+  await (await fetch(await inboxLink(email, "signup"), { redirect: "manual" })).body?.cancel();
+  return { email, password };
+}
+
+async function newPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+async function signIn(page, who) {
+  await page.fill('input[name="email"]', who.email);
+  await page.fill('input[name="password"]', who.password);
+  await page.click('button:has-text("Sign in")');
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await sql.end();
+});
+
+test("admin invites, the owner signs up, confirms, accepts, completes the phases: the organization is active", async () => {
+  const admin = await account("admin");
+  await sql`select private.set_platform_role(${admin.email}, 'platform_admin')`;
+  const ownerEmail = unique("owner");
+  const slug = `story-${randomUUID().slice(0, 8)}`;
+
+  const adminPage = await newPage();
+  await adminPage.goto(`${base}/admin`);
+  await signIn(adminPage, admin);
+  await adminPage.fill('input[name="name"]', "Story Ltd");
+  await adminPage.fill('input[name="slug"]', slug);
+  await adminPage.fill('input[name="owner_email"]', ownerEmail);
+  await adminPage.selectOption('select[name="plan"]', "starter");
+  await adminPage.click('button:has-text("Create and send invite")');
+  const link = await adminPage.locator('[data-testid="invite-link"] code').textContent();
+  await adminPage.locator(`tr[data-invite="${ownerEmail}"] .status:has-text("pending")`).waitFor();
+  await adminPage.screenshot({ path: `${screenshots}story-1-admin-invited.png`, fullPage: true });
+  const joinPath = new URL(link).pathname;
+  assert.match(joinPath, /^\/onboarding\/join\/[A-Za-z0-9_-]{43}$/);
+
+  const owner = await newPage();
+  await owner.goto(`${base}${joinPath}`);
+  await owner.locator("h1", { hasText: "Join Story Ltd" }).waitFor();
+  assert.equal(await owner.inputValue('[data-page="preview"] input'), ownerEmail, "the invited address, read-only");
+  await owner.screenshot({ path: `${screenshots}story-2-preview.png`, fullPage: true });
+  await owner.fill('input[name="new-password"]', "correct horse battery");
+  await owner.click('button:has-text("Create account")');
+  await owner.locator('[data-page="check-inbox"]').waitFor();
+  await owner.screenshot({ path: `${screenshots}story-3-check-inbox.png`, fullPage: true });
+
+  // The confirmation link brings the owner back to the join page, signed in.
+  await owner.goto(await inboxLink(ownerEmail, "signup"));
+  await owner.click('button:has-text("Accept the invitation")');
+  await owner.locator('form[data-phase="organization-setup"]').waitFor();
+  await owner.screenshot({ path: `${screenshots}story-4-phases.png`, fullPage: true });
+
+  // A refusal reads as words, naming the field.
+  await owner.fill('form[data-phase="organization-setup"] input[name="name"]', "Story Ltd");
+  await owner.fill('form[data-phase="organization-setup"] input[name="industry"]', "Recruiting");
+  await owner.fill('form[data-phase="organization-setup"] input[name="size_band"]', "lots");
+  await owner.click('form[data-phase="organization-setup"] button:has-text("Save")');
+  const refusal = owner.locator('form[data-phase="organization-setup"] [role="alert"]');
+  assert.equal(await refusal.getAttribute("data-code"), "invalid_size_band");
+  assert.doesNotMatch(await refusal.textContent(), /object Object|undefined/);
+
+  const save = async (phase, fields) => {
+    for (const [name, value] of Object.entries(fields)) {
+      await owner.fill(`form[data-phase="${phase}"] input[name="${name}"]`, value);
+    }
+    await owner.click(`form[data-phase="${phase}"] button:has-text("Save")`);
+    await owner.locator(`form[data-phase="${phase}"] .done`).waitFor();
+  };
+  await save("organization-setup", { name: "Story Ltd", industry: "Recruiting", size_band: "11-50", time_zone: "Africa/Nairobi" });
+  await save("billing", { billing_email: "billing@story.example", legal_name: "Story Ltd", "address.line1": "1 Moi Ave", "address.city": "Nairobi", "address.country": "KE" });
+  await owner.check('form[data-phase="team"] input[name="completed"]');
+  await owner.click('form[data-phase="team"] button:has-text("Save")');
+  await owner.locator('form[data-phase="team"] .done').waitFor();
+  await save("privacy", { data_region: "af" });
+  await owner.click('button:has-text("Complete onboarding")');
+  await owner.locator('[data-page="active"]').waitFor();
+  await owner.screenshot({ path: `${screenshots}story-5-active.png`, fullPage: true });
+  const [{ status }] = await sql`select status from organizations where slug = ${slug}`;
+  assert.equal(status, "active");
+});
+
+test("an expired link and a wrong account get pages of their own", async () => {
+  const admin = await account("admin");
+  await sql`select private.set_platform_role(${admin.email}, 'platform_admin')`;
+  const ownerEmail = unique("owner");
+  const page = await newPage();
+  await page.goto(`${base}/admin`);
+  await signIn(page, admin);
+  await page.fill('input[name="name"]', "Wrong Account Ltd");
+  await page.fill('input[name="slug"]', `wrong-${randomUUID().slice(0, 8)}`);
+  await page.fill('input[name="owner_email"]', ownerEmail);
+  await page.click('button:has-text("Create and send invite")');
+  const joinPath = new URL(await page.locator('[data-testid="invite-link"] code').textContent()).pathname;
+
+  // Signed in as someone else: told so, with the way out.
+  const stranger = await account("stranger");
+  const other = await newPage();
+  await other.goto(`${base}/admin`);
+  await signIn(other, stranger);
+  await other.locator('input[name="name"]').waitFor();
+  await other.goto(`${base}${joinPath}`);
+  await other.locator('[data-page="wrong-account"]').waitFor();
+  await other.screenshot({ path: `${screenshots}wrong-account.png`, fullPage: true });
+  await other.click('button:has-text("Sign out and use the invited address")');
+  await other.locator('button:has-text("Create account")').waitFor();
+
+  // Expired: its own page, in words.
+  await sql`update onboarding_invites set expires_at = now() - interval '1 minute' where email = ${ownerEmail}`;
+  await other.goto(`${base}${joinPath}`);
+  await other.locator('[data-page="invite_expired"]').waitFor();
+  assert.match(await other.locator('[role="alert"]').textContent(), /expired/);
+  await other.screenshot({ path: `${screenshots}expired.png`, fullPage: true });
+});
+
+test("a tenant admin onboards a user over Telegram and sees it complete in the dashboard", async () => {
+  const tenantAdmin = await account("tenant-admin");
+  const [{ id: adminId }] = await sql`select id from auth.users where email = ${tenantAdmin.email}`;
+  // The signup webhook gave the tenant admin a workspace: that is the tenant.
+  let tenantId;
+  for (let i = 0; i < 100 && !tenantId; i++) {
+    [{ organization_id: tenantId } = {}] = await sql`select organization_id from organization_members where user_id = ${adminId}`;
+    if (!tenantId) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.ok(tenantId, "the signup webhook made a workspace");
+  const page = await newPage();
+  await page.goto(`${base}/tenant/${tenantId}`);
+  await signIn(page, tenantAdmin);
+  await page.locator('button:has-text("Add user")').waitFor();
+  const userEmail = unique("executor");
+  await page.fill('input[name="email"]', userEmail);
+  await page.fill('input[name="full_name"]', "Exe Cutor");
+  await page.click('button:has-text("Add user")');
+  const row = page.locator(`tr[data-user="${userEmail}"]`);
+  await row.locator('.status:has-text("pending")').waitFor();
+  await row.locator('button:has-text("Onboard over Telegram")').click();
+  await row.locator('.status:has-text("invite_sent")').waitFor();
+  await page.locator('[data-testid="unread"]').waitFor();
+  await page.screenshot({ path: `${screenshots}tenant-1-invite-sent.png`, fullPage: true });
+
+  // Make's scenario received the signed request; the bot got /start with its token.
+  const received = await (await fetch(`${process.env.MAKE_FAKE_URL}/_fake/received?email=${encodeURIComponent(userEmail)}`)).json();
+  const { correlation_id, start_token } = received.at(-1).body;
+  const callback = await fetch(`${base}/functions/v1/user-onboarding/callback`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.MAKE_ONBOARDING_CALLBACK_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ correlation_id, email: userEmail, chat_id: 424242, start_token }),
+  });
+  assert.equal(callback.status, 200);
+
+  // The dashboard polls: the user turns completed without a reload.
+  await row.locator('.status:has-text("completed (active)")').waitFor();
+  const unread = Number(await page.locator('[data-testid="unread"]').textContent());
+  assert.ok(unread >= 3, `queued, sent and completed are unread: ${unread}`);
+  await page.locator('li[data-status="unread"] button:has-text("Mark read")').first().click();
+  await page.locator('[data-testid="unread"]', { hasText: String(unread - 1) }).waitFor();
+  await row.locator('button:has-text("Timeline")').click();
+  await page.locator('[data-testid="timeline"] li', { hasText: "completed" }).waitFor();
+  await page.screenshot({ path: `${screenshots}tenant-2-completed.png`, fullPage: true });
+});
