@@ -92,6 +92,11 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   await adminPage.screenshot({ path: `${screenshots}story-1-admin-invited.png`, fullPage: true });
   const joinPath = new URL(link).pathname;
   assert.match(joinPath, /^\/onboarding\/join\/[A-Za-z0-9_-]{43}$/);
+  // The invite email, as the Resend fake received it, is in the local inbox page.
+  const inbox = await newPage();
+  await inbox.goto(`${base}/_inbox`);
+  await inbox.locator("article", { hasText: ownerEmail }).first().waitFor();
+  await inbox.screenshot({ path: `${screenshots}story-1b-inbox.png`, fullPage: true });
 
   const owner = await newPage();
   await owner.goto(`${base}${joinPath}`);
@@ -169,6 +174,22 @@ test("an expired link and a wrong account get pages of their own", async () => {
   await other.locator('[data-page="invite_expired"]').waitFor();
   assert.match(await other.locator('[role="alert"]').textContent(), /expired/);
   await other.screenshot({ path: `${screenshots}expired.png`, fullPage: true });
+});
+
+test("when the network fails the page says so and offers a retry that works", async () => {
+  const page = await newPage();
+  let offline = true;
+  await page.route("**/functions/v1/validate-invite", (route) => offline ? route.abort("internetdisconnected") : route.continue());
+  await page.goto(`${base}/onboarding/join/${"A".repeat(43)}`);
+  const alert = page.locator('[role="alert"]');
+  await alert.waitFor();
+  assert.equal(await alert.getAttribute("data-code"), "network_error");
+  assert.match(await alert.textContent(), /could not be reached/);
+  await page.screenshot({ path: `${screenshots}network-error.png`, fullPage: true });
+  offline = false;
+  await page.click('button:has-text("Retry")');
+  // Back online, the server's own answer: this token matches no invitation.
+  await page.locator('[data-page="invite_not_found"]').waitFor();
 });
 
 test("a tenant admin onboards a user over Telegram and sees it complete in the dashboard", async () => {

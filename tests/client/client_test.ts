@@ -66,6 +66,17 @@ Deno.test("function routes and RPCs answer typed data, refusals come back as the
   const notMine = await createOnboardingClient(supabaseClient()).acceptInvite("A".repeat(43));
   assert.equal(notMine.error?.status, 401, "no session: the gateway refuses before the function");
 
+  // The server-to-server routes take their own credential.
+  const dispatched = await onboarding.deliverWebhooks(env.SUPABASE_SERVICE_ROLE_KEY);
+  assert.equal(dispatched.error, null);
+  assert.equal(typeof dispatched.data!.delivered, "number");
+  const wrongSecret = await onboarding.onSignupCreateOrg("not-the-secret", { record: { id: crypto.randomUUID() } });
+  assert.equal(wrongSecret.error?.code, "unauthorized");
+  const unknownCallback = await onboarding.userOnboardingCallback("not-the-token", {
+    correlation_id: crypto.randomUUID(), status: "awaiting_chat",
+  });
+  assert.equal(unknownCallback.error?.status, 401);
+
   // Nothing answers: a network error, worth a retry.
   const offline = await createOnboardingClient(supabase, { functionsUrl: "http://127.0.0.1:9" }).validateInvite("A".repeat(43));
   assert.equal(offline.error?.kind, "network");

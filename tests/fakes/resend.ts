@@ -4,6 +4,7 @@
 // bodies `{statusCode, name, message}` and its 429 `retry-after` — and rejects requests
 // that break it the way Resend does. Tests drive it through /_fake/*:
 //   GET  /_fake/emails?to=<email>   emails accepted for that recipient, and the attempts seen
+//   (each accepted email is also copied to the stack's local inbox, /_inbox)
 //   POST /_fake/script              {to, responses: [{status, name, message, retry_after?, hang_ms?}]}
 //                                   answers the next requests for that recipient from the script
 //                                   (hang_ms: only after that long, as a Resend that hangs)
@@ -68,7 +69,24 @@ async function sendEmail(request: Request): Promise<Response> {
   const id = crypto.randomUUID();
   if (key !== null) idempotent.set(key, { payload, id });
   emails.push({ id, from: String(from), to, subject: body.subject, html: body.html as string, text: body.text as string, idempotency_key: key });
+  await copyToInbox(body);
   return Response.json({ id });
+}
+
+/** A copy for the stack's local inbox (its Resend-compatible sink), as a developer reads
+ * mail locally: the stack's address is in $STACK_DIR/stack.env once it is up. */
+async function copyToInbox(body: Record<string, unknown>) {
+  const stackDir = Deno.env.get("STACK_DIR");
+  if (!stackDir) return;
+  try {
+    const stackEnv = await Deno.readTextFile(`${stackDir}/stack.env`);
+    const gateway = stackEnv.match(/^SUPABASE_URL=(.+)$/m)?.[1];
+    if (gateway) {
+      await (await fetch(`${gateway}/_inbox/resend/emails`, {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+      })).body?.cancel();
+    }
+  } catch { /* no stack yet: the fake's own record is enough */ }
 }
 
 Deno.serve({ hostname: "127.0.0.1", port, onListen: ({ port }) => console.log(`fake resend on ${port}`) }, async (request) => {

@@ -24,8 +24,8 @@ resend_key="re_test_$(openssl rand -hex 8)"
 pids=()
 fake() { # name, VAR=value...
   local name=$1; shift
-  env "$@" setsid node_modules/.bin/deno run --quiet --no-lock --allow-net=127.0.0.1 --allow-env \
-    "tests/fakes/$name.ts" >"$STACK_DIR/logs/fake-$name.log" 2>&1 </dev/null &
+  env "$@" STACK_DIR="$STACK_DIR" setsid node_modules/.bin/deno run --quiet --no-lock --allow-net=127.0.0.1 --allow-env \
+    --allow-read="$STACK_DIR" "tests/fakes/$name.ts" >"$STACK_DIR/logs/fake-$name.log" 2>&1 </dev/null &
   pids+=($!)
 }
 fake resend "FAKE_RESEND_PORT=$resend_port" "FAKE_RESEND_API_KEY=$resend_key"

@@ -132,13 +132,14 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
     method: "GET" | "POST",
     route: string,
     body?: unknown,
+    credential?: string,
   ): Promise<Result<T, Code>> {
     let response: Response;
     try {
       response = await fetch(`${functionsUrl}/${route}`, {
         method,
         headers: {
-          authorization: `Bearer ${await bearer()}`,
+          authorization: `Bearer ${credential ?? await bearer()}`,
           apikey: internal.supabaseKey,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
@@ -199,6 +200,21 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
       call<Schemas["Accepted"], CodeOf<"/accept-invite", "post">>("POST", "accept-invite", { token }),
     requestUserOnboarding: (request: Schemas["OnboardingRequest"]) =>
       call<Schemas["Queued"], CodeOf<"/user-onboarding/request", "post">>("POST", "user-onboarding/request", request),
+
+    // Server-to-server routes, each with its own credential (never in a browser) ------------
+    /** What Make's scenario sends, with `MAKE_ONBOARDING_CALLBACK_TOKEN`. */
+    userOnboardingCallback: (callbackToken: string, callback: Schemas["Callback"]) =>
+      call<Schemas["CallbackResult"], CodeOf<"/user-onboarding/callback", "post">>(
+        "POST", "user-onboarding/callback", callback, callbackToken,
+      ),
+    /** What the database webhook sends on `auth.users` INSERT, with `ONBOARDING_WEBHOOK_SECRET`. */
+    onSignupCreateOrg: (webhookSecret: string, payload: Schemas["SignupWebhook"]) =>
+      call<Schemas["SignupResult"], CodeOf<"/on-signup-create-org", "post">>("POST", "on-signup-create-org", payload, webhookSecret),
+    /** pg_cron's calls, with the service role key. */
+    dispatchUserOnboarding: (serviceRoleKey: string) =>
+      call<Schemas["Dispatched"], CodeOf<"/user-onboarding/dispatch", "post">>("POST", "user-onboarding/dispatch", undefined, serviceRoleKey),
+    deliverWebhooks: (serviceRoleKey: string) =>
+      call<Schemas["WebhooksDelivered"], CodeOf<"/deliver-webhooks", "post">>("POST", "deliver-webhooks", undefined, serviceRoleKey),
 
     // RPCs ------------------------------------------------------------------------------------
     adminCreateOrganization: (args: RpcArgs<"admin_create_organization">) =>
