@@ -86,6 +86,7 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   await adminPage.fill('input[name="slug"]', slug);
   await adminPage.fill('input[name="owner_email"]', ownerEmail);
   await adminPage.selectOption('select[name="plan"]', "starter");
+  await adminPage.check('input[name="feature:webhooks"]');
   await adminPage.click('button:has-text("Create and send invite")');
   const link = await adminPage.locator('[data-testid="invite-link"] code').textContent();
   await adminPage.locator(`tr[data-invite="${ownerEmail}"] .status:has-text("pending")`).waitFor();
@@ -102,6 +103,7 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   await owner.goto(`${base}${joinPath}`);
   await owner.locator("h1", { hasText: "Join Story Ltd" }).waitFor();
   assert.equal(await owner.inputValue('[data-page="preview"] input'), ownerEmail, "the invited address, read-only");
+  assert.match(await owner.locator('[data-page="preview"] ul').textContent(), /Webhooks/, "the override's feature is previewed");
   await owner.screenshot({ path: `${screenshots}story-2-preview.png`, fullPage: true });
   await owner.fill('input[name="new-password"]', "correct horse battery");
   await owner.click('button:has-text("Create account")');
@@ -136,6 +138,7 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   await owner.click('form[data-phase="team"] button:has-text("Save")');
   await owner.locator('form[data-phase="team"] .done').waitFor();
   await save("privacy", { data_region: "af" });
+  await save("integrations", { ats_provider: "Greenhouse" });
   await owner.click('button:has-text("Complete onboarding")');
   await owner.locator('[data-page="active"]').waitFor();
   await owner.screenshot({ path: `${screenshots}story-5-active.png`, fullPage: true });
@@ -143,7 +146,7 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   assert.equal(status, "active");
 });
 
-test("an expired link and a wrong account get pages of their own", async () => {
+test("a wrong account, a revoked and an expired link get pages of their own", async () => {
   const admin = await account("admin");
   await sql`select private.set_platform_role(${admin.email}, 'platform_admin')`;
   const ownerEmail = unique("owner");
@@ -167,6 +170,21 @@ test("an expired link and a wrong account get pages of their own", async () => {
   await other.screenshot({ path: `${screenshots}wrong-account.png`, fullPage: true });
   await other.click('button:has-text("Sign out and use the invited address")');
   await other.locator('button:has-text("Create account")').waitFor();
+
+  // Revoked by the admin from the list: its own page.
+  const revokedEmail = unique("revoked");
+  await page.fill('input[name="name"]', "Revoked Ltd");
+  await page.fill('input[name="slug"]', `revoked-${randomUUID().slice(0, 8)}`);
+  await page.fill('input[name="owner_email"]', revokedEmail);
+  await page.click('button:has-text("Create and send invite")');
+  const revokedRow = page.locator(`tr[data-invite="${revokedEmail}"]`);
+  await revokedRow.locator('.status:has-text("pending")').waitFor();
+  const revokedPath = new URL(await page.locator('[data-testid="invite-link"] code').textContent()).pathname;
+  assert.notEqual(revokedPath, joinPath);
+  await revokedRow.locator('button:has-text("Revoke")').click();
+  await revokedRow.locator('.status:has-text("revoked")').waitFor();
+  await other.goto(`${base}${revokedPath}`);
+  await other.locator('[data-page="invite_revoked"]').waitFor();
 
   // Expired: its own page, in words.
   await sql`update onboarding_invites set expires_at = now() - interval '1 minute' where email = ${ownerEmail}`;

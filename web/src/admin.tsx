@@ -4,6 +4,10 @@ import { SignIn } from "./app.tsx";
 import { ErrorBox } from "./errors.tsx";
 import type { OnboardingError } from "../../clients/ts/src/index.ts";
 
+const FEATURES: [string, string][] = [
+  ["custom-domain", "Custom domain"], ["white-label", "White label"], ["ats-api-sync", "ATS API sync"], ["webhooks", "Webhooks"],
+];
+
 type Invite = { id: string; email: string; status: string; organization_id: string; expires_at: string; sent_at: string | null; last_send_error: string | null };
 
 /** A platform admin creates an organization, invites its owner, and follows the invites. */
@@ -39,9 +43,12 @@ export function AdminPage({ supabase, onboarding, session }: Deps) {
       <form class="card" onSubmit={async (event) => {
         event.preventDefault();
         const form = new FormData(event.currentTarget);
+        // Overrides switch features on beyond the plan's (the plan's own stay as they are).
+        const overrides = Object.fromEntries(FEATURES.filter(([key]) => form.get(`feature:${key}`) === "on").map(([key]) => [key, true]));
         const created = await onboarding.adminCreateOrganization({
           p_name: String(form.get("name")), p_slug: String(form.get("slug")),
           p_owner_email: String(form.get("owner_email")), p_plan: String(form.get("plan")),
+          p_feature_overrides: overrides,
         } as never);
         if (created.error) return setError(created.error);
         await send(created.data.invite_id);
@@ -51,6 +58,10 @@ export function AdminPage({ supabase, onboarding, session }: Deps) {
         <label>Slug <input name="slug" required pattern="[a-z0-9]+(-[a-z0-9]+)*" /></label>
         <label>Owner email <input name="owner_email" type="email" required /></label>
         <label>Plan <select name="plan">{["free", "starter", "growth", "enterprise"].map((plan) => <option value={plan}>{plan}</option>)}</select></label>
+        <fieldset>
+          <legend>Also switch on</legend>
+          {FEATURES.map(([key, name]) => <label><input type="checkbox" name={`feature:${key}`} /> {name}</label>)}
+        </fieldset>
         <button type="submit">Create and send invite</button>
       </form>
       <ErrorBox error={error} />
