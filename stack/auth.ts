@@ -69,6 +69,15 @@ export function authHandler(config: AuthConfig) {
   const secret = new TextEncoder().encode(config.jwtSecret);
   const issuer = `${config.siteUrl}/auth/v1`;
 
+  /** As GoTrue allows only the site's URLs: links never carry a session to another origin. */
+  const allowedOrigins = new Set([new URL(config.siteUrl).origin, new URL(config.defaultRedirect).origin]);
+  const safeRedirect = (requested: string | null): string => {
+    try {
+      if (requested && allowedOrigins.has(new URL(requested).origin)) return requested;
+    } catch { /* not a URL */ }
+    return config.defaultRedirect;
+  };
+
   const userJson = (user: User) => ({
     id: user.id,
     aud: "authenticated",
@@ -155,7 +164,7 @@ export function authHandler(config: AuthConfig) {
     } else {
       await sql`update auth.users set recovery_token = ${hash}, recovery_sent_at = now() where id = ${user.id}`;
     }
-    const link = `${issuer}/verify?token=${token}&type=${type}&redirect_to=${encodeURIComponent(redirectTo ?? config.defaultRedirect)}`;
+    const link = `${issuer}/verify?token=${token}&type=${type}&redirect_to=${encodeURIComponent(safeRedirect(redirectTo))}`;
     const subject = type === "signup" ? "Confirm Your Signup" : "Reset Your Password";
     const action = type === "signup" ? "Confirm your mail" : "Reset password";
     deliverToInbox({
@@ -242,7 +251,7 @@ export function authHandler(config: AuthConfig) {
     if (request.method === "GET") {
       type = url.searchParams.get("type");
       token = url.searchParams.get("token");
-      redirectTo = url.searchParams.get("redirect_to") ?? config.defaultRedirect;
+      redirectTo = safeRedirect(url.searchParams.get("redirect_to"));
     } else {
       const body = await readJson(request);
       if (body instanceof Response) return body;

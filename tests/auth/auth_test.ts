@@ -109,6 +109,15 @@ Deno.test("GoTrue's refusals: wrong password, duplicate signup, malformed email,
   assert.equal(nobody.error?.code, "invalid_credentials", "no account and a wrong password look the same");
   const forged = await supabase.auth.verifyOtp({ token_hash: "forged", type: "signup" });
   assert.equal(forged.error?.code, "otp_expired");
+
+  // A link never hands a session to another origin: redirect_to outside the site is dropped.
+  const elsewhere = unique("elsewhere");
+  await client().auth.signUp({ email: elsewhere, password: "correct horse", options: { emailRedirectTo: "https://evil.example/steal" } });
+  const link = await inboxLink(elsewhere, "signup");
+  assert.ok(!link.includes("evil.example"), link);
+  const landing = await fetch(link.replace(/redirect_to=[^&]*/, "redirect_to=https%3A%2F%2Fevil.example%2Fsteal"), { redirect: "manual" });
+  assert.equal(new URL(landing.headers.get("location")!).origin, new URL(url).origin);
+  await landing.body?.cancel();
 });
 
 Deno.test("recovery: the emailed link signs the user in to set a new password", async () => {
