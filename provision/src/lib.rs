@@ -768,16 +768,16 @@ impl<'a> Provisioner<'a> {
             }
             (Some(resend), Some(issued)) => (resend, issued),
         };
-        let send_attempt = issued
-            .get("send_attempt")
-            .and_then(Value::as_i64)
-            .unwrap_or_default();
-        let email = onboarding::invites::issued_invite_email(&found.invite_id, &issued, &link)
-            .ok_or_else(|| {
+        let onboarding::invites::IssuedSend {
+            email,
+            send_attempt,
+        } = onboarding::invites::issued_invite_email(&found.invite_id, &issued, &link).ok_or_else(
+            || {
                 Failure::Database(format!(
                     "issue_invite_token answered without a send: {issued}"
                 ))
-            })?;
+            },
+        )?;
         let sent = onboarding::email::send_email(
             &edge::outbound::HttpOutbound::default(),
             &resend,

@@ -17,7 +17,7 @@ use edge::{
 };
 use onboarding::email::{self, send_email, ResendConfig, SendError};
 use onboarding::invites::{self, invite_link, new_token, token_hash};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const NAME: &str = "send-invite-email";
 
@@ -70,11 +70,10 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
             .await
             .map_err(invites::from_db)?;
         let link = invite_link(&self.app_url, &token);
-        let email = invites::issued_invite_email(&invite_id.to_string(), &issued, &link)
-            .ok_or(ApiError::Internal)?;
-        let send_attempt = issued
-            .get("send_attempt")
-            .and_then(Value::as_i64)
+        let invites::IssuedSend {
+            email,
+            send_attempt,
+        } = invites::issued_invite_email(&invite_id.to_string(), &issued, &link)
             .ok_or(ApiError::Internal)?;
         let invite = json!({
             "invite_id": invite_id, "email": email.to, "link": link, "expires_at": issued.get("expires_at"),
@@ -156,6 +155,7 @@ mod tests {
     use super::*;
     use edge::testing::{Journal, ScriptedDb, ScriptedOutbound};
     use edge::DbError;
+    use serde_json::Value;
 
     const INVITE: &str = "c0ffee00-0000-4000-8000-000000000002";
 

@@ -30,6 +30,14 @@ pub fn invite_link(app_url: &str, token: &str) -> String {
     format!("{}/onboarding/join/{token}", app_url.trim_end_matches('/'))
 }
 
+/// One send of an invite, as `issue_invite_token` numbered it: the email, and the attempt
+/// number `record_invite_send` is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedSend {
+    pub email: crate::email::Email,
+    pub send_attempt: i64,
+}
+
 /// One send of invite `invite_id`, from `issue_invite_token`'s answer (`email`,
 /// `organization_name`, `expires_at`, `send_attempt`): the email to the invitee with one
 /// idempotency key per send — retries of this send reuse it, a later resend does not.
@@ -38,7 +46,7 @@ pub fn issued_invite_email(
     invite_id: &str,
     issued: &serde_json::Value,
     link: &str,
-) -> Option<crate::email::Email> {
+) -> Option<IssuedSend> {
     let field = |key: &str| issued.get(key).and_then(serde_json::Value::as_str);
     let send_attempt = issued.get("send_attempt")?.as_i64()?;
     let content = invite_email(
@@ -46,12 +54,16 @@ pub fn issued_invite_email(
         link,
         field("expires_at").unwrap_or_default(),
     );
-    Some(crate::email::Email {
+    let email = crate::email::Email {
         to: field("email")?.to_owned(),
         subject: content.subject,
         html: content.html,
         text: content.text,
         idempotency_key: format!("invite-{invite_id}-{send_attempt}"),
+    };
+    Some(IssuedSend {
+        email,
+        send_attempt,
     })
 }
 
