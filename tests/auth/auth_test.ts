@@ -6,27 +6,15 @@
 // Needs a running stack (STACK_ENV_FILE).
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
+import { inboxLink as linkIn, readEnvFile } from "../support/stack.mjs";
 
-const env = Object.fromEntries(
-  (await Deno.readTextFile(Deno.env.get("STACK_ENV_FILE")!)).split("\n")
-    .filter((line) => line.includes("="))
-    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-);
+const env = readEnvFile(Deno.env.get("STACK_ENV_FILE")!);
 const url = env.SUPABASE_URL;
 const client = () =>
   createClient(url, env.SUPABASE_ANON_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
 const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}@example.com`;
 
-async function inboxLink(email: string, type: "signup" | "recovery"): Promise<string> {
-  for (let i = 0; i < 50; i++) {
-    const messages = await (await fetch(`${url}/_inbox/api/messages?to=${encodeURIComponent(email)}`)).json();
-    const link = messages.map((m: { html?: string }) => m.html?.match(/href="([^"]+)"/)?.[1])
-      .find((href: string | undefined) => href?.includes(`type=${type}`));
-    if (link) return link.replaceAll("&amp;", "&");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${type} email for ${email}`);
-}
+const inboxLink = (email: string, type: "signup" | "recovery"): Promise<string> => linkIn(url, email, type);
 
 Deno.test("sign up, confirm by the emailed link, sign in, read and change the user, refresh, sign out", async () => {
   const supabase = client();

@@ -8,16 +8,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { readFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { chromium } from "playwright-core";
 import postgres from "postgres";
 import { SignJWT } from "jose";
+import { readEnvFile } from "../support/stack.mjs";
 
-const env = Object.fromEntries(
-  readFileSync(process.env.STACK_ENV_FILE, "utf8").split("\n").filter((l) => l.includes("="))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-);
+const env = readEnvFile(process.env.STACK_ENV_FILE);
 const sql = postgres(env.DATABASE_URL, { max: 2, onnotice: () => {} });
 const jwtKey = new TextEncoder().encode(env.SUPABASE_JWT_SECRET);
 const screenshots = new URL("../../.local/screenshots/", import.meta.url).pathname;

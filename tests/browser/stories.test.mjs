@@ -6,16 +6,13 @@
 // Needs a running stack (STACK_ENV_FILE) with the fakes (FUNCTIONS_ENV_FILE, MAKE_FAKE_URL).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { chromium } from "playwright-core";
 import postgres from "postgres";
+import { inboxLink as linkIn, readEnvFile } from "../support/stack.mjs";
 
-const readEnv = (path) => Object.fromEntries(
-  readFileSync(path, "utf8").split("\n").filter((l) => l.includes("="))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-);
-const env = { ...readEnv(process.env.STACK_ENV_FILE), ...readEnv(process.env.FUNCTIONS_ENV_FILE) };
+const env = { ...readEnvFile(process.env.STACK_ENV_FILE), ...readEnvFile(process.env.FUNCTIONS_ENV_FILE) };
 const base = env.SUPABASE_URL;
 const sql = postgres(env.DATABASE_URL, { max: 2, onnotice: () => {} });
 const screenshots = new URL("../../.local/screenshots/", import.meta.url).pathname;
@@ -24,15 +21,7 @@ let browser;
 
 const unique = (prefix) => `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
 
-async function inboxLink(email, type) {
-  for (let i = 0; i < 100; i++) {
-    const messages = await (await fetch(`${base}/_inbox/api/messages?to=${encodeURIComponent(email)}`)).json();
-    const link = messages.map((m) => m.html?.match(/href="([^"]+)"/)?.[1]).find((href) => href?.includes(`type=${type}`));
-    if (link) return link.replaceAll("&amp;", "&");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no ${type} email for ${email}`);
-}
+const inboxLink = (email, type) => linkIn(base, email, type, 100);
 
 /** An account with a password, confirmed, made through the Auth stand-in as a user would. */
 async function account(prefix) {

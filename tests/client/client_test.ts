@@ -5,12 +5,9 @@
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { createOnboardingClient } from "../../clients/ts/src/index.ts";
+import { inboxLink, readEnvFile } from "../support/stack.mjs";
 
-const env = Object.fromEntries(
-  (await Deno.readTextFile(Deno.env.get("STACK_ENV_FILE")!)).split("\n")
-    .filter((line) => line.includes("="))
-    .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-);
+const env = readEnvFile(Deno.env.get("STACK_ENV_FILE")!);
 const supabaseClient = () =>
   createClient(env.SUPABASE_URL, env.SUPABASE_ANON_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
 
@@ -18,15 +15,8 @@ async function signedIn() {
   const supabase = supabaseClient();
   const email = `client-${crypto.randomUUID().slice(0, 8)}@example.com`;
   assert.equal((await supabase.auth.signUp({ email, password: "correct horse" })).error, null);
-  for (let i = 0; i < 50; i++) {
-    const messages = await (await fetch(`${env.SUPABASE_URL}/_inbox/api/messages?to=${email}`)).json();
-    const link = messages[0]?.html?.match(/href="([^"]+)"/)?.[1]?.replaceAll("&amp;", "&");
-    if (link) {
-      await (await fetch(link, { redirect: "manual" })).body?.cancel();
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const link = await inboxLink(env.SUPABASE_URL, email, "signup");
+  await (await fetch(link, { redirect: "manual" })).body?.cancel();
   assert.equal((await supabase.auth.signInWithPassword({ email, password: "correct horse" })).error, null);
   return supabase;
 }

@@ -16,16 +16,11 @@ import assert from "node:assert/strict";
 import {
   bundle, deployedFiles, edgeDeno, type FunctionConfig, readFunctionConfigs, userWorkerArgs,
 } from "../../stack/bundle.ts";
+import { readEnvFile } from "../support/stack.mjs";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
-const readEnvFile = async (path: string) =>
-  Object.fromEntries(
-    (await Deno.readTextFile(path)).split("\n")
-      .filter((line) => line.includes("=") && !line.startsWith("#"))
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
-const stackEnv = await readEnvFile(Deno.env.get("STACK_ENV_FILE")!);
-const functionEnv = { ...stackEnv, ...(await readEnvFile(Deno.env.get("FUNCTIONS_ENV_FILE")!)) };
+const stackEnv = readEnvFile(Deno.env.get("STACK_ENV_FILE")!);
+const functionEnv = { ...stackEnv, ...readEnvFile(Deno.env.get("FUNCTIONS_ENV_FILE")!) };
 const functions = await readFunctionConfigs();
 
 /** A request each function answers for real, and what it must answer. */
