@@ -96,6 +96,16 @@ export function authHandler(config: AuthConfig) {
     is_anonymous: false,
   });
 
+  // Whether the database has the hook: asked once (the stack applies migrations before the
+  // gateway starts), not on every token.
+  let hookPresent: Promise<boolean> | undefined;
+  const hookInstalled = () =>
+    hookPresent ??= sql`select to_regprocedure('public.custom_access_token_hook(jsonb)') is not null as present`
+      .then(([row]) => Boolean(row.present), (error) => {
+        hookPresent = undefined; // asked again next time
+        throw error;
+      });
+
   /** Supabase's claims, passed through the custom access token hook when the database has it. */
   async function accessToken(user: User, sessionId: string): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
@@ -115,8 +125,7 @@ export function authHandler(config: AuthConfig) {
       session_id: sessionId,
       is_anonymous: false,
     };
-    const [hook] = await sql`select to_regprocedure('public.custom_access_token_hook(jsonb)') is not null as present`;
-    if (hook.present) {
+    if (await hookInstalled()) {
       const event = { user_id: user.id, claims, authentication_method: "password" };
       const [answer] = await sql`select public.custom_access_token_hook(${sql.json(event)}) as result`;
       if (answer.result?.claims) claims = answer.result.claims;
