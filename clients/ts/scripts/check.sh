@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 npm install --no-audit --no-fund --loglevel=error >&2
 fresh=$(mktemp --suffix=.ts)
 trap 'rm -f "$fresh"' EXIT
-node_modules/.bin/openapi-typescript ../../openapi/functions.json --output "$fresh" >/dev/null 2>&1
+node node_modules/openapi-typescript/bin/cli.js ../../openapi/functions.json --output "$fresh" >/dev/null 2>&1
 cmp -s "$fresh" src/functions.gen.ts \
   || { echo "clients/ts/src/functions.gen.ts is stale: run \`npm run generate:functions\` in clients/ts" >&2; exit 1; }
 node scripts/generate-database.mjs --check

@@ -3,42 +3,77 @@
  * Do not make direct changes to the file.
  */
 
+
+/** OneOf type helpers */
+type Without<T, U> = { [P in Exclude<keyof T, keyof U>]?: never };
+type XOR<T, U> = (T | U) extends object ? (Without<T, U> & U) | (Without<U, T> & T) : T | U;
+type OneOf<T extends any[]> = T extends [infer Only] ? Only : T extends [infer A, infer B, ...infer Rest] ? OneOf<[XOR<A, B>, ...Rest]> : never;
+
 export interface paths {
   "/on-signup-create-org": {
-    /** The database webhook on auth.users INSERT. Idempotent: a replay answers the same ids with created false. */
+    /**
+     * Create the signup's profile, organization and owner membership
+     * @description The database webhook on auth.users INSERT. Idempotent: a replay answers the same ids with created false.
+     */
     post: operations["onSignupCreateOrg"];
   };
   "/send-invite-email": {
-    /** A platform admin, an owner or admin of the invite's organization, or the service role. */
+    /**
+     * Issue an invite's link and email it (Resend)
+     * @description A platform admin, an owner or admin of the invite's organization, or the service role.
+     */
     post: operations["sendInviteEmail"];
   };
   "/validate-invite": {
-    /** Public; safe for link scanners. */
+    /**
+     * Preview an invitation (read-only)
+     * @description Public; safe for link scanners.
+     */
     get: operations["validateInviteByLink"];
-    /** Public; safe for link scanners. */
+    /**
+     * Preview an invitation (read-only)
+     * @description Public; safe for link scanners.
+     */
     post: operations["validateInvite"];
   };
   "/accept-invite": {
-    /** One transaction; the same answer on a repeat. */
+    /**
+     * Accept an invitation as the signed-in invitee
+     * @description One transaction; the same answer on a repeat.
+     */
     post: operations["acceptInvite"];
   };
   "/user-onboarding/request": {
-    /** A tenant admin's JWT. Always 202 once queued; the same correlation id again writes nothing. */
+    /**
+     * Start (or resend) a tenant user's Telegram onboarding
+     * @description A tenant admin's JWT. Always 202 once queued; the same correlation id again writes nothing.
+     */
     post: operations["requestUserOnboarding"];
   };
   "/user-onboarding/callback": {
-    /** The success callback must carry the start token Telegram's /start gave the bot. */
+    /**
+     * Make reports the confirmed chat (or a failure)
+     * @description The success callback must carry the start token Telegram's /start gave the bot.
+     */
     post: operations["userOnboardingCallback"];
   };
   "/user-onboarding/dispatch": {
-    /** pg_cron calls it with the service role key. */
+    /**
+     * Deliver due outbox messages to Make
+     * @description pg_cron calls it with the service role key.
+     */
     post: operations["dispatchUserOnboarding"];
   };
   "/deliver-webhooks": {
-    /** pg_cron calls it with the service role key. */
+    /**
+     * Deliver organizations' due webhook messages
+     * @description pg_cron calls it with the service role key.
+     */
     post: operations["deliverWebhooks"];
   };
 }
+
+export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
@@ -60,10 +95,10 @@ export interface components {
       record: {
         /** Format: uuid */
         id: string;
-        email?: unknown;
-        raw_user_meta_data?: unknown;
+        email?: string | null;
+        raw_user_meta_data?: Record<string, never> | null;
       };
-      old_record?: unknown;
+      old_record?: null;
     };
     SignupResult: {
       /** Format: uuid */
@@ -99,9 +134,9 @@ export interface components {
         name?: string;
       };
       features: {
-        key?: string;
-        name?: string;
-      }[];
+          key?: string;
+          name?: string;
+        }[];
       feature_count?: number;
       email: string;
       role: string;
@@ -123,7 +158,7 @@ export interface components {
       tenant_name?: string;
       /** Format: uuid */
       user_id: string;
-      /** @enum {undefined} */
+      /** @enum {unknown} */
       user_role: "executor" | "complainant";
       /** Format: email */
       email: string;
@@ -147,31 +182,28 @@ export interface components {
       /** Format: uuid */
       correlation_id: string;
     };
-    Callback:
-      | {
-          /** Format: uuid */
-          correlation_id: string;
-          email: string;
-          chat_id: number;
-          telegram_user_id?: number;
-          start_token: string;
-        }
-      | {
-          /** Format: uuid */
-          correlation_id: string;
-          /** @constant */
-          status: "awaiting_chat";
-        }
-      | {
-          /** Format: uuid */
-          correlation_id: string;
-          /** @constant */
-          status: "failed";
-          error: string;
-          reason?: string;
-        };
+    Callback: OneOf<[{
+      /** Format: uuid */
+      correlation_id: string;
+      email: string;
+      chat_id: number;
+      telegram_user_id?: number;
+      start_token: string;
+    }, {
+      /** Format: uuid */
+      correlation_id: string;
+      /** @constant */
+      status: "awaiting_chat";
+    }, {
+      /** Format: uuid */
+      correlation_id: string;
+      /** @constant */
+      status: "failed";
+      error: string;
+      reason?: string;
+    }]>;
     /** @description the onboarding's new state, or {replay: true} for a callback seen before */
-    CallbackResult: { [key: string]: unknown };
+    CallbackResult: Record<string, never>;
     Dispatched: {
       claimed: number;
       delivered: number;
@@ -185,314 +217,164 @@ export interface components {
       failed: number;
     };
   };
+  responses: never;
+  parameters: never;
+  requestBodies: never;
+  headers: never;
+  pathItems: never;
 }
 
+export type $defs = Record<string, never>;
+
+export type external = Record<string, never>;
+
 export interface operations {
-  /** The database webhook on auth.users INSERT. Idempotent: a replay answers the same ids with created false. */
+
+  /**
+   * Create the signup's profile, organization and owner membership
+   * @description The database webhook on auth.users INSERT. Idempotent: a replay answers the same ids with created false.
+   */
   onSignupCreateOrg: {
-    responses: {
-      /** Success */
-      200: {
-        content: {
-          "application/json": components["schemas"]["SignupResult"];
-        };
-      };
-      /** Bad request: the body or a field (named in the message) */
-      400: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invalid_json" | "invalid_payload";
-            };
-          };
-        };
-      };
-      /** Missing or invalid credentials */
-      401: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "unauthorized";
-            };
-          };
-        };
-      };
-      /** Forbidden */
-      403: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "forbidden";
-            };
-          };
-        };
-      };
-      /** Not found */
-      404: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "user_not_found";
-            };
-          };
-        };
-      };
-      /** Method not allowed (see Allow) */
-      405: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "method_not_allowed";
-            };
-          };
-        };
-      };
-      /** Body over 128 KiB */
-      413: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "payload_too_large";
-            };
-          };
-        };
-      };
-      /** Not JSON */
-      415: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "unsupported_media_type";
-            };
-          };
-        };
-      };
-      /** Our fault; the request log has the detail */
-      500: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "internal_error";
-            };
-          };
-        };
-      };
-      /** An upstream (PostgREST, Resend) failed */
-      502: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "upstream_error";
-            };
-          };
-        };
-      };
-      /** The function or a third party is unavailable; retry later */
-      503: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "function_unavailable";
-            };
-          };
-        };
-      };
-      /** An upstream did not answer in time */
-      504: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "upstream_timeout";
-            };
-          };
-        };
-      };
-    };
     requestBody: {
       content: {
         "application/json": components["schemas"]["SignupWebhook"];
       };
     };
-  };
-  /** A platform admin, an owner or admin of the invite's organization, or the service role. */
-  sendInviteEmail: {
     responses: {
-      /** Success */
+      /** @description Success */
       200: {
         content: {
-          "application/json": components["schemas"]["InviteSent"];
+          "application/json": components["schemas"]["SignupResult"];
         };
       };
-      /** Bad request: the body or a field (named in the message) */
+      /** @description Bad request: the body or a field (named in the message) */
       400: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invalid_json" | "invalid_payload";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Missing or invalid credentials */
+      /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
-              code?: "invalid_jwt" | "unauthorized";
+              /** @enum {unknown} */
+              code?: "unauthorized";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Forbidden */
+      /** @description Forbidden */
       403: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
-              code?:
-                | "invite_wrong_user"
-                | "email_not_confirmed"
-                | "not_platform_admin"
-                | "forbidden";
+              /** @enum {unknown} */
+              code?: "forbidden";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Not found */
+      /** @description Not found */
       404: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
-              code?: "invite_not_found";
+              /** @enum {unknown} */
+              code?: "user_not_found";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Method not allowed (see Allow) */
+      /** @description Method not allowed (see Allow) */
       405: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "method_not_allowed";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Conflict with the current state */
-      409: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invite_already_accepted" | "invite_superseded";
-            };
-          };
-        };
-      };
-      /** Gone */
-      410: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invite_expired" | "invite_revoked";
-            };
-          };
-        };
-      };
-      /** Body over 128 KiB */
+      /** @description Body over 128 KiB */
       413: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "payload_too_large";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Not JSON */
+      /** @description Not JSON */
       415: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unsupported_media_type";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Rate limited (see Retry-After) */
-      429: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "rate_limited";
-            };
-          };
-        };
-      };
-      /** Our fault; the request log has the detail */
+      /** @description Our fault; the request log has the detail */
       500: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "internal_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream (PostgREST, Resend) failed */
+      /** @description An upstream (PostgREST, Resend) failed */
       502: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
-              code?: "upstream_error" | "email_rejected";
+              /** @enum {unknown} */
+              code?: "upstream_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** The function or a third party is unavailable; retry later */
+      /** @description The function or a third party is unavailable; retry later */
       503: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
-              code?: "function_unavailable" | "email_unavailable";
+              /** @enum {unknown} */
+              code?: "function_unavailable";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream did not answer in time */
+      /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_timeout";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
     };
+  };
+  /**
+   * Issue an invite's link and email it (Resend)
+   * @description A platform admin, an owner or admin of the invite's organization, or the service role.
+   */
+  sendInviteEmail: {
     requestBody: {
       content: {
         "application/json": {
@@ -501,8 +383,173 @@ export interface operations {
         };
       };
     };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["InviteSent"];
+        };
+      };
+      /** @description Bad request: the body or a field (named in the message) */
+      400: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "invalid_payload";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_jwt" | "unauthorized";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_not_found";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Method not allowed (see Allow) */
+      405: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "method_not_allowed";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_already_accepted" | "invite_superseded";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Gone */
+      410: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_expired" | "invite_revoked";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 128 KiB */
+      413: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Not JSON */
+      415: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Rate limited (see Retry-After) */
+      429: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Our fault; the request log has the detail */
+      500: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description An upstream (PostgREST, Resend) failed */
+      502: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_error" | "email_rejected";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description The function or a third party is unavailable; retry later */
+      503: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "function_unavailable" | "email_unavailable";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description An upstream did not answer in time */
+      504: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_timeout";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+    };
   };
-  /** Public; safe for link scanners. */
+  /**
+   * Preview an invitation (read-only)
+   * @description Public; safe for link scanners.
+   */
   validateInviteByLink: {
     parameters: {
       query: {
@@ -510,318 +557,162 @@ export interface operations {
       };
     };
     responses: {
-      /** Success */
+      /** @description Success */
       200: {
         content: {
           "application/json": components["schemas"]["InvitePreview"];
         };
       };
-      /** Bad request: the body or a field (named in the message) */
+      /** @description Bad request: the body or a field (named in the message) */
       400: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invalid_json" | "invalid_payload";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Forbidden */
+      /** @description Forbidden */
       403: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
-              code?:
-                | "invite_wrong_user"
-                | "email_not_confirmed"
-                | "not_platform_admin"
-                | "forbidden";
+              /** @enum {unknown} */
+              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Not found */
+      /** @description Not found */
       404: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invite_not_found";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Method not allowed (see Allow) */
+      /** @description Method not allowed (see Allow) */
       405: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "method_not_allowed";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Conflict with the current state */
+      /** @description Conflict with the current state */
       409: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invite_already_accepted" | "invite_superseded";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Gone */
+      /** @description Gone */
       410: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invite_expired" | "invite_revoked";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Body over 128 KiB */
+      /** @description Body over 128 KiB */
       413: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "payload_too_large";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Not JSON */
+      /** @description Not JSON */
       415: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unsupported_media_type";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Rate limited (see Retry-After) */
+      /** @description Rate limited (see Retry-After) */
       429: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "rate_limited";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Our fault; the request log has the detail */
+      /** @description Our fault; the request log has the detail */
       500: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "internal_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream (PostgREST, Resend) failed */
+      /** @description An upstream (PostgREST, Resend) failed */
       502: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** The function or a third party is unavailable; retry later */
+      /** @description The function or a third party is unavailable; retry later */
       503: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "function_unavailable";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream did not answer in time */
+      /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_timeout";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
     };
   };
-  /** Public; safe for link scanners. */
+  /**
+   * Preview an invitation (read-only)
+   * @description Public; safe for link scanners.
+   */
   validateInvite: {
-    responses: {
-      /** Success */
-      200: {
-        content: {
-          "application/json": components["schemas"]["InvitePreview"];
-        };
-      };
-      /** Bad request: the body or a field (named in the message) */
-      400: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invalid_json" | "invalid_payload";
-            };
-          };
-        };
-      };
-      /** Forbidden */
-      403: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?:
-                | "invite_wrong_user"
-                | "email_not_confirmed"
-                | "not_platform_admin"
-                | "forbidden";
-            };
-          };
-        };
-      };
-      /** Not found */
-      404: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invite_not_found";
-            };
-          };
-        };
-      };
-      /** Method not allowed (see Allow) */
-      405: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "method_not_allowed";
-            };
-          };
-        };
-      };
-      /** Conflict with the current state */
-      409: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invite_already_accepted" | "invite_superseded";
-            };
-          };
-        };
-      };
-      /** Gone */
-      410: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invite_expired" | "invite_revoked";
-            };
-          };
-        };
-      };
-      /** Body over 128 KiB */
-      413: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "payload_too_large";
-            };
-          };
-        };
-      };
-      /** Not JSON */
-      415: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "unsupported_media_type";
-            };
-          };
-        };
-      };
-      /** Rate limited (see Retry-After) */
-      429: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "rate_limited";
-            };
-          };
-        };
-      };
-      /** Our fault; the request log has the detail */
-      500: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "internal_error";
-            };
-          };
-        };
-      };
-      /** An upstream (PostgREST, Resend) failed */
-      502: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "upstream_error";
-            };
-          };
-        };
-      };
-      /** The function or a third party is unavailable; retry later */
-      503: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "function_unavailable";
-            };
-          };
-        };
-      };
-      /** An upstream did not answer in time */
-      504: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "upstream_timeout";
-            };
-          };
-        };
-      };
-    };
     requestBody: {
       content: {
         "application/json": {
@@ -830,723 +721,860 @@ export interface operations {
         };
       };
     };
-  };
-  /** One transaction; the same answer on a repeat. */
-  acceptInvite: {
     responses: {
-      /** Success */
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["InvitePreview"];
+        };
+      };
+      /** @description Bad request: the body or a field (named in the message) */
+      400: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "invalid_payload";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_not_found";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Method not allowed (see Allow) */
+      405: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "method_not_allowed";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_already_accepted" | "invite_superseded";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Gone */
+      410: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invite_expired" | "invite_revoked";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 128 KiB */
+      413: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Not JSON */
+      415: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Rate limited (see Retry-After) */
+      429: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Our fault; the request log has the detail */
+      500: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description An upstream (PostgREST, Resend) failed */
+      502: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_error";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description The function or a third party is unavailable; retry later */
+      503: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "function_unavailable";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description An upstream did not answer in time */
+      504: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_timeout";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Accept an invitation as the signed-in invitee
+   * @description One transaction; the same answer on a repeat.
+   */
+  acceptInvite: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description 43 characters of base64url (the invite link's last segment) */
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success */
       200: {
         content: {
           "application/json": components["schemas"]["Accepted"];
         };
       };
-      /** Bad request: the body or a field (named in the message) */
+      /** @description Bad request: the body or a field (named in the message) */
       400: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invalid_json" | "invalid_payload";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Missing or invalid credentials */
+      /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invalid_jwt" | "unauthorized";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Forbidden */
+      /** @description Forbidden */
       403: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
-              code?:
-                | "invite_wrong_user"
-                | "email_not_confirmed"
-                | "not_platform_admin"
-                | "forbidden";
+              /** @enum {unknown} */
+              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Not found */
+      /** @description Not found */
       404: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invite_not_found";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Method not allowed (see Allow) */
+      /** @description Method not allowed (see Allow) */
       405: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "method_not_allowed";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Conflict with the current state */
+      /** @description Conflict with the current state */
       409: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invite_already_accepted" | "invite_superseded";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Gone */
+      /** @description Gone */
       410: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invite_expired" | "invite_revoked";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Body over 128 KiB */
+      /** @description Body over 128 KiB */
       413: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "payload_too_large";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Not JSON */
+      /** @description Not JSON */
       415: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unsupported_media_type";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Rate limited (see Retry-After) */
+      /** @description Rate limited (see Retry-After) */
       429: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "rate_limited";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Our fault; the request log has the detail */
+      /** @description Our fault; the request log has the detail */
       500: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "internal_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream (PostgREST, Resend) failed */
+      /** @description An upstream (PostgREST, Resend) failed */
       502: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** The function or a third party is unavailable; retry later */
+      /** @description The function or a third party is unavailable; retry later */
       503: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "function_unavailable";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream did not answer in time */
+      /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_timeout";
             };
-          };
-        };
-      };
-    };
-    requestBody: {
-      content: {
-        "application/json": {
-          /** @description 43 characters of base64url (the invite link's last segment) */
-          token: string;
+          } & components["schemas"]["Error"];
         };
       };
     };
   };
-  /** A tenant admin's JWT. Always 202 once queued; the same correlation id again writes nothing. */
+  /**
+   * Start (or resend) a tenant user's Telegram onboarding
+   * @description A tenant admin's JWT. Always 202 once queued; the same correlation id again writes nothing.
+   */
   requestUserOnboarding: {
-    responses: {
-      /** Success */
-      202: {
-        content: {
-          "application/json": components["schemas"]["Queued"];
-        };
-      };
-      /** Bad request: the body or a field (named in the message) */
-      400: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "invalid_json" | "invalid_payload";
-            };
-          };
-        };
-      };
-      /** Missing or invalid credentials */
-      401: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "unauthorized";
-            };
-          };
-        };
-      };
-      /** Forbidden */
-      403: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?:
-                | "not_tenant_admin"
-                | "initiated_by_mismatch"
-                | "user_not_in_tenant"
-                | "forbidden";
-            };
-          };
-        };
-      };
-      /** Not found */
-      404: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "correlation_not_found";
-            };
-          };
-        };
-      };
-      /** Method not allowed (see Allow) */
-      405: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "method_not_allowed";
-            };
-          };
-        };
-      };
-      /** Conflict with the current state */
-      409: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?:
-                | "user_mismatch"
-                | "already_onboarded"
-                | "onboarding_in_flight"
-                | "correlation_id_used"
-                | "correlation_superseded"
-                | "email_mismatch"
-                | "already_completed";
-            };
-          };
-        };
-      };
-      /** Body over 128 KiB */
-      413: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "payload_too_large";
-            };
-          };
-        };
-      };
-      /** Not JSON */
-      415: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "unsupported_media_type";
-            };
-          };
-        };
-      };
-      /** Our fault; the request log has the detail */
-      500: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "internal_error";
-            };
-          };
-        };
-      };
-      /** An upstream (PostgREST, Resend) failed */
-      502: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "upstream_error";
-            };
-          };
-        };
-      };
-      /** The function or a third party is unavailable; retry later */
-      503: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "function_unavailable";
-            };
-          };
-        };
-      };
-      /** An upstream did not answer in time */
-      504: {
-        content: {
-          "application/json": components["schemas"]["Error"] & {
-            error?: {
-              /** @enum {undefined} */
-              code?: "upstream_timeout";
-            };
-          };
-        };
-      };
-    };
     requestBody: {
       content: {
         "application/json": components["schemas"]["OnboardingRequest"];
       };
     };
-  };
-  /** The success callback must carry the start token Telegram's /start gave the bot. */
-  userOnboardingCallback: {
     responses: {
-      /** Success */
-      200: {
+      /** @description Success */
+      202: {
         content: {
-          "application/json": components["schemas"]["CallbackResult"];
+          "application/json": components["schemas"]["Queued"];
         };
       };
-      /** Bad request: the body or a field (named in the message) */
+      /** @description Bad request: the body or a field (named in the message) */
       400: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invalid_json" | "invalid_payload";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Missing or invalid credentials */
+      /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unauthorized";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Forbidden */
+      /** @description Forbidden */
       403: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
-              code?:
-                | "not_tenant_admin"
-                | "initiated_by_mismatch"
-                | "user_not_in_tenant"
-                | "forbidden"
-                | "start_token_mismatch";
+              /** @enum {unknown} */
+              code?: "not_tenant_admin" | "initiated_by_mismatch" | "user_not_in_tenant" | "forbidden";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Not found */
+      /** @description Not found */
       404: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "correlation_not_found";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Method not allowed (see Allow) */
+      /** @description Method not allowed (see Allow) */
       405: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "method_not_allowed";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Conflict with the current state */
+      /** @description Conflict with the current state */
       409: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
-              code?:
-                | "user_mismatch"
-                | "already_onboarded"
-                | "onboarding_in_flight"
-                | "correlation_id_used"
-                | "correlation_superseded"
-                | "email_mismatch"
-                | "already_completed";
+              /** @enum {unknown} */
+              code?: "user_mismatch" | "already_onboarded" | "onboarding_in_flight" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "already_completed";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Body over 128 KiB */
+      /** @description Body over 128 KiB */
       413: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "payload_too_large";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Not JSON */
+      /** @description Not JSON */
       415: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unsupported_media_type";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Our fault; the request log has the detail */
+      /** @description Our fault; the request log has the detail */
       500: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "internal_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream (PostgREST, Resend) failed */
+      /** @description An upstream (PostgREST, Resend) failed */
       502: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** The function or a third party is unavailable; retry later */
+      /** @description The function or a third party is unavailable; retry later */
       503: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "function_unavailable";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream did not answer in time */
+      /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_timeout";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
     };
+  };
+  /**
+   * Make reports the confirmed chat (or a failure)
+   * @description The success callback must carry the start token Telegram's /start gave the bot.
+   */
+  userOnboardingCallback: {
     requestBody: {
       content: {
         "application/json": components["schemas"]["Callback"];
       };
     };
+    responses: {
+      /** @description Success */
+      200: {
+        content: {
+          "application/json": components["schemas"]["CallbackResult"];
+        };
+      };
+      /** @description Bad request: the body or a field (named in the message) */
+      400: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "invalid_payload";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Missing or invalid credentials */
+      401: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_tenant_admin" | "initiated_by_mismatch" | "user_not_in_tenant" | "forbidden" | "start_token_mismatch";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found */
+      404: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "correlation_not_found";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Method not allowed (see Allow) */
+      405: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "method_not_allowed";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Conflict with the current state */
+      409: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "user_mismatch" | "already_onboarded" | "onboarding_in_flight" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "already_completed";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Body over 128 KiB */
+      413: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Not JSON */
+      415: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Our fault; the request log has the detail */
+      500: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description An upstream (PostgREST, Resend) failed */
+      502: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_error";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description The function or a third party is unavailable; retry later */
+      503: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "function_unavailable";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description An upstream did not answer in time */
+      504: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_timeout";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+    };
   };
-  /** pg_cron calls it with the service role key. */
+  /**
+   * Deliver due outbox messages to Make
+   * @description pg_cron calls it with the service role key.
+   */
   dispatchUserOnboarding: {
     responses: {
-      /** Success */
+      /** @description Success */
       200: {
         content: {
           "application/json": components["schemas"]["Dispatched"];
         };
       };
-      /** Bad request: the body or a field (named in the message) */
+      /** @description Bad request: the body or a field (named in the message) */
       400: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invalid_json" | "invalid_payload";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Missing or invalid credentials */
+      /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unauthorized";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Method not allowed (see Allow) */
+      /** @description Method not allowed (see Allow) */
       405: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "method_not_allowed";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Body over 128 KiB */
+      /** @description Body over 128 KiB */
       413: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "payload_too_large";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Not JSON */
+      /** @description Not JSON */
       415: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unsupported_media_type";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Our fault; the request log has the detail */
+      /** @description Our fault; the request log has the detail */
       500: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "internal_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream (PostgREST, Resend) failed */
+      /** @description An upstream (PostgREST, Resend) failed */
       502: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** The function or a third party is unavailable; retry later */
+      /** @description The function or a third party is unavailable; retry later */
       503: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "function_unavailable";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream did not answer in time */
+      /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_timeout";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
     };
   };
-  /** pg_cron calls it with the service role key. */
+  /**
+   * Deliver organizations' due webhook messages
+   * @description pg_cron calls it with the service role key.
+   */
   deliverWebhooks: {
     responses: {
-      /** Success */
+      /** @description Success */
       200: {
         content: {
           "application/json": components["schemas"]["WebhooksDelivered"];
         };
       };
-      /** Bad request: the body or a field (named in the message) */
+      /** @description Bad request: the body or a field (named in the message) */
       400: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": ({
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "invalid_json" | "invalid_payload";
             };
-          };
+          }) & components["schemas"]["Error"];
         };
       };
-      /** Missing or invalid credentials */
+      /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unauthorized";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Method not allowed (see Allow) */
+      /** @description Method not allowed (see Allow) */
       405: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "method_not_allowed";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Body over 128 KiB */
+      /** @description Body over 128 KiB */
       413: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "payload_too_large";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Not JSON */
+      /** @description Not JSON */
       415: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "unsupported_media_type";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** Our fault; the request log has the detail */
+      /** @description Our fault; the request log has the detail */
       500: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "internal_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream (PostgREST, Resend) failed */
+      /** @description An upstream (PostgREST, Resend) failed */
       502: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_error";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** The function or a third party is unavailable; retry later */
+      /** @description The function or a third party is unavailable; retry later */
       503: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "function_unavailable";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
-      /** An upstream did not answer in time */
+      /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": {
             error?: {
-              /** @enum {undefined} */
+              /** @enum {unknown} */
               code?: "upstream_timeout";
             };
-          };
+          } & components["schemas"]["Error"];
         };
       };
     };
   };
 }
-
-export interface external {}
