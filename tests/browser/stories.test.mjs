@@ -77,11 +77,27 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   await adminPage.selectOption('select[name="plan"]', "starter");
   await adminPage.check('input[name="feature:webhooks"]');
   await adminPage.click('button:has-text("Create and send invite")');
-  const link = await adminPage.locator('[data-testid="invite-link"] code').textContent();
+  const linkShown = adminPage.locator('[data-testid="invite-link"] code');
+  const firstLink = await linkShown.textContent();
   await adminPage.locator(`tr[data-invite="${ownerEmail}"] .status:has-text("pending")`).waitFor();
   await adminPage.screenshot({ path: `${screenshots}story-1-admin-invited.png`, fullPage: true });
+  // Resending from the list: at once, told to wait; a minute later, a new link, and the
+  // first one stops working.
+  const resend = adminPage.locator(`tr[data-invite="${ownerEmail}"] button:has-text("Resend")`);
+  await resend.click();
+  await adminPage.locator('[role="alert"][data-code="rate_limited"]').waitFor();
+  assert.match(await adminPage.locator('[role="alert"]').textContent(), /Wait a moment/);
+  await sql`update onboarding_invites set sent_at = now() - interval '61 seconds' where email = ${ownerEmail}`;
+  await resend.click();
+  await adminPage.waitForFunction((old) =>
+    document.querySelector('[data-testid="invite-link"] code')?.textContent !== old, firstLink);
+  const link = await linkShown.textContent();
+  assert.match(await adminPage.locator('[data-testid="invite-link"]').textContent(), /^Invite sent/);
   const joinPath = new URL(link).pathname;
   assert.match(joinPath, /^\/onboarding\/join\/[A-Za-z0-9_-]{43}$/);
+  const stale = await newPage();
+  await stale.goto(`${base}${new URL(firstLink).pathname}`);
+  await stale.locator('[data-page="invite_not_found"]').waitFor();
   // The invite email, as the Resend fake received it, is in the local inbox page.
   const inbox = await newPage();
   await inbox.goto(`${base}/_inbox`);
@@ -133,6 +149,11 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   await owner.screenshot({ path: `${screenshots}story-5-active.png`, fullPage: true });
   const [{ status }] = await sql`select status from organizations where slug = ${slug}`;
   assert.equal(status, "active");
+  // The link, opened again once used, says so.
+  await owner.goto(`${base}${joinPath}`);
+  await owner.locator('[data-page="invite_already_accepted"]').waitFor();
+  assert.doesNotMatch(await owner.locator('[role="alert"]').textContent(), /object Object|undefined/);
+  await owner.screenshot({ path: `${screenshots}story-6-already-accepted.png`, fullPage: true });
 });
 
 test("a wrong account, a revoked and an expired link get pages of their own", async () => {
