@@ -449,12 +449,13 @@ fn sizes(root: &Path) -> Value {
 /// first response the function itself gives (validate-invite: a real lookup, 200; the
 /// others: their own refusal of an unauthenticated call). Ten starts each; the median.
 async fn cold_start(stack: &Stack, root: &Path, token: &str) -> Value {
-    let probes: [(&str, &str, String); 5] = [
+    let probes: [(&str, &str, String); 6] = [
         ("validate-invite", "GET", format!("?token={token}")),
         ("on-signup-create-org", "POST", String::new()),
         ("send-invite-email", "POST", String::new()),
         ("accept-invite", "POST", String::new()),
         ("user-onboarding", "POST", "/request".to_owned()),
+        ("deliver-webhooks", "POST", String::new()),
     ];
     let client = reqwest::Client::new();
     let mut out = serde_json::Map::new();
@@ -570,6 +571,117 @@ async fn signup_storm(stack: &Stack) -> Value {
            "completed": done, "missing": i64::from(total) - done, "duplicates": duplicates})
 }
 
+/// Webhooks out, drained: 100 events to each of 20 endpoints at the receiver fake (which
+/// verifies every delivery with the `standardwebhooks` library), queued by one transaction,
+/// then delivered by `dispatchers` concurrent runs of deliver-webhooks, the schedule
+/// paused so only they deliver. Deliveries per second, from the first run to the last
+/// delivery, and each attempt's duration as `webhook_deliveries` records it.
+async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
+    const ENDPOINTS: usize = 20;
+    const EVENTS: usize = 100;
+    let fakes = std::fs::read_to_string(stack.dir.join("fakes.env")).unwrap();
+    let receiver = fakes
+        .lines()
+        .find_map(|line| line.strip_prefix("WEBHOOK_RECEIVER_URL="))
+        .unwrap()
+        .to_owned();
+    let db = &stack.db;
+    let (owner, org) = stack
+        .harness
+        .organization_on_plan(db, "Bench Hooks", "growth")
+        .await;
+    let member = stack
+        .harness
+        .confirmed_user(db, &onboarding_tests::unique_email("member"))
+        .await;
+    db.execute(
+        "insert into organization_members (organization_id, user_id, role) values ($1, $2, 'viewer')",
+        &[&org, &member.id],
+    )
+    .await
+    .unwrap();
+    for _ in 0..ENDPOINTS {
+        let name = format!("bench{}", Uuid::new_v4().simple());
+        let created: Value = stack
+            .harness
+            .rpc(
+                "create_webhook_endpoint",
+                &owner.jwt,
+                json!({"p_organization_id": org, "p_url": format!("{receiver}/hooks/{name}"),
+                       "p_events": ["member.role_changed"]}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        stack
+            .http
+            .put(format!("{receiver}/_fake/endpoints/{name}"))
+            .json(&json!({"secrets": [created["secret"]], "then": 200}))
+            .send()
+            .await
+            .unwrap();
+    }
+    db.execute(
+        "update cron.job set active = false where jobname = 'deliver-webhooks'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let queued = Instant::now();
+    db.batch_execute(&format!(
+        "do $$ begin for i in 1..{EVENTS} loop
+           update organization_members set role = case when role = 'viewer' then 'recruiter' else 'viewer' end
+           where organization_id = '{org}' and user_id = '{}';
+         end loop; end $$",
+        member.id
+    ))
+    .await
+    .unwrap();
+    let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
+    let total = (ENDPOINTS * EVENTS) as i64;
+    let delivered_query = "select count(*) filter (where o.status = 'delivered'), count(*)
+        from webhook_outbox o join webhook_endpoints e on e.id = o.endpoint_id where e.organization_id = $1";
+    let service = stack.var("SUPABASE_SERVICE_ROLE_KEY");
+    let started = Instant::now();
+    let mut runs = 0;
+    let mut delivered: i64 = 0;
+    while delivered < total && started.elapsed() < Duration::from_secs(120) {
+        join_all((0..dispatchers).map(|_| {
+            stack
+                .http
+                .post(stack.function("deliver-webhooks"))
+                .bearer_auth(&service)
+                .send()
+        }))
+        .await;
+        runs += dispatchers;
+        delivered = db.query_one(delivered_query, &[&org]).await.unwrap().get(0);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    db.execute(
+        "update cron.job set active = true where jobname = 'deliver-webhooks'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let attempts = db
+        .query_one(
+            "select count(*), percentile_cont(0.5) within group (order by duration_ms)::float8,
+                    percentile_cont(0.99) within group (order by duration_ms)::float8
+             from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id where e.organization_id = $1",
+            &[&org],
+        )
+        .await
+        .unwrap();
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    json!({"dispatchers": dispatchers, "endpoints": ENDPOINTS, "messages": total, "delivered": delivered,
+           "attempts": attempts.get::<_, i64>(0), "dispatcher_runs": runs,
+           "queue_ms": round(queue_ms), "seconds": (seconds * 100.0).round() / 100.0,
+           "deliveries_per_second": round(delivered as f64 / seconds),
+           "attempt_p50_ms": attempts.get::<_, Option<f64>>(1), "attempt_p99_ms": attempts.get::<_, Option<f64>>(2)})
+}
+
 /// The gateway's memory, and each function isolate's (its RSS, V8 heap and WebAssembly
 /// memory as the isolate reports it).
 async fn memory(stack: &Stack) -> Value {
@@ -654,8 +766,17 @@ async fn main() {
     invite_scenarios(&stack, &mut runs).await;
     eprintln!("[bench] user-onboarding request, callback");
     onboarding_scenarios(&stack, &mut runs).await;
+    eprintln!("[bench] deliver-webhooks drain");
+    let mut webhooks = Vec::new();
+    for dispatchers in [1, 3] {
+        webhooks.push(webhook_drain(&stack, dispatchers).await);
+    }
     let memory_after = memory(&stack).await;
     print_table(&runs);
+    println!("\nwebhooks out (drain):");
+    for drain in &webhooks {
+        println!("  {drain}");
+    }
 
     let ratio = |scenario: &str, concurrency: usize, other: &str| {
         let rps = |variant: &str| {
@@ -709,7 +830,7 @@ async fn main() {
     let machine = std::process::Command::new("sh").arg("-c").arg("nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2; free -g | awk '/Mem/{print $2\" GiB\"}'").output().unwrap();
     let report = json!({
         "machine": String::from_utf8_lossy(&machine.stdout).trim().replace('\n', ", "),
-        "runs": runs, "comparisons": comparisons, "sizes": sizes, "cold_start": cold, "signup_storm": storm,
+        "runs": runs, "webhooks": webhooks, "comparisons": comparisons, "sizes": sizes, "cold_start": cold, "signup_storm": storm,
         "memory": {"before": memory_before, "after_load": memory_after, "after_storm": memory_end},
     });
     let out = stack.dir.join("bench-results.json");
