@@ -380,14 +380,28 @@ async fn onboarding_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
                 )
                 .await
                 .unwrap();
+            // Each link's start token, as /request would have sent it to Make: the
+            // callback carries it back, and only its hash is stored.
+            let start_token = |correlation: Uuid| format!("st{}", correlation.simple());
+            stack
+                .db
+                .execute(
+                    "update tenant_users set bot_start_token_hash =
+                       encode(sha256(convert_to('st' || replace(bot_correlation_id::text, '-', ''), 'UTF8')), 'hex')
+                     where tenant_id = $1",
+                    &[&tenant],
+                )
+                .await
+                .unwrap();
             let calls = rows
                 .iter()
                 .enumerate()
                 .map(|(i, row)| {
                     let (correlation, email): (Uuid, String) = (row.get(0), row.get(1));
+                    let start_token = start_token(correlation);
                     match variant {
-                        "direct-rpc" => Call { url: stack.rpc("complete_user_onboarding"), bearer: service.clone(), body: json!({"p_correlation_id": correlation, "p_email": email, "p_chat_id": 1_000 + i}), expect: 200 },
-                        _ => Call { url: stack.function("user-onboarding/callback"), bearer: token.clone(), body: json!({"correlation_id": correlation, "email": email, "chat_id": 1_000 + i}), expect: 200 },
+                        "direct-rpc" => Call { url: stack.rpc("complete_user_onboarding"), bearer: service.clone(), body: json!({"p_correlation_id": correlation, "p_email": email, "p_chat_id": 1_000 + i, "p_start_token_hash": sha256_hex(&start_token)}), expect: 200 },
+                        _ => Call { url: stack.function("user-onboarding/callback"), bearer: token.clone(), body: json!({"correlation_id": correlation, "email": email, "chat_id": 1_000 + i, "start_token": start_token}), expect: 200 },
                     }
                 })
                 .collect();
@@ -773,6 +787,13 @@ async fn main() {
     }
     let memory_after = memory(&stack).await;
     print_table(&runs);
+    // A run whose calls failed measured the refusal, not the work: say so loudly.
+    for run in runs.iter().filter(|run| run.errors > 0) {
+        println!(
+            "WARNING: {} {} c={}: {} of {} calls did not answer as expected; its figures are not valid",
+            run.scenario, run.variant, run.concurrency, run.errors, run.ops
+        );
+    }
     println!("\nwebhooks out (drain):");
     for drain in &webhooks {
         println!("  {drain}");

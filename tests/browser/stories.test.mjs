@@ -204,6 +204,32 @@ test("a wrong account, a revoked and an expired link get pages of their own", as
   await other.screenshot({ path: `${screenshots}expired.png`, fullPage: true });
 });
 
+test("when Resend refuses the email, the admin is told why and gets the link to share, which works", async () => {
+  const admin = await account("admin");
+  await sql`select private.set_platform_role(${admin.email}, 'platform_admin')`;
+  const ownerEmail = unique("bounced");
+  // The Resend fake answers the next send to this address as Resend refuses one.
+  const scripted = await fetch(`${env.RESEND_API_URL}/_fake/script`, {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ to: ownerEmail, responses: [{ status: 422, name: "validation_error", message: "The recipient address is suppressed." }] }),
+  });
+  assert.equal(scripted.status, 200);
+  const page = await newPage();
+  await page.goto(`${base}/admin`);
+  await signIn(page, admin);
+  await page.fill('input[name="name"]', "Bounced Ltd");
+  await page.fill('input[name="slug"]', `bounced-${randomUUID().slice(0, 8)}`);
+  await page.fill('input[name="owner_email"]', ownerEmail);
+  await page.click('button:has-text("Create and send invite")');
+  await page.locator('[role="alert"][data-code="email_rejected"]').waitFor();
+  const fallback = page.locator('[data-testid="invite-link"]');
+  assert.match(await fallback.textContent(), /^The email did not go out; share this link/);
+  await page.screenshot({ path: `${screenshots}admin-email-refused.png`, fullPage: true });
+  const owner = await newPage();
+  await owner.goto(`${base}${new URL(await fallback.locator("code").textContent()).pathname}`);
+  await owner.locator("h1", { hasText: "Join Bounced Ltd" }).waitFor();
+});
+
 test("when the network fails the page says so and offers a retry that works", async () => {
   const page = await newPage();
   let offline = true;
