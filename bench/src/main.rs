@@ -1,8 +1,9 @@
 //! The benchmark (`make bench`): every function under load at concurrency 1, 8 and 32,
 //! beside the same RPC called straight through PostgREST and a TypeScript baseline;
 //! database round trips counted from PostgREST's own request log; the webhooks outbox
-//! drained by deliver-webhooks; sizes, cold start, a 10,000-user signup storm, and memory. It prints a table and writes the same figures
-//! as JSON. It measures; it never fails on a number.
+//! drained by deliver-webhooks; sizes, cold start, a 10,000-user signup storm, and memory.
+//! It prints a table and writes the same figures as JSON. It measures; it never fails on
+//! a number.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use edge::secrets::new_token;
