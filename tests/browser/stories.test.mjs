@@ -149,11 +149,18 @@ test("admin invites, the owner signs up, confirms, accepts, completes the phases
   await owner.screenshot({ path: `${screenshots}story-5-active.png`, fullPage: true });
   const [{ status }] = await sql`select status from organizations where slug = ${slug}`;
   assert.equal(status, "active");
-  // The link, opened again once used, says so.
+  // The active page leads to the dashboard.
+  await owner.click('[data-page="active"] a:has-text("Open the dashboard")');
+  await owner.locator("h1", { hasText: "Story Ltd: users" }).waitFor();
+  // The link, opened again once used, says so, and leads on to the owner's organization.
   await owner.goto(`${base}${joinPath}`);
   await owner.locator('[data-page="invite_already_accepted"]').waitFor();
   assert.doesNotMatch(await owner.locator('[role="alert"]').textContent(), /object Object|undefined/);
+  const yours = owner.locator('[data-testid="your-organizations"] a', { hasText: "Story Ltd" });
+  await yours.waitFor();
   await owner.screenshot({ path: `${screenshots}story-6-already-accepted.png`, fullPage: true });
+  await yours.click();
+  await owner.locator("h1", { hasText: "Story Ltd: users" }).waitFor();
 });
 
 test("a wrong account, a revoked and an expired link get pages of their own", async () => {

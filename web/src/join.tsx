@@ -26,6 +26,7 @@ export function JoinPage({ supabase, onboarding, session, token }: Deps & { toke
       <section data-page={gone ? error.code : "error"}>
         <h1>{gone ? "This invitation can't be used" : "Something went wrong"}</h1>
         <ErrorBox error={error} retry={load} />
+        {error.code === "invite_already_accepted" && <YourOrganizations supabase={supabase} session={session} />}
       </section>
     );
   }
@@ -60,6 +61,30 @@ export function JoinPage({ supabase, onboarding, session, token }: Deps & { toke
         </section>
       )}
     </>
+  );
+}
+
+/** The way on from a used invitation: the organizations the signed-in user belongs to
+ * (the invitation itself says nothing about its organization to whoever holds the link). */
+function YourOrganizations({ supabase, session }: Pick<Deps, "supabase" | "session">) {
+  type Membership = { organization_id: string; role: string; organizations: { name: string } | null };
+  const [memberships, setMemberships] = useState<Membership[] | null>(null);
+  useEffect(() => {
+    if (!session) return setMemberships(null);
+    supabase.from("organization_members").select("organization_id, role, organizations(name)")
+      .eq("user_id", session.user.id)
+      .then(({ data }) => setMemberships((data as Membership[] | null) ?? []));
+  }, [session?.user.id]);
+  if (!session) return <SignIn supabase={supabase} title="Already a member? Sign in to reach your organization" />;
+  if (!memberships) return null;
+  if (memberships.length === 0) return <p>You ({session.user.email}) are not a member of any organization yet.</p>;
+  return (
+    <nav data-testid="your-organizations">
+      <h2>Your organizations</h2>
+      <ul>{memberships.map((m) => (
+        <li><a href={`/tenant/${m.organization_id}`}>{m.organizations?.name ?? m.organization_id}</a> ({m.role})</li>
+      ))}</ul>
+    </nav>
   );
 }
 
@@ -98,7 +123,12 @@ function Phases({ onboarding, organizationId }: { onboarding: Deps["onboarding"]
   useEffect(() => { load(); }, [organizationId]);
   if (!state) return <ErrorBox error={error} retry={load} />;
   if (state.status === "active") {
-    return <section class="ok" data-page="active"><h1>{state.name} is active</h1><p>Onboarding is complete.</p></section>;
+    return (
+      <section class="ok" data-page="active">
+        <h1>{state.name} is active</h1>
+        <p>Onboarding is complete. <a href={`/tenant/${organizationId}`}>Open the dashboard</a></p>
+      </section>
+    );
   }
   return (
     <>
