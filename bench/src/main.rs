@@ -601,20 +601,10 @@ async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
         .unwrap()
         .to_owned();
     let db = &stack.db;
-    let (owner, org) = stack
+    let (owner, org, member) = stack
         .harness
-        .organization_on_plan(db, "Bench Hooks", "growth")
+        .organization_with_viewer(db, "Bench Hooks", "growth")
         .await;
-    let member = stack
-        .harness
-        .confirmed_user(db, &onboarding_tests::unique_email("member"))
-        .await;
-    db.execute(
-        "insert into organization_members (organization_id, user_id, role) values ($1, $2, 'viewer')",
-        &[&org, &member.id],
-    )
-    .await
-    .unwrap();
     for _ in 0..ENDPOINTS {
         let name = format!("bench{}", Uuid::new_v4().simple());
         let created: Value = stack
@@ -644,15 +634,7 @@ async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
     .await
     .unwrap();
     let queued = Instant::now();
-    db.batch_execute(&format!(
-        "do $$ begin for i in 1..{EVENTS} loop
-           update organization_members set role = case when role = 'viewer' then 'recruiter' else 'viewer' end
-           where organization_id = '{org}' and user_id = '{}';
-         end loop; end $$",
-        member.id
-    ))
-    .await
-    .unwrap();
+    onboarding_tests::flip_role(db, org, member.id, EVENTS).await;
     let queue_ms = queued.elapsed().as_secs_f64() * 1000.0;
     let total = (ENDPOINTS * EVENTS) as i64;
     let delivered_query = "select count(*) filter (where o.status = 'delivered')
@@ -700,15 +682,10 @@ async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
 /// The gateway's memory, and each function isolate's (its RSS, V8 heap and WebAssembly
 /// memory as the isolate reports it).
 async fn memory(stack: &Stack) -> Value {
-    let stats: Value = stack
-        .http
-        .get(format!("{}/_stack/stats", stack.var("SUPABASE_URL")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = stack
+        .harness
+        .get_json(&format!("{}/_stack/stats", stack.var("SUPABASE_URL")))
+        .await;
     let isolates: serde_json::Map<String, Value> = stats["functions"]
         .as_object()
         .into_iter()

@@ -206,6 +206,19 @@ pub async fn error_code(response: reqwest::Response, status: u16) -> String {
     body["error"]["code"].as_str().unwrap().to_owned()
 }
 
+/// `times` role changes of `user_id` in `org` (viewer ⇄ recruiter), in one transaction:
+/// as many `member.role_changed` events, for the webhooks' tests and benchmark.
+pub async fn flip_role(db: &Client, org: Uuid, user_id: Uuid, times: usize) {
+    db.batch_execute(&format!(
+        "do $$ begin for i in 1..{times} loop
+           update organization_members set role = case when role = 'viewer' then 'recruiter' else 'viewer' end
+           where organization_id = '{org}' and user_id = '{user_id}';
+         end loop; end $$"
+    ))
+    .await
+    .unwrap();
+}
+
 /// A user who has confirmed their email, as Supabase Auth leaves them after the link.
 pub async fn insert_confirmed_user(db: &Client, email: &str, meta: Value) -> Uuid {
     let id = insert_user(db, email, meta).await;
@@ -271,6 +284,24 @@ impl Stack {
         (owner, id)
     }
 
+    /// [`Stack::organization_on_plan`] with a viewer besides its owner: (owner, id, viewer).
+    pub async fn organization_with_viewer(
+        &self,
+        db: &Client,
+        name: &str,
+        plan: &str,
+    ) -> (User, Uuid, User) {
+        let (owner, org) = self.organization_on_plan(db, name, plan).await;
+        let viewer = self.confirmed_user(db, &unique_email("viewer")).await;
+        db.execute(
+            "insert into organization_members (organization_id, user_id, role) values ($1, $2, 'viewer')",
+            &[&org, &viewer.id],
+        )
+        .await
+        .unwrap();
+        (owner, org, viewer)
+    }
+
     /// POST to a PostgREST RPC through the gateway, as the holder of `jwt`.
     pub async fn rpc(&self, function: &str, jwt: &str, args: Value) -> reqwest::Response {
         self.http
@@ -279,6 +310,18 @@ impl Stack {
             .bearer_auth(jwt)
             .json(&args)
             .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET `url` (a fake's control route, the stack's stats) and its JSON body.
+    pub async fn get_json(&self, url: &str) -> Value {
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
             .await
             .unwrap()
     }

@@ -56,15 +56,7 @@ async fn mailbox(stack: &Stack, to: &str) -> (Vec<Value>, u64) {
         "{}/_fake/emails?to={to}",
         std::env::var("RESEND_FAKE_URL").unwrap()
     );
-    let body: Value = stack
-        .http
-        .get(url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = stack.get_json(&url).await;
     (
         body["emails"].as_array().unwrap().clone(),
         body["attempts"].as_u64().unwrap(),

@@ -116,15 +116,10 @@ fn make_url(path: &str) -> String {
 }
 
 async fn received(stack: &Stack, email: &str) -> Vec<Value> {
-    stack
-        .http
-        .get(make_url(&format!("/_fake/received?email={email}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let received = stack
+        .get_json(&make_url(&format!("/_fake/received?email={email}")))
+        .await;
+    received.as_array().unwrap().clone()
 }
 
 async fn script_make(stack: &Stack, email: &str, responses: Value) {
@@ -1162,15 +1157,7 @@ async fn only_the_links_own_start_token_binds_a_chat() {
     // Webhooks library) refused none; the webhook-id is the message's correlation id.
     let got = received(&stack, &email).await;
     assert_eq!(got[0]["webhook_id"], body["correlation_id"]);
-    let unsigned: Value = stack
-        .http
-        .get(make_url("/_fake/unsigned"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unsigned = stack.get_json(&make_url("/_fake/unsigned")).await;
     assert_eq!(unsigned["unsigned"], 0);
 
     // A tenant admin completes the other by hand; an admin of another tenant cannot.

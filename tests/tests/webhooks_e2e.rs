@@ -12,17 +12,9 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-/// An organization on a plan with webhooks (growth), its owner, and a viewer.
+/// An organization on `plan` (growth has webhooks), its owner, and a viewer.
 async fn organization(stack: &Stack, db: &Client, plan: &str) -> (User, Uuid, User) {
-    let (owner, org) = stack.organization_on_plan(db, "Hooks Test", plan).await;
-    let viewer = stack.confirmed_user(db, &unique_email("viewer")).await;
-    db.execute(
-        "insert into organization_members (organization_id, user_id, role) values ($1, $2, 'viewer')",
-        &[&org, &viewer.id],
-    )
-    .await
-    .unwrap();
-    (owner, org, viewer)
+    stack.organization_with_viewer(db, "Hooks Test", plan).await
 }
 
 fn receiver(stack: &Stack) -> String {
@@ -91,19 +83,13 @@ async fn configure(
 }
 
 async fn deliveries(stack: &Stack, endpoint: &Endpoint) -> Vec<Value> {
-    let body: Value = stack
-        .http
-        .get(format!(
+    let body = stack
+        .get_json(&format!(
             "{}/_fake/endpoints/{}",
             receiver(stack),
             endpoint.name
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     body["deliveries"].as_array().unwrap().clone()
 }
 
@@ -470,15 +456,7 @@ async fn three_concurrent_dispatchers_deliver_each_of_300_messages_exactly_once_
         );
     }
     // 100 role changes in one transaction: 100 events, queued for each endpoint.
-    db.batch_execute(&format!(
-        "do $$ begin for i in 1..100 loop
-           update organization_members set role = case when role = 'viewer' then 'recruiter' else 'viewer' end
-           where organization_id = '{org}' and user_id = '{}';
-         end loop; end $$",
-        viewer.id
-    ))
-    .await
-    .unwrap();
+    flip_role(&db, org, viewer.id, 100).await;
     let service = stack.var("SUPABASE_SERVICE_ROLE_KEY").to_owned();
     let runs = join_all((0..3).map(|_| {
         stack
@@ -530,15 +508,7 @@ async fn a_thousand_events_made_while_the_receiver_is_down_all_arrive_in_order_w
         503,
     )
     .await;
-    db.batch_execute(&format!(
-        "do $$ begin for i in 1..1000 loop
-           update organization_members set role = case when role = 'viewer' then 'recruiter' else 'viewer' end
-           where organization_id = '{org}' and user_id = '{}';
-         end loop; end $$",
-        viewer.id
-    ))
-    .await
-    .unwrap();
+    flip_role(&db, org, viewer.id, 1000).await;
     eventually(10, "the receiver refusing", || async {
         deliveries(&stack, &hook).await.len() >= 2
     })
