@@ -65,11 +65,7 @@ impl HttpRequest {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.as_str())
+        find_header(&self.headers, name)
     }
 
     /// The token of an `Authorization: Bearer <token>` header, if there is one.
@@ -146,17 +142,22 @@ impl HttpResponse {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.as_str())
+        find_header(&self.headers, name)
     }
 
     /// Statuses the Fetch standard forbids a body for (101, 103, 204, 205, 304).
     pub fn has_null_body_status(&self) -> bool {
         matches!(self.status, 101 | 103 | 204 | 205 | 304)
     }
+}
+
+/// The value of header `name` (any case) among `headers`, whose names are kept lowercase.
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let name = name.to_ascii_lowercase();
+    headers
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.as_str())
 }
 
 #[cfg(test)]
