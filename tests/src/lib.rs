@@ -268,11 +268,9 @@ impl Stack {
     /// then put on `plan` as a platform admin's upgrade would.
     pub async fn organization_on_plan(&self, db: &Client, name: &str, plan: &str) -> (User, Uuid) {
         let owner = self.confirmed_user(db, &unique_email("owner")).await;
-        let (status, body) = answer(
-            self.rpc("create_organization", &owner.jwt, json!({"p_name": name}))
-                .await,
-        )
-        .await;
+        let (status, body) = self
+            .rpc_answer("create_organization", &owner.jwt, json!({"p_name": name}))
+            .await;
         assert_eq!(status, 200, "{body}");
         let id: Uuid = body["organization_id"].as_str().unwrap().parse().unwrap();
         db.execute(
@@ -312,6 +310,11 @@ impl Stack {
             .send()
             .await
             .unwrap()
+    }
+
+    /// [`Stack::rpc`], answered: its status and JSON body.
+    pub async fn rpc_answer(&self, function: &str, jwt: &str, args: Value) -> (u16, Value) {
+        answer(self.rpc(function, jwt, args).await).await
     }
 
     /// GET `url` (a fake's control route, the stack's stats) and its JSON body.

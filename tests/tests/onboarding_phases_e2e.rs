@@ -23,29 +23,23 @@ async fn organization_on(stack: &Stack, db: &Client, plan: &str) -> (User, Uuid)
 }
 
 async fn save(stack: &Stack, who: &User, org: Uuid, phase: &str, data: Value) -> (u16, Value) {
-    answer(
-        stack
-            .rpc(
-                "save_onboarding_phase",
-                &who.jwt,
-                json!({"p_organization_id": org, "p_phase": phase, "p_data": data}),
-            )
-            .await,
-    )
-    .await
+    stack
+        .rpc_answer(
+            "save_onboarding_phase",
+            &who.jwt,
+            json!({"p_organization_id": org, "p_phase": phase, "p_data": data}),
+        )
+        .await
 }
 
 async fn onboarding(stack: &Stack, who: &User, org: Uuid) -> (u16, Value) {
-    answer(
-        stack
-            .rpc(
-                "organization_onboarding",
-                &who.jwt,
-                json!({"p_organization_id": org}),
-            )
-            .await,
-    )
-    .await
+    stack
+        .rpc_answer(
+            "organization_onboarding",
+            &who.jwt,
+            json!({"p_organization_id": org}),
+        )
+        .await
 }
 
 fn phase<'a>(onboarding: &'a Value, key: &str) -> &'a Value {
@@ -67,12 +61,9 @@ fn doh_fake(stack: &Stack) -> String {
 /// Calls verify_domain until the lookup it queued has an answer (pg_net delivers after commit).
 async fn verify_until_answered(stack: &Stack, who: &User, org: Uuid) -> Value {
     for _ in 0..100 {
-        let (status, body) = answer(
-            stack
-                .rpc("verify_domain", &who.jwt, json!({"p_organization_id": org}))
-                .await,
-        )
-        .await;
+        let (status, body) = stack
+            .rpc_answer("verify_domain", &who.jwt, json!({"p_organization_id": org}))
+            .await;
         assert_eq!(status, 200, "{body}");
         if body["status"] != "checking" {
             return body;
@@ -108,16 +99,13 @@ async fn every_phase_saves_the_domain_verifies_and_the_organization_activates() 
         .all(|p| p["done"] == false && p["data"].is_null()));
 
     // Completing before anything is saved lists every phase not done.
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "complete_onboarding",
-                &owner.jwt,
-                json!({"p_organization_id": org}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer(
+            "complete_onboarding",
+            &owner.jwt,
+            json!({"p_organization_id": org}),
+        )
+        .await;
     assert_eq!(
         (status, body["message"].as_str()),
         (409, Some("onboarding_incomplete"))
@@ -274,16 +262,13 @@ async fn every_phase_saves_the_domain_verifies_and_the_organization_activates() 
     );
     assert_eq!(phase(&everything, "privacy")["data"]["data_region"], "af");
 
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "complete_onboarding",
-                &owner.jwt,
-                json!({"p_organization_id": org}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer(
+            "complete_onboarding",
+            &owner.jwt,
+            json!({"p_organization_id": org}),
+        )
+        .await;
     assert_eq!(
         (status, body["status"].as_str()),
         (200, Some("active")),
@@ -410,16 +395,13 @@ async fn bad_input_is_refused_with_a_code_naming_the_field_and_nothing_is_writte
             "{phase_key} {data}: {body}"
         );
     }
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "save_onboarding_phase",
-                &owner.jwt,
-                json!({"p_organization_id": org, "p_phase": "team", "p_data": "completed"}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer(
+            "save_onboarding_phase",
+            &owner.jwt,
+            json!({"p_organization_id": org, "p_phase": "team", "p_data": "completed"}),
+        )
+        .await;
     assert_eq!(
         (status, body["message"].as_str()),
         (400, Some("invalid_phase_data"))
@@ -491,16 +473,13 @@ async fn members_read_owners_and_admins_write_other_organizations_see_nothing() 
             "{phase_key}"
         );
     }
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "verify_domain",
-                &owner.jwt,
-                json!({"p_organization_id": org}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer(
+            "verify_domain",
+            &owner.jwt,
+            json!({"p_organization_id": org}),
+        )
+        .await;
     assert_eq!(
         (status, body["message"].as_str()),
         (403, Some("phase_not_available"))

@@ -38,17 +38,14 @@ async fn endpoint(
     then: u16,
 ) -> Endpoint {
     let name = format!("e{}", Uuid::new_v4().simple());
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "create_webhook_endpoint",
-                &who.jwt,
-                json!({"p_organization_id": org, "p_url": format!("{}/hooks/{name}", receiver(stack)),
-                       "p_events": events}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer(
+            "create_webhook_endpoint",
+            &who.jwt,
+            json!({"p_organization_id": org, "p_url": format!("{}/hooks/{name}", receiver(stack)),
+                   "p_events": events}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let secret = body["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
@@ -111,16 +108,9 @@ where
 
 /// Invites someone: one `invite.created` event.
 async fn an_event(stack: &Stack, owner: &User, org: Uuid) {
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "invite_member",
-                &owner.jwt,
-                json!({"p_organization_id": org, "p_email": unique_email("invitee"), "p_role": "viewer"}),
-            )
-            .await,
-    )
-    .await;
+    let args =
+        json!({"p_organization_id": org, "p_email": unique_email("invitee"), "p_role": "viewer"});
+    let (status, body) = stack.rpc_answer("invite_member", &owner.jwt, args).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -153,27 +143,21 @@ async fn events_arrive_signed_verified_by_the_reference_library_and_carry_no_sec
     .await;
 
     an_event(&stack, &owner, org).await;
-    let (status, _) = answer(
-        stack
-            .rpc(
-                "change_member_role",
-                &owner.jwt,
-                json!({"p_organization_id": org, "p_user_id": viewer.id, "p_role": "admin"}),
-            )
-            .await,
-    )
-    .await;
+    let (status, _) = stack
+        .rpc_answer(
+            "change_member_role",
+            &owner.jwt,
+            json!({"p_organization_id": org, "p_user_id": viewer.id, "p_role": "admin"}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = answer(
-        stack
-            .rpc(
-                "transfer_ownership",
-                &owner.jwt,
-                json!({"p_organization_id": org, "p_user_id": viewer.id}),
-            )
-            .await,
-    )
-    .await;
+    let (status, _) = stack
+        .rpc_answer(
+            "transfer_ownership",
+            &owner.jwt,
+            json!({"p_organization_id": org, "p_user_id": viewer.id}),
+        )
+        .await;
     assert_eq!(status, 200);
 
     eventually(20, "all events delivered", || async {
@@ -315,16 +299,13 @@ async fn a_receiver_failing_twice_gets_the_same_id_three_times_and_a_410_is_not_
 
     // Replayed, the delivered message goes again with its id.
     let message = &outbox(&db, &flaky).await[0].0;
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "replay_webhook_message",
-                &owner.jwt,
-                json!({"p_message_id": message}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer(
+            "replay_webhook_message",
+            &owner.jwt,
+            json!({"p_message_id": message}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     eventually(10, "the replay", || async {
         deliveries(&stack, &flaky).await.len() == 4
@@ -411,16 +392,13 @@ async fn during_a_rotation_both_secrets_verify() {
     let db = stack.db().await;
     let (owner, org, _) = organization(&stack, &db, "growth").await;
     let hook = endpoint(&stack, &owner, org, None, vec![], 200).await;
-    let (status, rotated) = answer(
-        stack
-            .rpc(
-                "rotate_webhook_secret",
-                &owner.jwt,
-                json!({"p_endpoint_id": hook.id}),
-            )
-            .await,
-    )
-    .await;
+    let (status, rotated) = stack
+        .rpc_answer(
+            "rotate_webhook_secret",
+            &owner.jwt,
+            json!({"p_endpoint_id": hook.id}),
+        )
+        .await;
     assert_eq!(status, 200, "{rotated}");
     let new_secret = rotated["secret"].as_str().unwrap();
     assert_ne!(new_secret, hook.secret);
@@ -551,36 +529,27 @@ async fn only_owners_and_admins_of_organizations_with_webhooks_manage_them() {
     let (free_owner, free_org, _) = organization(&stack, &db, "free").await;
     let url = format!("{}/hooks/nobody", receiver(&stack));
     let args = |org: Uuid| json!({"p_organization_id": org, "p_url": url});
-    let (status, body) = answer(
-        stack
-            .rpc("create_webhook_endpoint", &free_owner.jwt, args(free_org))
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer("create_webhook_endpoint", &free_owner.jwt, args(free_org))
+        .await;
     assert_eq!(
         (status, body["message"].as_str()),
         (403, Some("feature_not_enabled"))
     );
-    let (status, body) = answer(
-        stack
-            .rpc("create_webhook_endpoint", &viewer.jwt, args(org))
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer("create_webhook_endpoint", &viewer.jwt, args(org))
+        .await;
     assert_eq!(
         (status, body["message"].as_str()),
         (403, Some("not_org_admin"))
     );
-    let (status, body) = answer(
-        stack
-            .rpc(
-                "create_webhook_endpoint",
-                &owner.jwt,
-                json!({"p_organization_id": org, "p_url": url, "p_events": ["invite.exploded"]}),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = stack
+        .rpc_answer(
+            "create_webhook_endpoint",
+            &owner.jwt,
+            json!({"p_organization_id": org, "p_url": url, "p_events": ["invite.exploded"]}),
+        )
+        .await;
     assert_eq!(
         (status, body["message"].as_str()),
         (400, Some("invalid_events"))
@@ -634,22 +603,19 @@ async fn only_owners_and_admins_of_organizations_with_webhooks_manage_them() {
             "message_not_found",
         ),
     ] {
-        let (status, body) = answer(stack.rpc(rpc, &other_owner.jwt, args.clone()).await).await;
+        let (status, body) = stack.rpc_answer(rpc, &other_owner.jwt, args.clone()).await;
         assert_eq!(
             (status, body["message"].as_str()),
             (404, Some(code)),
             "{rpc}"
         );
-        let (status, _) = answer(stack.rpc(rpc, &viewer.jwt, args).await).await;
+        let (status, _) = stack.rpc_answer(rpc, &viewer.jwt, args).await;
         assert_eq!(status, 404, "{rpc} as a viewer");
     }
     // Nor may anyone claim or report deliveries but the service role.
-    let (status, _) = answer(
-        stack
-            .rpc("claim_webhook_batches", &owner.jwt, json!({}))
-            .await,
-    )
-    .await;
+    let (status, _) = stack
+        .rpc_answer("claim_webhook_batches", &owner.jwt, json!({}))
+        .await;
     assert_eq!(status, 403);
     let run = stack
         .http
@@ -661,30 +627,24 @@ async fn only_owners_and_admins_of_organizations_with_webhooks_manage_them() {
     assert_eq!(error_code(run, 401).await, "unauthorized");
 
     // The owner disables, and nothing more is sent; deletes, and it is gone.
-    let (status, _) = answer(
-        stack
-            .rpc(
-                "disable_webhook_endpoint",
-                &owner.jwt,
-                json!({"p_endpoint_id": hook.id}),
-            )
-            .await,
-    )
-    .await;
+    let (status, _) = stack
+        .rpc_answer(
+            "disable_webhook_endpoint",
+            &owner.jwt,
+            json!({"p_endpoint_id": hook.id}),
+        )
+        .await;
     assert_eq!(status, 200);
     an_event(&stack, &owner, org).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(deliveries(&stack, &hook).await.len(), 1);
-    let (status, _) = answer(
-        stack
-            .rpc(
-                "delete_webhook_endpoint",
-                &owner.jwt,
-                json!({"p_endpoint_id": hook.id}),
-            )
-            .await,
-    )
-    .await;
+    let (status, _) = stack
+        .rpc_answer(
+            "delete_webhook_endpoint",
+            &owner.jwt,
+            json!({"p_endpoint_id": hook.id}),
+        )
+        .await;
     assert_eq!(status, 200);
     let rows: Value = stack
         .select(
