@@ -594,12 +594,7 @@ async fn signup_storm(stack: &Stack) -> Value {
 async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
     const ENDPOINTS: usize = 20;
     const EVENTS: usize = 100;
-    let fakes = std::fs::read_to_string(stack.dir.join("fakes.env")).unwrap();
-    let receiver = fakes
-        .lines()
-        .find_map(|line| line.strip_prefix("WEBHOOK_RECEIVER_URL="))
-        .unwrap()
-        .to_owned();
+    let receiver = stack.var("WEBHOOK_RECEIVER_URL");
     let db = &stack.db;
     let (owner, org, member) = stack
         .harness

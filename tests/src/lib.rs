@@ -20,14 +20,21 @@ impl Stack {
         let path = std::env::var("STACK_ENV_FILE")
             .expect("STACK_ENV_FILE is not set: run these tests with `make test`");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        // The stack's variables, then the functions' secrets (the fakes' addresses).
+        // The stack's variables, then the functions' secrets (where the functions reach the
+        // fakes), then the fakes' own addresses (`fakes.env` beside stack.env, when the
+        // fakes run).
         let functions_env = std::env::var("FUNCTIONS_ENV_FILE")
             .ok()
             .and_then(|path| std::fs::read_to_string(path).ok())
             .unwrap_or_default();
+        let fakes_env = std::path::Path::new(&path)
+            .parent()
+            .and_then(|dir| std::fs::read_to_string(dir.join("fakes.env")).ok())
+            .unwrap_or_default();
         let vars = text
             .lines()
             .chain(functions_env.lines())
+            .chain(fakes_env.lines())
             .filter_map(|line| line.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();

@@ -52,10 +52,7 @@ async fn send_invite(stack: &Stack, jwt: &str, invite_id: Uuid) -> reqwest::Resp
 
 /// What the fake Resend accepted for `to`, and how many attempts it saw.
 async fn mailbox(stack: &Stack, to: &str) -> (Vec<Value>, u64) {
-    let url = format!(
-        "{}/_fake/emails?to={to}",
-        std::env::var("RESEND_FAKE_URL").unwrap()
-    );
+    let url = format!("{}/_fake/emails?to={to}", stack.var("RESEND_FAKE_URL"));
     let body = stack.get_json(&url).await;
     (
         body["emails"].as_array().unwrap().clone(),
@@ -64,7 +61,7 @@ async fn mailbox(stack: &Stack, to: &str) -> (Vec<Value>, u64) {
 }
 
 async fn script_resend(stack: &Stack, to: &str, responses: Value) {
-    let url = format!("{}/_fake/script", std::env::var("RESEND_FAKE_URL").unwrap());
+    let url = format!("{}/_fake/script", stack.var("RESEND_FAKE_URL"));
     let response = stack
         .http
         .post(url)

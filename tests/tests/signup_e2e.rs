@@ -473,8 +473,7 @@ async fn each_request_logs_one_json_line_without_email_or_secret() {
         request_id
     );
 
-    let log_path = std::path::Path::new(&std::env::var("STACK_ENV_FILE").unwrap())
-        .with_file_name("logs/gateway.log");
+    let log_path = stack.dir().join("logs/gateway.log");
     let mut line = None;
     for _ in 0..50 {
         let log = std::fs::read_to_string(&log_path).unwrap();

@@ -111,13 +111,13 @@ async fn dispatch(stack: &Stack) -> reqwest::Response {
         .await
 }
 
-fn make_url(path: &str) -> String {
-    format!("{}{path}", std::env::var("MAKE_FAKE_URL").unwrap())
+fn make_url(stack: &Stack, path: &str) -> String {
+    format!("{}{path}", stack.var("MAKE_FAKE_URL"))
 }
 
 async fn received(stack: &Stack, email: &str) -> Vec<Value> {
     let received = stack
-        .get_json(&make_url(&format!("/_fake/received?email={email}")))
+        .get_json(&make_url(stack, &format!("/_fake/received?email={email}")))
         .await;
     received.as_array().unwrap().clone()
 }
@@ -125,7 +125,7 @@ async fn received(stack: &Stack, email: &str) -> Vec<Value> {
 async fn script_make(stack: &Stack, email: &str, responses: Value) {
     let response = stack
         .http
-        .post(make_url("/_fake/script"))
+        .post(make_url(stack, "/_fake/script"))
         .json(&json!({"email": email, "responses": responses}))
         .send()
         .await
@@ -136,7 +136,7 @@ async fn script_make(stack: &Stack, email: &str, responses: Value) {
 async fn make_down(stack: &Stack, email: &str, down: bool) {
     let response = stack
         .http
-        .post(make_url("/_fake/down"))
+        .post(make_url(stack, "/_fake/down"))
         .json(&json!({"email": email, "down": down}))
         .send()
         .await
@@ -1018,8 +1018,7 @@ async fn log_lines_carry_the_correlation_id_and_no_personal_data() {
     let confirm = json!({"correlation_id": body["correlation_id"], "email": email, "chat_id": 555000111, "start_token": token});
     callback(&stack, Some(&callback_token(&stack)), confirm).await;
 
-    let path = std::path::Path::new(&std::env::var("STACK_ENV_FILE").unwrap())
-        .with_file_name("logs/gateway.log");
+    let path = stack.dir().join("logs/gateway.log");
     let log = std::fs::read_to_string(path).unwrap();
     let correlation = body["correlation_id"].as_str().unwrap();
     let lines: Vec<&str> = log.lines().filter(|l| l.contains(correlation)).collect();
@@ -1157,7 +1156,7 @@ async fn only_the_links_own_start_token_binds_a_chat() {
     // Webhooks library) refused none; the webhook-id is the message's correlation id.
     let got = received(&stack, &email).await;
     assert_eq!(got[0]["webhook_id"], body["correlation_id"]);
-    let unsigned = stack.get_json(&make_url("/_fake/unsigned")).await;
+    let unsigned = stack.get_json(&make_url(&stack, "/_fake/unsigned")).await;
     assert_eq!(unsigned["unsigned"], 0);
 
     // A tenant admin completes the other by hand; an admin of another tenant cannot.

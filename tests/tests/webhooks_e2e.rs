@@ -18,8 +18,7 @@ async fn organization(stack: &Stack, db: &Client, plan: &str) -> (User, Uuid, Us
 }
 
 fn receiver(stack: &Stack) -> String {
-    std::env::var("WEBHOOK_RECEIVER_URL")
-        .unwrap_or_else(|_| stack.var("WEBHOOK_RECEIVER_URL").to_owned())
+    stack.var("WEBHOOK_RECEIVER_URL").to_owned()
 }
 
 struct Endpoint {
