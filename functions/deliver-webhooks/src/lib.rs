@@ -14,9 +14,28 @@ use edge::{
 };
 use futures_util::future::join_all;
 use onboarding::webhooks::{deliver_batch, Batch, DestinationPolicy};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 const NAME: &str = "deliver-webhooks";
+
+/// A run's answer: the endpoints it leased, and what `report_webhook_deliveries` counted.
+#[derive(Debug, Default, Serialize)]
+struct Totals {
+    endpoints: u64,
+    delivered: u64,
+    retry: u64,
+    failed: u64,
+}
+
+impl Totals {
+    fn add(&mut self, report: &Value) {
+        let count = |key: &str| report.get(key).and_then(Value::as_u64).unwrap_or(0);
+        self.delivered += count("delivered");
+        self.retry += count("retry");
+        self.failed += count("failed");
+    }
+}
 
 /// How many endpoints one claim leases, and how many of each one's messages.
 const ENDPOINTS_PER_CLAIM: u32 = 10;
@@ -54,7 +73,7 @@ impl<D: Db, O: Outbound> DeliverWebhooks<D, O> {
         // A lease outlives a whole batch sent one message after another at the deadline.
         let lease_seconds = (self.limits.timeout_ms * u64::from(MESSAGES_PER_ENDPOINT)) / 1000 + 30;
         let started = runtime::unix_time_ms();
-        let mut totals = json!({ "endpoints": 0, "delivered": 0, "retry": 0, "failed": 0 });
+        let mut totals = Totals::default();
         loop {
             let claimed = self
                 .db
@@ -75,13 +94,9 @@ impl<D: Db, O: Outbound> DeliverWebhooks<D, O> {
                 break;
             }
             let reports = join_all(batches.iter().map(|batch| self.run_batch(batch))).await;
-            totals["endpoints"] =
-                json!(totals["endpoints"].as_u64().unwrap_or(0) + batches.len() as u64);
+            totals.endpoints += batches.len() as u64;
             for report in reports.iter().flatten() {
-                for key in ["delivered", "retry", "failed"] {
-                    let add = report.get(key).and_then(Value::as_u64).unwrap_or(0);
-                    totals[key] = json!(totals[key].as_u64().unwrap_or(0) + add);
-                }
+                totals.add(report);
             }
             if runtime::unix_time_ms().saturating_sub(started) >= self.limits.budget_ms {
                 break;
