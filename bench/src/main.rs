@@ -602,18 +602,16 @@ async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
         .await;
     for _ in 0..ENDPOINTS {
         let name = format!("bench{}", Uuid::new_v4().simple());
-        let created: Value = stack
+        let (status, created) = stack
             .harness
-            .rpc(
+            .rpc_answer(
                 "create_webhook_endpoint",
                 &owner.jwt,
                 json!({"p_organization_id": org, "p_url": format!("{receiver}/hooks/{name}"),
                        "p_events": ["member.role_changed"]}),
             )
-            .await
-            .json()
-            .await
-            .unwrap();
+            .await;
+        assert_eq!(status, 200, "{created}");
         stack
             .http
             .put(format!("{receiver}/_fake/endpoints/{name}"))
