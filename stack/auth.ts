@@ -2,8 +2,11 @@
 // documented subset supabase-js uses for email and password. Hosted Supabase has the real
 // service; this exists because it cannot run here. It keeps to GoTrue's API (v2 errors:
 // `{code, error_code, msg}`), stores users in auth.users as GoTrue does (bcrypt through
-// pgcrypto, email_confirmed_at, raw_user_meta_data) so the signup webhook fires as on
-// Supabase, and issues JWTs with Supabase's claims, through the custom access token hook.
+// pgcrypto, email_confirmed_at, raw_user_meta_data), connected as supabase_auth_admin, so
+// the signup webhook fires as on Supabase, and issues JWTs with Supabase's claims, through
+// the custom access token hook, signed as Auth signs them today: ES256 with the project's
+// current key (its `kid` in the header). Bearer tokens are accepted when signed with that
+// key or with the legacy HS256 secret.
 //
 //   POST /auth/v1/signup                         {email, password, data?}
 //   POST /auth/v1/token?grant_type=password      {email, password}
@@ -14,10 +17,11 @@
 //   POST /auth/v1/verify                         {type, token_hash}
 //   POST /auth/v1/recover                        {email}
 //   GET  /auth/v1/settings
+//   GET  /auth/v1/.well-known/jwks.json           the public keys tokens are signed with
 // Emails go to the local inbox (stack/inbox.ts), as Mailpit holds them in Supabase's local stack.
 import postgres from "postgres";
-import { jwtVerify, SignJWT } from "jose";
 import { deliverToInbox } from "./inbox.ts";
+import type { ProjectKeys } from "./project-keys.ts";
 
 type Sql = ReturnType<typeof postgres>;
 type User = {
@@ -55,7 +59,7 @@ async function sha256Hex(text: string): Promise<string> {
 
 export type AuthConfig = {
   sql: Sql;
-  jwtSecret: string;
+  keys: ProjectKeys;
   /** The gateway's public URL (the JWT issuer is `${siteUrl}/auth/v1`). */
   siteUrl: string;
   /** Where links land when the client gives no redirect_to (the web app). */
@@ -65,8 +69,7 @@ export type AuthConfig = {
 };
 
 export function authHandler(config: AuthConfig) {
-  const { sql } = config;
-  const secret = new TextEncoder().encode(config.jwtSecret);
+  const { sql, keys } = config;
   const issuer = `${config.siteUrl}/auth/v1`;
 
   /** As GoTrue allows only the site's URLs: links never carry a session to another origin. */
@@ -130,7 +133,7 @@ export function authHandler(config: AuthConfig) {
       const [answer] = await sql`select public.custom_access_token_hook(${sql.json(event)}) as result`;
       if (answer.result?.claims) claims = answer.result.claims;
     }
-    return await new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(secret);
+    return await keys.sign(claims);
   }
 
   async function session(user: User, sessionId?: string) {
@@ -152,8 +155,8 @@ export function authHandler(config: AuthConfig) {
   async function bearerUser(request: Request): Promise<{ user: User; sessionId: string } | Response> {
     const token = request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? "";
     try {
-      const { payload } = await jwtVerify(token, secret, { algorithms: ["HS256"] });
-      if (payload.role !== "authenticated" || typeof payload.sub !== "string") throw new Error("not a user");
+      const payload = await keys.verify(token);
+      if (payload?.role !== "authenticated" || typeof payload.sub !== "string") throw new Error("not a user");
       const [user] = await sql<User[]>`select * from auth.users where id = ${payload.sub}`;
       if (!user) return fail(403, "user_not_found", "User from sub claim in JWT does not exist");
       const [live] = await sql`select 1 from auth.sessions where id = ${String(payload.session_id)}`;
@@ -300,6 +303,9 @@ export function authHandler(config: AuthConfig) {
   return async function handle(request: Request, url: URL): Promise<Response> {
     const path = url.pathname.slice("/auth/v1".length) || "/";
     if (request.method === "OPTIONS") return new Response(null, { status: 204 });
+    if (path === "/.well-known/jwks.json" && request.method === "GET") {
+      return Response.json(keys.jwks, { headers: { "cache-control": "public, max-age=600" } });
+    }
     if (path === "/settings" && request.method === "GET") {
       return Response.json({
         external: { email: true, phone: false }, disable_signup: false, mailer_autoconfirm: !config.confirmEmail,

@@ -4,9 +4,13 @@
 //                                 as on Supabase; `verify_jwt` from supabase/config.toml is
 //                                 enforced here first
 //   /auth/v1/*                  → the local Supabase Auth stand-in (stack/auth.ts)
+// On all three, API keys are handled as Supabase's gateway does (stack/project-keys.ts):
+// `sb_publishable_…` / `sb_secret_…` in `apikey` become short-lived `anon` /
+// `service_role` JWTs upstream, a user's JWT passes through, and with LEGACY_API_KEYS=off
+// the legacy keys are refused.
 //   /_inbox                     → the local inbox of the emails the stack sent (stack/inbox.ts)
 //   /, /admin, /onboarding/*, /tenant/*, /assets/*  → the reference web app (web/dist)
-//   /app-config.json            → the web app's Supabase URL and anon key
+//   /app-config.json            → the web app's Supabase URL and publishable key
 //   /health                     → 200 once every function's isolate answers
 //   /_stack/stats               → memory of the gateway and of each function's isolate
 //
@@ -15,13 +19,13 @@
 // permissions: all env, all net, read access to its bundle only. This process supervises
 // them: one that exits (a crash, its memory limit) is started again and the others never
 // notice; requests that arrive meanwhile wait for it.
-import { jwtVerify } from "jose";
 import postgres from "postgres";
 import { authHandler } from "./auth.ts";
 import { inboxHandler } from "./inbox.ts";
 import {
   bundle, edgeDeno, extraFunctionConfig, type FunctionConfig, readFunctionConfigs, userWorkerArgs,
 } from "./bundle.ts";
+import { ProjectKeys, type Surface, translateCredentials } from "./project-keys.ts";
 
 const env = (name: string, fallback?: string): string => {
   const value = Deno.env.get(name) ?? fallback;
@@ -30,8 +34,8 @@ const env = (name: string, fallback?: string): string => {
 };
 const port = Number(env("GATEWAY_PORT"));
 const postgrestUrl = env("POSTGREST_URL").replace(/\/$/, "");
-const jwtKey = new TextEncoder().encode(env("SUPABASE_JWT_SECRET"));
 const stackDir = env("STACK_DIR");
+const keys = await ProjectKeys.load(`${env("SUPABASE_URL")}/auth/v1`);
 const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
 // How long a request waits for a (re)starting isolate before it is answered 503.
 const bootWaitMs = Number(env("GATEWAY_BOOT_WAIT_MS", "10000"));
@@ -39,8 +43,9 @@ const bootWaitMs = Number(env("GATEWAY_BOOT_WAIT_MS", "10000"));
 const cpuLimitMs = Number(env("USER_WORKER_CPU_MS", "2000"));
 
 const auth = authHandler({
-  sql: postgres(env("DATABASE_URL"), { max: 4, onnotice: () => {} }),
-  jwtSecret: env("SUPABASE_JWT_SECRET"),
+  // Supabase Auth's own login, as GoTrue connects.
+  sql: postgres(env("AUTH_DATABASE_URL"), { max: 4, onnotice: () => {} }),
+  keys,
   siteUrl: env("SUPABASE_URL"),
   defaultRedirect: env("AUTH_SITE_URL", env("SUPABASE_URL")),
   confirmEmail: env("AUTH_CONFIRM_EMAIL", "true") !== "false",
@@ -101,7 +106,12 @@ class Isolate {
     return this.generation;
   }
 
-  constructor(readonly fn: FunctionConfig, private readonly bundleDir: string, private readonly readAccess: string) {}
+  constructor(
+    readonly fn: FunctionConfig,
+    private readonly bundleDir: string,
+    private readonly readAccess: string,
+    private readonly env: Record<string, string>,
+  ) {}
 
   get url() {
     return `http://127.0.0.1:${this.port}`;
@@ -114,7 +124,9 @@ class Isolate {
     const started = performance.now();
     const child = new Deno.Command(edgeDeno, {
       args: userWorkerArgs(this.fn, this.bundleDir, this.readAccess, this.port, env("USER_WORKER_MEMORY_MB", "256")),
-      env: { DENO_NO_UPDATE_CHECK: "1" },
+      // Only what Supabase gives a function, and its secrets: nothing of this process's.
+      clearEnv: true,
+      env: this.env,
       stdin: "null",
       stdout: "inherit",
       stderr: "inherit",
@@ -207,10 +219,11 @@ const only = (Deno.env.get("GATEWAY_FUNCTIONS") ?? "").split(",").filter(Boolean
 const configs = (await readFunctionConfigs()).filter((fn) => only.length === 0 || only.includes(fn.name));
 const extras = (Deno.env.get("EXTRA_FUNCTION_DIRS") ?? "").split(",").filter(Boolean);
 const isolates = new Map<string, Isolate>();
+const environment = await functionEnv();
 for (const fn of configs) {
   const dir = `${stackDir}/functions/${fn.name}`;
   await bundle(fn, dir);
-  isolates.set(fn.name, new Isolate(fn, dir, dir));
+  isolates.set(fn.name, new Isolate(fn, dir, dir, environment));
 }
 for (const extra of extras) {
   const fn = extraFunctionConfig(extra);
@@ -218,24 +231,59 @@ for (const extra of extras) {
   if (rust) {
     const dir = `${stackDir}/functions/${fn.name}`;
     await bundle(fn, dir);
-    isolates.set(fn.name, new Isolate(fn, dir, dir));
+    isolates.set(fn.name, new Isolate(fn, dir, dir, environment));
   } else {
-    // TypeScript baselines import npm packages from the checkout's node_modules.
-    isolates.set(fn.name, new Isolate(fn, root, root));
+    // TypeScript baselines import npm packages from the checkout's node_modules, and
+    // (never deployed) may reach PostgREST directly.
+    isolates.set(fn.name, new Isolate(fn, root, root, { ...environment, POSTGREST_URL: postgrestUrl }));
   }
 }
 for (const isolate of isolates.values()) isolate.start();
 setInterval(() => isolates.forEach((isolate) => isolate.sampleCpu()), 100);
 
+/**
+ * What a function is given, as Supabase gives it today: the project's URL and database
+ * URL, its keys as JSON objects (`{"default": …}`), its public JWT key set, the legacy
+ * keys only while legacy keys are on; then the function secrets the stack was started
+ * with (`$STACK_DIR/function-secrets.env`, from supabase/functions/.env or
+ * FUNCTIONS_ENV_FILE); and the stand-in's own limits.
+ */
+async function functionEnv(): Promise<Record<string, string>> {
+  const given: Record<string, string> = {
+    SUPABASE_URL: env("SUPABASE_URL"),
+    SUPABASE_DB_URL: env("DATABASE_URL"),
+    SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishable }),
+    SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secret }),
+    SUPABASE_JWKS: JSON.stringify(keys.jwks),
+  };
+  if (keys.legacyOn) {
+    given.SUPABASE_ANON_KEY = keys.legacyAnon;
+    given.SUPABASE_SERVICE_ROLE_KEY = keys.legacyServiceRole;
+  }
+  const secrets = await Deno.readTextFile(`${stackDir}/function-secrets.env`).catch(() => "");
+  for (const line of secrets.split("\n")) {
+    const at = line.indexOf("=");
+    // Names starting with SUPABASE_ are Supabase's own: `supabase secrets set` refuses them.
+    if (at > 0 && !line.startsWith("#") && !line.startsWith("SUPABASE_")) given[line.slice(0, at)] = line.slice(at + 1);
+  }
+  for (const name of ["USER_WORKER_MEMORY_MB", "USER_WORKER_WALL_CLOCK_MS", "HOME", "PATH"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) given[name] = value;
+  }
+  given.DENO_NO_UPDATE_CHECK = "1";
+  return given;
+}
+
+/** `verify_jwt`: a JWT signed with the project's current key or its legacy secret. */
 async function verifyJwt(request: Request): Promise<boolean> {
   const token = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
-  if (!token) return false;
-  try {
-    await jwtVerify(token, jwtKey, { algorithms: ["HS256"] });
-    return true;
-  } catch {
-    return false;
-  }
+  return token !== undefined && (await keys.verify(token)) !== null;
+}
+
+/** The request with the platform's credentials applied (see translateCredentials). */
+async function withCredentials(request: Request, surface: Surface, requireApiKey: boolean): Promise<Request | Response> {
+  const headers = await translateCredentials(keys, request, surface, requireApiKey);
+  return headers instanceof Response ? headers : new Request(request, { headers });
 }
 
 async function forward(request: Request, target: string, body: BodyInit | null = request.body): Promise<Response> {
@@ -259,17 +307,15 @@ async function proxy(request: Request, target: string): Promise<Response> {
 }
 
 async function toPostgrest(request: Request, path: string, search: string): Promise<Response> {
-  const apikey = request.headers.get("apikey");
-  if (!request.headers.has("authorization") && apikey) {
-    const headers = new Headers(request.headers);
-    headers.set("authorization", `Bearer ${apikey}`);
-    request = new Request(request, { headers });
-  }
-  return await proxy(request, `${postgrestUrl}${path}${search}`);
+  const translated = await withCredentials(request, "rest", request.method !== "OPTIONS");
+  if (translated instanceof Response) return translated;
+  return await proxy(translated, `${postgrestUrl}${path}${search}`);
 }
 
-async function toFunction(request: Request, isolate: Isolate, subpath: string, search: string): Promise<Response> {
+async function toFunction(original: Request, isolate: Isolate, subpath: string, search: string): Promise<Response> {
   const name = isolate.fn.name;
+  const request = await withCredentials(original, "functions", false);
+  if (request instanceof Response) return request;
   if (isolate.fn.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(request))) {
     return problem(401, "invalid_jwt", "missing or invalid JWT");
   }
@@ -343,7 +389,11 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
   }
   if (url.pathname.startsWith("/auth/v1/")) {
     try {
-      return withCors(await auth(request, url));
+      // The links in emails and the public key set are opened without a key, as on Supabase.
+      const open = /^\/auth\/v1\/(verify|callback|authorize|\.well-known\/jwks\.json)$/.test(url.pathname);
+      const translated = await withCredentials(request, "auth", !open && request.method !== "OPTIONS");
+      if (translated instanceof Response) return withCors(translated);
+      return withCors(await auth(translated, url));
     } catch (error) {
       log({ event: "auth_error", error: String(error) });
       return withCors(Response.json({ code: 500, error_code: "unexpected_failure", msg: "Unexpected failure" }, { status: 500 }));
@@ -351,7 +401,7 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
   }
   if (url.pathname.startsWith("/_inbox")) return await inboxHandler(request, url);
   if (url.pathname === "/app-config.json") {
-    return Response.json({ supabaseUrl: env("SUPABASE_URL"), anonKey: env("SUPABASE_ANON_KEY") });
+    return Response.json({ supabaseUrl: env("SUPABASE_URL"), publishableKey: keys.publishable });
   }
   if (request.method === "GET") {
     const page = await webApp(url.pathname);

@@ -10,6 +10,10 @@
 # Function secrets (RESEND_API_KEY, APP_URL, …) are read from supabase/functions/.env,
 # or from the file FUNCTIONS_ENV_FILE names.
 #
+# LEGACY_API_KEYS=off runs the stack as a project whose legacy `anon`/`service_role` keys
+# are switched off (the gateway refuses them, functions are not given them); `on` (the
+# default for a new stack) keeps both kinds. The choice is kept with the stack.
+#
 # STACK_DIR (default .local) holds data, logs, keys and ports; several stacks (dev and
 # tests) can run side by side with different STACK_DIRs.
 set -euo pipefail
@@ -72,21 +76,31 @@ wait_for() { # name, seconds, command...
 
 load_state() {
   # Secrets and the API keys are generated once and kept, so keys held by a frontend's
-  # .env or a scheduler, and the data, stay valid across restarts (as on Supabase).
-  if [ ! -f "$STACK_DIR/secrets.env" ]; then
-    (umask 077; {
-      echo "SUPABASE_JWT_SECRET=$(openssl rand -hex 32)"
-      echo "ONBOARDING_WEBHOOK_SECRET=$(openssl rand -hex 24)"
-      echo "POSTGRES_PASSWORD=$(openssl rand -hex 16)"
-      echo "AUTHENTICATOR_PASSWORD=$(openssl rand -hex 16)"
-    } > "$STACK_DIR/secrets.env")
-  fi
-  set -a; . "$STACK_DIR/secrets.env"; set +a
+  # .env or a scheduler, and the data, stay valid across restarts (as on Supabase). A
+  # stack made by an older version gains what it lacks and keeps what it has.
+  local name
+  touch "$STACK_DIR/secrets.env" && chmod 600 "$STACK_DIR/secrets.env"
+  for name in SUPABASE_JWT_SECRET:32 ONBOARDING_WEBHOOK_SECRET:24 POSTGRES_PASSWORD:16 \
+    AUTHENTICATOR_PASSWORD:16 AUTH_ADMIN_PASSWORD:16 SUPABASE_ADMIN_PASSWORD:16; do
+    grep -q "^${name%%:*}=" "$STACK_DIR/secrets.env" \
+      || echo "${name%%:*}=$(openssl rand -hex "${name##*:}")" >> "$STACK_DIR/secrets.env"
+  done
   # From the file, never from the caller's environment (which may hold another stack's).
-  if ! grep -q '^SUPABASE_SERVICE_ROLE_KEY=' "$STACK_DIR/secrets.env"; then
-    (umask 077; node stack/keys.mjs >> "$STACK_DIR/secrets.env")
-    set -a; . "$STACK_DIR/secrets.env"; set +a
-  fi
+  unset SUPABASE_ANON_KEY SUPABASE_SERVICE_ROLE_KEY SUPABASE_PUBLISHABLE_KEY SUPABASE_SECRET_KEY
+  set -a; . "$STACK_DIR/secrets.env"; set +a
+  # The API keys of both kinds and the JWT signing key (stack/keys.mjs mints what is
+  # missing); PostgREST verifies tokens against the key set derived from them.
+  JWT_SIGNING_KEY_FILE="$STACK_DIR/jwt-signing-key.json"
+  (umask 077; node stack/keys.mjs "$JWT_SIGNING_KEY_FILE" "$STACK_DIR/postgrest-jwks.json" >> "$STACK_DIR/secrets.env")
+  set -a; . "$STACK_DIR/secrets.env"; set +a
+  # Whether legacy keys are on: as asked, else as this stack was last started, else on.
+  [ -f "$STACK_DIR/settings.env" ] && LEGACY_API_KEYS=${LEGACY_API_KEYS:-$(sed -n 's/^LEGACY_API_KEYS=//p' "$STACK_DIR/settings.env")}
+  LEGACY_API_KEYS=${LEGACY_API_KEYS:-on}
+  case "$LEGACY_API_KEYS" in on|off) ;; *) die "LEGACY_API_KEYS must be on or off, not '$LEGACY_API_KEYS'" ;; esac
+  echo "LEGACY_API_KEYS=$LEGACY_API_KEYS" > "$STACK_DIR/settings.env"
+  # The key the database's schedulers and webhooks present: the secret key (as the
+  # dashboard installs them today).
+  SERVER_KEY=$SUPABASE_SECRET_KEY
   # Ports are kept too: a part that restarts comes back on its recorded port. Only when
   # something else took a port meanwhile does that part move, and then the parts that
   # reach it through that port are restarted with it.
@@ -105,6 +119,10 @@ load_state() {
   printf 'PG_PORT=%s\nPOSTGREST_PORT=%s\nPOSTGREST_ADMIN_PORT=%s\nGATEWAY_PORT=%s\n' \
     "$PG_PORT" "$POSTGREST_PORT" "$POSTGREST_ADMIN_PORT" "$GATEWAY_PORT" > "$STACK_DIR/ports.env"
   DATABASE_URL="postgres://postgres:$POSTGRES_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+  # The stand-ins' own logins: Auth as supabase_auth_admin (as GoTrue), pg_net/pg_cron's
+  # worker as the superuser (as those extensions' background workers run).
+  AUTH_DATABASE_URL="postgres://supabase_auth_admin:$AUTH_ADMIN_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+  ADMIN_DATABASE_URL="postgres://supabase_admin:$SUPABASE_ADMIN_PASSWORD@127.0.0.1:$PG_PORT/postgres"
   POSTGREST_URL="http://127.0.0.1:$POSTGREST_PORT"
   SUPABASE_URL="http://127.0.0.1:$GATEWAY_PORT"
   if [ -n "$moved" ]; then
@@ -131,17 +149,30 @@ pg_home() {
 start_postgres() {
   local home; home=$(pg_home)
   local data="$home/data" sock="$home/sock"
+  PG_SOCKET_DIR=$sock
   mkdir -p "$sock"
   [ "$(id -u)" = 0 ] && chown postgres "$home" "$sock" && chmod 700 "$home"
+  # A cluster made before the database was shaped as a hosted one (its superuser was
+  # `postgres`, which cannot be demoted) is moved aside, not deleted.
+  if [ -f "$data/PG_VERSION" ] && [ ! -f "$home/hosted-shape" ]; then
+    alive postgres && as_pg "$PGBIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+    rm -f "$run/postgres.pid"
+    local aside; aside="$home/data.before-hosted-shape.$(date +%s)"
+    mv "$data" "$aside"
+    say "this stack's database was made by an older version (postgres as superuser); moved to $aside, making a new one"
+  fi
   if [ ! -f "$data/PG_VERSION" ]; then
     say "creating the PostgreSQL cluster in $data"
     local pwfile="$home/.pw"
-    (umask 077; echo "$POSTGRES_PASSWORD" > "$pwfile")
+    (umask 077; echo "$SUPABASE_ADMIN_PASSWORD" > "$pwfile")
     [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
-    as_pg "$PGBIN/initdb" -D "$data" -U postgres --pwfile="$pwfile" --auth-local=trust \
+    # The bootstrap superuser is supabase_admin, as on Supabase; `postgres` is made an
+    # ordinary role by stack/supabase-base.sql.
+    as_pg "$PGBIN/initdb" -D "$data" -U supabase_admin --pwfile="$pwfile" --auth-local=trust \
       --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >"$logs/initdb.log" 2>&1 \
       || { rm -f "$pwfile"; cat "$logs/initdb.log" >&2; die "initdb failed"; }
     rm -f "$pwfile"
+    touch "$home/hosted-shape"
   fi
   if ! alive postgres; then
     touch "$home/postgres.log"; [ "$(id -u)" = 0 ] && chown postgres "$home/postgres.log"
@@ -154,6 +185,11 @@ start_postgres() {
 }
 
 psql_db() { PGOPTIONS='-c client_min_messages=warning' "$PGBIN/psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 "$@"; }
+# As the cluster's superuser, through its private socket (local connections are trusted).
+psql_admin() {
+  PGOPTIONS='-c client_min_messages=warning' as_pg "$PGBIN/psql" -h "$PG_SOCKET_DIR" -p "$PG_PORT" \
+    -U supabase_admin -d postgres -X -q -v ON_ERROR_STOP=1 "$@"
+}
 
 setting() { # name, default: from the environment, else the functions' env file, else the default
   local value=${!1:-} file=${FUNCTIONS_ENV_FILE:-supabase/functions/.env}
@@ -162,7 +198,11 @@ setting() { # name, default: from the environment, else the functions' env file,
 }
 
 apply_schema() {
-  psql_db -v authenticator_password="$AUTHENTICATOR_PASSWORD" -f stack/supabase-base.sql >/dev/null
+  # What a Supabase project has before any migration, as its superuser (the file is read
+  # by this shell: the postgres user running psql may not reach the checkout).
+  psql_admin -v authenticator_password="$AUTHENTICATOR_PASSWORD" -v auth_admin_password="$AUTH_ADMIN_PASSWORD" \
+    -v postgres_password="$POSTGRES_PASSWORD" -v admin_password="$SUPABASE_ADMIN_PASSWORD" \
+    < stack/supabase-base.sql >/dev/null
   # migrations/ by the same installer provisioning uses (`provision migrate`): recorded as
   # the Supabase CLI records them, one transaction, committed only with RLS everywhere.
   cargo run --quiet -p provision -- migrate --database-url "$DATABASE_URL?sslmode=disable" \
@@ -173,11 +213,11 @@ apply_schema() {
     -v url="$SUPABASE_URL/functions/v1" -v secret="$ONBOARDING_WEBHOOK_SECRET" >/dev/null
   # pg_cron calling the onboarding dispatcher through pg_net, as on Supabase.
   echo "select private.install_onboarding_dispatcher(:'url', :'key', :'schedule')" | psql_db \
-    -v url="$SUPABASE_URL/functions/v1" -v key="$SUPABASE_SERVICE_ROLE_KEY" \
+    -v url="$SUPABASE_URL/functions/v1" -v key="$SERVER_KEY" \
     -v schedule="${DISPATCH_SCHEDULE:-10 seconds}" >/dev/null
   # pg_cron calling deliver-webhooks through pg_net, as on Supabase.
   echo "select private.install_webhook_dispatcher(:'url', :'key', :'schedule')" | psql_db \
-    -v url="$SUPABASE_URL/functions/v1" -v key="$SUPABASE_SERVICE_ROLE_KEY" \
+    -v url="$SUPABASE_URL/functions/v1" -v key="$SERVER_KEY" \
     -v schedule="${DISPATCH_SCHEDULE:-5 seconds}" >/dev/null
   # Settings the database reads, from the environment or the functions' env file (the
   # tests' fakes and compressed timings): the DNS-over-HTTPS resolver verify_domain asks
@@ -218,7 +258,7 @@ db-schemas = "public"
 db-anon-role = "anon"
 db-pool = 20
 db-channel-enabled = true
-jwt-secret = "$SUPABASE_JWT_SECRET"
+jwt-secret = "@$STACK_DIR/postgrest-jwks.json"
 server-host = "127.0.0.1"
 server-port = $POSTGREST_PORT
 admin-server-port = $POSTGREST_ADMIN_PORT
@@ -246,28 +286,38 @@ start_gateway() {
     "APP_URL=$SUPABASE_URL" "RESEND_API_URL=$SUPABASE_URL/_inbox/resend" "RESEND_API_KEY=re_local_inbox"
     "INVITE_EMAIL_FROM=Onboarding <onboarding@localhost.test>"
     ${secrets[@]+"${secrets[@]}"})
+  # What each function is given besides Supabase's own variables (the gateway adds those).
+  (umask 077; printf '%s\n' "ONBOARDING_WEBHOOK_SECRET=$ONBOARDING_WEBHOOK_SECRET" "${secrets[@]}" \
+    > "$STACK_DIR/function-secrets.env")
   # The gateway bundles each function into $STACK_DIR/functions/ and runs it in its own
   # Deno 2.1.4 process (stack/user-worker.ts), with all env and net and read access to
   # its bundle only, and reads each one's CPU time from /proc/<pid>/schedstat. Deno
   # grants another process's /proc entries only with --allow-all, so the gateway (local
   # tooling, never deployed) has it; the functions keep edge-runtime's permissions.
   spawn gateway env ${secrets[@]+"${secrets[@]}"} EXTRA_FUNCTION_DIRS="${EXTRA_FUNCTION_DIRS:-}" \
-    STACK_DIR="$STACK_DIR" node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-all stack/gateway.ts
+    STACK_DIR="$STACK_DIR" AUTH_DATABASE_URL="$AUTH_DATABASE_URL" LEGACY_API_KEYS="$LEGACY_API_KEYS" \
+    JWT_SIGNING_KEY_FILE="$JWT_SIGNING_KEY_FILE" node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-all stack/gateway.ts
 }
 
 start_worker() {
   alive worker && return
-  spawn worker node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net --allow-env \
+  spawn worker env DATABASE_URL="$ADMIN_DATABASE_URL" node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-net --allow-env \
     --allow-read="$root,$STACK_DIR" --allow-sys stack/worker.ts
 }
 
 write_env_file() {
   (umask 077; cat > "$STACK_DIR/stack.env" <<ENV
 SUPABASE_URL=$SUPABASE_URL
+SUPABASE_PUBLISHABLE_KEY=$SUPABASE_PUBLISHABLE_KEY
+SUPABASE_SECRET_KEY=$SUPABASE_SECRET_KEY
+LEGACY_API_KEYS=$LEGACY_API_KEYS
 SUPABASE_ANON_KEY=$SUPABASE_ANON_KEY
 SUPABASE_SERVICE_ROLE_KEY=$SUPABASE_SERVICE_ROLE_KEY
 SUPABASE_JWT_SECRET=$SUPABASE_JWT_SECRET
+SUPABASE_JWKS_URL=$SUPABASE_URL/auth/v1/.well-known/jwks.json
+SUPABASE_JWT_SIGNING_KEY_FILE=$JWT_SIGNING_KEY_FILE
 DATABASE_URL=$DATABASE_URL
+ADMIN_DATABASE_URL=$ADMIN_DATABASE_URL
 ONBOARDING_WEBHOOK_SECRET=$ONBOARDING_WEBHOOK_SECRET
 POSTGREST_URL=$POSTGREST_URL
 ENV
@@ -311,7 +361,8 @@ cmd_up() {
     start_postgres
     apply_schema
     export SUPABASE_URL SUPABASE_ANON_KEY SUPABASE_SERVICE_ROLE_KEY SUPABASE_JWT_SECRET \
-      POSTGREST_URL ONBOARDING_WEBHOOK_SECRET GATEWAY_PORT DATABASE_URL
+      SUPABASE_PUBLISHABLE_KEY SUPABASE_SECRET_KEY POSTGREST_URL ONBOARDING_WEBHOOK_SECRET \
+      GATEWAY_PORT DATABASE_URL
     start_postgrest
     wait_for postgrest 30 curl -fsS "http://127.0.0.1:$POSTGREST_ADMIN_PORT/ready"
     start_gateway
@@ -327,9 +378,10 @@ cmd_up() {
   Web app           $SUPABASE_URL/admin  (and /onboarding/join/<token>, /tenant/<id>)
   Inbox             $SUPABASE_URL/_inbox
   Database          $DATABASE_URL
-  anon key          $SUPABASE_ANON_KEY
-  service_role key  $SUPABASE_SERVICE_ROLE_KEY
-  JWT secret        $SUPABASE_JWT_SECRET
+  publishable key   $SUPABASE_PUBLISHABLE_KEY   (browsers: createClient(url, key))
+  secret key        $SUPABASE_SECRET_KEY   (servers, in the apikey header)
+  legacy keys       $LEGACY_API_KEYS   (anon and service_role JWTs, the HS256 secret: in stack.env)
+  JWT keys          $SUPABASE_URL/auth/v1/.well-known/jwks.json (ES256)
   webhook secret    $ONBOARDING_WEBHOOK_SECRET
   all of the above  $STACK_DIR/stack.env   logs: $logs/
 MSG

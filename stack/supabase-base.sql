@@ -1,7 +1,10 @@
 -- The part of a Supabase database this product relies on, for the local stack only.
 -- Real Supabase projects already have all of this; it is kept apart from migrations/
 -- so that migrations/ is exactly what gets applied to a real project.
--- Idempotent: applied on every `make up`.
+-- Applied as the cluster's superuser (`supabase_admin`, as on Supabase) on every
+-- `make up`; idempotent. The project's migrations are then applied as `postgres`, which
+-- is shaped as on a hosted project in 2026: not a superuser, not a member of
+-- `supabase_auth_admin`, and no default privileges on `public` for the API roles.
 
 -- Roles -----------------------------------------------------------------------------
 do $$
@@ -18,33 +21,52 @@ begin
   if not exists (select 1 from pg_roles where rolname = 'authenticator') then
     create role authenticator login noinherit;
   end if;
-end
-$$;
-grant anon, authenticated, service_role to authenticator;
--- The password is set by the stack script (psql variable), never stored here.
-alter role authenticator with password :'authenticator_password';
-
--- The role Supabase Auth runs as; it calls Auth hooks such as the custom access token hook.
-do $$
-begin
+  if not exists (select 1 from pg_roles where rolname = 'postgres') then
+    create role postgres login;
+  end if;
+  -- The role Supabase Auth runs as; it owns `auth` and calls Auth hooks such as the
+  -- custom access token hook. The local Auth stand-in logs in as it.
   if not exists (select 1 from pg_roles where rolname = 'supabase_auth_admin') then
-    create role supabase_auth_admin noinherit createrole;
+    create role supabase_auth_admin login noinherit createrole;
   end if;
 end
 $$;
+grant anon, authenticated, service_role to authenticator;
+-- Passwords are set by the stack script (psql variables), never stored here.
+alter role authenticator with password :'authenticator_password';
+alter role supabase_auth_admin with login password :'auth_admin_password';
+-- Supabase's `postgres` (its migration "demote-postgres", and since April 2025 no longer
+-- a member of supabase_auth_admin or supabase_storage_admin).
+alter role postgres with nosuperuser createdb createrole login replication bypassrls password :'postgres_password';
+grant anon, authenticated, service_role to postgres;
+do $$
+begin
+  if pg_has_role('postgres', 'supabase_auth_admin', 'member') then
+    revoke supabase_auth_admin from postgres;
+  end if;
+end
+$$;
+alter database postgres owner to postgres;
+grant all on database postgres to postgres;
 
--- Supabase's default privileges on public: RLS, not grants, is what protects tables.
+-- No default privileges on public for the API roles (hosted projects since 30 October
+-- 2026): every migration grants what it means to. A stack made before this loses them.
 grant usage on schema public to anon, authenticated, service_role;
-alter default privileges in schema public grant all on tables to anon, authenticated, service_role;
-alter default privileges in schema public grant all on functions to anon, authenticated, service_role;
-alter default privileges in schema public grant all on sequences to anon, authenticated, service_role;
+alter default privileges in schema public revoke all on tables from anon, authenticated, service_role;
+alter default privileges in schema public revoke all on functions from anon, authenticated, service_role;
+alter default privileges in schema public revoke all on sequences from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on functions from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on sequences from anon, authenticated, service_role;
 
 -- Extensions live in their own schema, as on Supabase: PostgREST serves only `public`,
 -- so none of their functions (pgcrypto's crypt, gen_salt, encrypt, …) becomes an RPC
 -- that anyone with the anon key could call. A stack created before this moves it.
 create schema if not exists extensions;
-grant usage on schema extensions to anon, authenticated, service_role;
+grant usage on schema extensions to postgres, anon, authenticated, service_role, supabase_auth_admin;
 create extension if not exists pgcrypto with schema extensions;
+-- pgTAP, for `supabase test db` (on Supabase, postgres may enable it; here it is ready).
+create extension if not exists pgtap with schema extensions;
 do $$
 begin
   if (select extnamespace::regnamespace::text from pg_extension where extname = 'pgcrypto') = 'public' then
@@ -113,7 +135,7 @@ $$;
 -- net: pg_net's queue, with pg_net's signatures. Requests are queued in the caller's
 -- transaction; the stack's worker delivers them after commit (NOTIFY fires on commit).
 create schema if not exists net;
-grant usage on schema net to service_role;
+grant usage on schema net to postgres, anon, authenticated, service_role;
 create table if not exists net.http_request_queue (
   id bigserial primary key,
   method text not null check (method in ('GET', 'POST', 'DELETE')),
@@ -159,6 +181,8 @@ begin
   return request_id;
 end
 $$;
+
+grant select on net._http_response to postgres;
 
 create or replace function net.http_get(
   url text,
@@ -237,8 +261,15 @@ begin
 end
 $$;
 
+grant usage on schema supabase_functions to postgres;
+grant all on supabase_functions.hooks to postgres;
+grant execute on function supabase_functions.http_request() to postgres;
+
 -- cron: a stand-in for pg_cron's job table and cron.schedule(). The stack's worker
--- runs the jobs; supported schedules: '<n> seconds' and '*/<n> * * * *' / '* * * * *'.
+-- runs the jobs, each as the role that scheduled it (pg_cron's `username`); supported
+-- schedules: '<n> seconds' and '*/<n> * * * *' / '* * * * *'. As on Supabase, postgres
+-- may schedule and unschedule, and only read cron.job; the API roles may not even read it
+-- (a job's command may hold a key).
 create schema if not exists cron;
 create table if not exists cron.job (
   jobid bigserial primary key,
@@ -247,16 +278,23 @@ create table if not exists cron.job (
   jobname text unique,
   active boolean not null default true
 );
+alter table cron.job add column if not exists username text not null default current_user;
 create or replace function cron.schedule(job_name text, schedule text, command text) returns bigint
-language sql as $$
-  insert into cron.job (jobname, schedule, command) values (job_name, schedule, command)
-  on conflict (jobname) do update set schedule = excluded.schedule, command = excluded.command
+language sql security definer set search_path = '' as $$
+  insert into cron.job (jobname, schedule, command, username) values (job_name, schedule, command, session_user)
+  on conflict (jobname) do update set schedule = excluded.schedule, command = excluded.command,
+    username = excluded.username
   returning jobid
 $$;
-create or replace function cron.unschedule(job_name text) returns boolean language sql as $$
+create or replace function cron.unschedule(job_name text) returns boolean
+language sql security definer set search_path = '' as $$
   with gone as (delete from cron.job where jobname = job_name returning 1)
   select exists (select 1 from gone)
 $$;
+revoke all on function cron.schedule(text, text, text), cron.unschedule(text) from public;
+grant usage on schema cron to postgres;
+grant select on cron.job to postgres;
+grant execute on function cron.schedule(text, text, text), cron.unschedule(text) to postgres;
 
 -- Migrations are recorded where the Supabase CLI records them.
 create schema if not exists supabase_migrations;
@@ -265,12 +303,27 @@ create table if not exists supabase_migrations.schema_migrations (
   name text,
   statements text[]
 );
+grant usage, create on schema supabase_migrations to postgres;
+grant all on supabase_migrations.schema_migrations to postgres;
 
 -- What GoTrue keeps beside auth.users, for the local Auth stand-in (stack/auth.ts):
 -- confirmation and recovery tokens (their SHA-256), sessions, rotating refresh tokens.
 alter table auth.users add column if not exists confirmation_token varchar(255);
 alter table auth.users add column if not exists recovery_token varchar(255);
 alter table auth.users add column if not exists recovery_sent_at timestamptz;
+-- GoTrue's other columns, with its defaults, so that a local signup's webhook carries the
+-- same record as a hosted one (tests/fixtures/signup-webhook-payload.json).
+alter table auth.users alter column instance_id set default '00000000-0000-0000-0000-000000000000';
+alter table auth.users add column if not exists email_change varchar(255) default '';
+alter table auth.users add column if not exists email_change_token_new varchar(255) default '';
+alter table auth.users add column if not exists email_change_token_current varchar(255) default '';
+alter table auth.users add column if not exists email_change_confirm_status smallint default 0;
+alter table auth.users add column if not exists email_change_sent_at timestamptz;
+alter table auth.users add column if not exists phone_change text default '';
+alter table auth.users add column if not exists phone_change_token varchar(255) default '';
+alter table auth.users add column if not exists phone_change_sent_at timestamptz;
+alter table auth.users add column if not exists reauthentication_token varchar(255) default '';
+alter table auth.users add column if not exists reauthentication_sent_at timestamptz;
 create table if not exists auth.sessions (
   id uuid primary key,
   user_id uuid not null references auth.users (id) on delete cascade,
@@ -285,3 +338,21 @@ create table if not exists auth.refresh_tokens (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );
+
+-- On Supabase, postgres may read and write Auth's tables and put triggers on them, but
+-- may not create anything in `auth` (no functions there: use your own schema).
+do $$
+declare t record;
+begin
+  execute 'alter schema auth owner to supabase_auth_admin';
+  for t in select c.oid::regclass as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspname = 'auth' and c.relkind = 'r' loop
+    execute format('alter table %s owner to supabase_auth_admin', t.name);
+  end loop;
+end
+$$;
+grant usage on schema auth to postgres;
+revoke create on schema auth from postgres;
+grant all on all tables in schema auth to postgres;
+grant all on all sequences in schema auth to postgres;
+grant execute on all functions in schema auth to postgres, anon, authenticated, service_role;

@@ -1,7 +1,9 @@
 // The local stand-in for two Supabase background services:
 //   pg_net: delivers requests queued in net.http_request_queue (by database webhooks)
 //           after their transaction commits, and records responses in net._http_response;
-//   pg_cron: runs the jobs in cron.job on their schedule.
+//   pg_cron: runs the jobs in cron.job on their schedule, each as the role that scheduled
+//            it (cron.job.username), in a transaction of its own.
+// It logs in as the cluster's superuser, as those extensions' background workers run.
 // Like pg_net, delivery is at most once: a request is removed from the queue when it
 // is claimed. Work that must not be lost is reconciled by cron jobs, as on Supabase.
 import postgres from "postgres";
@@ -81,7 +83,7 @@ function dueRule(schedule: string): Due | undefined {
 const lastRun = new Map<string, number>();
 const started = Date.now();
 async function runDueJobs() {
-  const jobs = await sql`select jobid, jobname, schedule, command from cron.job where active`;
+  const jobs = await sql`select jobid, jobname, schedule, command, username from cron.job where active`;
   const now = new Date();
   for (const job of jobs) {
     const due = dueRule(job.schedule);
@@ -90,7 +92,10 @@ async function runDueJobs() {
     if (!due(now, lastRun.get(job.jobid))) continue;
     lastRun.set(job.jobid, now.getTime());
     try {
-      await sql.unsafe(job.command);
+      await sql.begin(async (tx) => {
+        await tx`select set_config('role', ${job.username}, true)`;
+        await tx.unsafe(job.command);
+      });
       log({ event: "cron", job: job.jobname });
     } catch (error) {
       log({ event: "cron_error", job: job.jobname, error: String(error) });

@@ -1,13 +1,16 @@
 //! deliver-webhooks: organizations' events to their own endpoints (`POST
-//! /functions/v1/deliver-webhooks`, called by pg_cron through pg_net with the service role
-//! key, or by an operator). Each run leases endpoints whose oldest pending message is due
-//! (`claim_webhook_batches`, with the presented JWT, so only the service role may), sends
+//! /functions/v1/deliver-webhooks`, called by pg_cron through pg_net with the project's
+//! secret key, or by an operator). Each run leases endpoints whose oldest pending message
+//! is due (`claim_webhook_batches`: as the service role when a server key is presented,
+//! else with the presented JWT, so only the service role may), sends
 //! each endpoint's messages in order — concurrently across endpoints — and reports every
 //! attempt (`report_webhook_deliveries`), until nothing is due or its time is up.
 
+use edge::config::ServerKeys;
 use edge::log::emit;
 use edge::outbound::{HttpOutbound, Outbound};
 use edge::request::require_method;
+use edge::secrets::server_caller;
 use edge::{
     runtime, ApiError, Caller, Config, ConfigError, Db, DbError, EdgeFunction, Env, HttpRequest,
     HttpResponse, PostgrestDb,
@@ -55,21 +58,30 @@ pub struct DeliverWebhooks<D, O> {
     outbound: O,
     limits: Limits,
     destinations: DestinationPolicy,
+    /// What the scheduler may present.
+    server_keys: ServerKeys,
 }
 
 impl<D: Db, O: Outbound> DeliverWebhooks<D, O> {
-    pub fn new(db: D, outbound: O, limits: Limits, destinations: DestinationPolicy) -> Self {
+    pub fn new(
+        db: D,
+        outbound: O,
+        limits: Limits,
+        destinations: DestinationPolicy,
+        server_keys: ServerKeys,
+    ) -> Self {
         DeliverWebhooks {
             db,
             outbound,
             limits,
             destinations,
+            server_keys,
         }
     }
 
     async fn dispatch(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
-        let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
+        let caller = server_caller(request, &self.server_keys)?;
         // A lease outlives a whole batch sent one message after another at the deadline.
         let lease_seconds = (self.limits.timeout_ms * u64::from(MESSAGES_PER_ENDPOINT)) / 1000 + 30;
         let started = runtime::unix_time_ms();
@@ -78,7 +90,7 @@ impl<D: Db, O: Outbound> DeliverWebhooks<D, O> {
             let claimed = self
                 .db
                 .rpc(
-                    Caller::User(jwt),
+                    caller,
                     "claim_webhook_batches",
                     &json!({ "p_endpoints": ENDPOINTS_PER_CLAIM, "p_messages": MESSAGES_PER_ENDPOINT, "p_lease_seconds": lease_seconds }),
                 )
@@ -140,8 +152,9 @@ impl EdgeFunction for DeliverWebhooks<PostgrestDb, HttpOutbound> {
     const CORS: bool = false;
 
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let config = Config::from_env(env)?;
         Ok(DeliverWebhooks::new(
-            PostgrestDb::new(&Config::from_env(env)?),
+            PostgrestDb::new(&config),
             HttpOutbound::default(),
             Limits {
                 timeout_ms: env.number("WEBHOOK_TIMEOUT_MS", 10_000, 100..=60_000)?,
@@ -154,6 +167,7 @@ impl EdgeFunction for DeliverWebhooks<PostgrestDb, HttpOutbound> {
                     .optional("DOH_URL")
                     .unwrap_or_else(|| "https://cloudflare-dns.com/dns-query".to_owned()),
             },
+            config.server_keys,
         ))
     }
 

@@ -5,9 +5,8 @@
 //! in one transaction and is idempotent by unique keys: Supabase may deliver the
 //! webhook twice, or two deliveries may race, and there is still exactly one of each.
 
-use edge::config::Secret;
 use edge::request::{check_json_body, require_method};
-use edge::secrets::require_bearer_secret;
+use edge::secrets::CallerSecret;
 use edge::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
     PostgrestDb,
@@ -20,18 +19,18 @@ pub const RPC: &str = "create_signup_org";
 
 pub struct OnSignupCreateOrg<D> {
     db: D,
-    /// What the webhook must present as `Authorization: Bearer …`.
-    webhook_secret: Secret,
+    /// What the webhook must present.
+    webhook_secret: CallerSecret,
 }
 
 impl<D: Db> OnSignupCreateOrg<D> {
-    pub fn new(db: D, webhook_secret: Secret) -> Self {
+    pub fn new(db: D, webhook_secret: CallerSecret) -> Self {
         OnSignupCreateOrg { db, webhook_secret }
     }
 
     async fn create(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
-        require_bearer_secret(request, &self.webhook_secret)?;
+        self.webhook_secret.require(request)?;
         check_json_body(request)?;
         let signup = parse_signup_event(&request.body)?;
         let args = json!({
@@ -53,14 +52,14 @@ impl<D: Db> OnSignupCreateOrg<D> {
 impl EdgeFunction for OnSignupCreateOrg<PostgrestDb> {
     const NAME: &'static str = "on-signup-create-org";
 
-    /// `ONBOARDING_WEBHOOK_SECRET` authenticates the webhook; when it is unset the
-    /// service role key is expected instead, as the seed configures the webhook.
+    /// `ONBOARDING_WEBHOOK_SECRET` (as `Authorization: Bearer`) authenticates the webhook;
+    /// when it is unset, a server key is expected instead: the secret key in `apikey` (as
+    /// the dashboard installs webhooks today) or, while legacy keys are on, the legacy
+    /// service role key as the seed configured it.
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let config = Config::from_env(env)?;
-        let webhook_secret = env
-            .optional("ONBOARDING_WEBHOOK_SECRET")
-            .map(Secret::new)
-            .unwrap_or_else(|| config.service_role_key.clone());
+        let webhook_secret =
+            CallerSecret::from_env(env, "ONBOARDING_WEBHOOK_SECRET", &config.server_keys);
         Ok(OnSignupCreateOrg::new(
             PostgrestDb::new(&config),
             webhook_secret,

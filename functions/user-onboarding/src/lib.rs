@@ -8,14 +8,14 @@
 //! - `POST …/user-onboarding/callback` — Make reports the confirmed chat id, or a
 //!   failure; authenticated by `MAKE_ONBOARDING_CALLBACK_TOKEN`.
 //! - `POST …/user-onboarding/dispatch` — drains due outbox messages (pg_cron calls it
-//!   with the service role key); retries with backoff, gives up into a failed
+//!   with the project's secret key); retries with backoff, gives up into a failed
 //!   onboarding and an error notification.
 
-use edge::config::Secret;
+use edge::config::ServerKeys;
 use edge::log::emit;
 use edge::outbound::{HttpOutbound, Outbound};
 use edge::request::{check_json_body, require_method};
-use edge::secrets::{require_bearer_secret, sha256_hex};
+use edge::secrets::{server_caller, sha256_hex, CallerSecret};
 use edge::{
     runtime, ApiError, Caller, Config, ConfigError, Db, DbError, EdgeFunction, Env, HttpRequest,
     HttpResponse, PostgrestDb,
@@ -36,16 +36,25 @@ pub struct UserOnboarding<D, O> {
     outbound: O,
     make: MakeConfig,
     /// What Make presents on callbacks.
-    callback_token: Secret,
+    callback_token: CallerSecret,
+    /// What the dispatcher's scheduler may present.
+    server_keys: ServerKeys,
 }
 
 impl<D: Db, O: Outbound> UserOnboarding<D, O> {
-    pub fn new(db: D, outbound: O, make: MakeConfig, callback_token: Secret) -> Self {
+    pub fn new(
+        db: D,
+        outbound: O,
+        make: MakeConfig,
+        callback_token: CallerSecret,
+        server_keys: ServerKeys,
+    ) -> Self {
         UserOnboarding {
             db,
             outbound,
             make,
             callback_token,
+            server_keys,
         }
     }
 
@@ -94,7 +103,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
 
     async fn callback(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
-        require_bearer_secret(request, &self.callback_token)?;
+        self.callback_token.require(request)?;
         check_json_body(request)?;
         let callback = parse_callback(&request.body)?;
         let correlation_id = callback.correlation_id();
@@ -139,18 +148,18 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
         Ok(HttpResponse::json(200, &body).with_correlation_id(correlation_id))
     }
 
-    /// The scheduler presents a service-role JWT: any valid one, not one exact string (a
-    /// key minted again, or by another tool, is just as good). The claim runs with the
-    /// presented JWT, so PostgREST verifies its signature and expiry, and only the
-    /// service role may execute `claim_onboarding_outbox`: anything else is refused there.
+    /// The scheduler presents the project's secret key (or, while legacy keys are on, a
+    /// service-role JWT: any valid one, not one exact string). A JWT is not judged here:
+    /// the claim runs with it, so PostgREST verifies its signature and expiry, and only
+    /// the service role may execute `claim_onboarding_outbox`: anything else is refused.
     async fn dispatch(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
-        let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
+        let caller = server_caller(request, &self.server_keys)?;
         let lease_seconds = self.make.timeout_ms / 1000 + 10;
         let claimed = self
             .db
             .rpc(
-                Caller::User(jwt),
+                caller,
                 "claim_onboarding_outbox",
                 &json!({ "p_limit": DISPATCH_BATCH, "p_lease_seconds": lease_seconds }),
             )
@@ -228,18 +237,17 @@ impl EdgeFunction for UserOnboarding<PostgrestDb, HttpOutbound> {
     const CORS: bool = true;
 
     /// The seed's variables: `MAKE_USER_ONBOARDING_WEBHOOK_URL`, and
-    /// `MAKE_ONBOARDING_CALLBACK_TOKEN`, which falls back to the service role key.
+    /// `MAKE_ONBOARDING_CALLBACK_TOKEN`, which falls back to the project's server keys.
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let config = Config::from_env(env)?;
-        let callback_token = env
-            .optional("MAKE_ONBOARDING_CALLBACK_TOKEN")
-            .map(Secret::new)
-            .unwrap_or_else(|| config.service_role_key.clone());
+        let callback_token =
+            CallerSecret::from_env(env, "MAKE_ONBOARDING_CALLBACK_TOKEN", &config.server_keys);
         Ok(UserOnboarding::new(
             PostgrestDb::new(&config),
             HttpOutbound::default(),
             MakeConfig::from_env(env)?,
             callback_token,
+            config.server_keys,
         ))
     }
 
@@ -292,7 +300,13 @@ mod tests {
         db: ScriptedDb,
         make_answers: ScriptedOutbound,
     ) -> UserOnboarding<ScriptedDb, ScriptedOutbound> {
-        UserOnboarding::new(db, make_answers, make(), Secret::new("callback-secret"))
+        UserOnboarding::new(
+            db,
+            make_answers,
+            make(),
+            CallerSecret::Bearer(edge::config::Secret::new("callback-secret")),
+            ServerKeys::default(),
+        )
     }
 
     #[tokio::test]

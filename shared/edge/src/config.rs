@@ -97,13 +97,106 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// What every function needs to reach the database as the service role.
+/// The key a function presents to the project's API (PostgREST behind Supabase's
+/// gateway) for work it does itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerKey {
+    /// A secret key (`sb_secret_…`): not a JWT, it travels in `apikey` only, and the
+    /// gateway turns it into a short-lived `service_role` JWT upstream.
+    Secret(Secret),
+    /// The legacy `service_role` JWT, while the project's legacy keys are on: in `apikey`
+    /// and as `Authorization: Bearer`.
+    LegacyServiceRole(Secret),
+}
+
+impl ServerKey {
+    /// The `apikey` header's value.
+    pub fn apikey(&self) -> &str {
+        match self {
+            ServerKey::Secret(key) | ServerKey::LegacyServiceRole(key) => key.expose(),
+        }
+    }
+
+    /// The bearer token for the function's own calls (none for a secret key: the
+    /// gateway supplies the JWT).
+    pub fn bearer(&self) -> Option<&str> {
+        match self {
+            ServerKey::Secret(_) => None,
+            ServerKey::LegacyServiceRole(key) => Some(key.expose()),
+        }
+    }
+}
+
+/// The project's server-side keys as Supabase gives them to a function: every value of
+/// `SUPABASE_SECRET_KEYS` (a JSON object, `{"default": "sb_secret_…", …}`), and the legacy
+/// `SUPABASE_SERVICE_ROLE_KEY` only while legacy keys are on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerKeys {
+    pub secret_keys: Vec<Secret>,
+    pub legacy_service_role: Option<Secret>,
+}
+
+impl ServerKeys {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let secret_keys = match env.optional("SUPABASE_SECRET_KEYS") {
+            None => Vec::new(),
+            Some(raw) => named_keys(&raw).ok_or_else(|| ConfigError::Invalid {
+                name: "SUPABASE_SECRET_KEYS",
+                reason: "must be a JSON object of key names to keys, e.g. {\"default\": \"sb_secret_…\"}"
+                    .into(),
+            })?,
+        };
+        let legacy_service_role = env.optional("SUPABASE_SERVICE_ROLE_KEY").map(Secret::new);
+        if secret_keys.is_empty() && legacy_service_role.is_none() {
+            return Err(ConfigError::Missing(
+                "SUPABASE_SECRET_KEYS (or, with legacy keys on, SUPABASE_SERVICE_ROLE_KEY)",
+            ));
+        }
+        Ok(ServerKeys {
+            secret_keys,
+            legacy_service_role,
+        })
+    }
+
+    /// The key the function uses itself: the new kind when there is one (the `default`
+    /// secret key first), else the legacy service-role key.
+    pub fn own_key(&self) -> ServerKey {
+        match (self.secret_keys.first(), &self.legacy_service_role) {
+            (Some(secret), _) => ServerKey::Secret(secret.clone()),
+            (None, Some(legacy)) => ServerKey::LegacyServiceRole(legacy.clone()),
+            // from_env never builds one with neither
+            (None, None) => ServerKey::Secret(Secret::new("")),
+        }
+    }
+}
+
+/// The values of a JSON object of names to keys, the `default` one first, then by name;
+/// `None` when it is not such an object.
+fn named_keys(raw: &str) -> Option<Vec<Secret>> {
+    let object: std::collections::BTreeMap<String, String> = serde_json::from_str(raw).ok()?;
+    let (default, others): (Vec<_>, Vec<_>) =
+        object.into_iter().partition(|(name, _)| name == "default");
+    Some(
+        default
+            .into_iter()
+            .chain(others)
+            .map(|(_, key)| key.trim().to_owned())
+            .filter(|key| !key.is_empty())
+            .map(Secret::new)
+            .collect(),
+    )
+}
+
+/// What every function needs to reach the database.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Base URL of PostgREST: `POSTGREST_URL` when set (the local stack points it
-    /// straight at PostgREST to skip a hop), else `{SUPABASE_URL}/rest/v1`.
+    /// Base URL of PostgREST as Supabase serves it: `{SUPABASE_URL}/rest/v1`, through the
+    /// project's gateway (which is what turns a secret key into a JWT).
     pub rest_url: String,
-    pub service_role_key: Secret,
+    /// The keys server-to-server callers may present.
+    pub server_keys: ServerKeys,
+    /// The key the function presents for its own calls.
+    pub server_key: ServerKey,
     /// Deadline for one PostgREST call; a hung database must not hang the function.
     pub db_timeout_ms: u64,
 }
@@ -113,15 +206,13 @@ pub const DEFAULT_DB_TIMEOUT_MS: u64 = 5_000;
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let rest_url = match env.optional("POSTGREST_URL") {
-            Some(_) => env.url("POSTGREST_URL")?,
-            None => format!("{}/rest/v1", env.url("SUPABASE_URL")?),
-        };
-        let service_role_key = Secret::new(env.required("SUPABASE_SERVICE_ROLE_KEY")?);
+        let rest_url = format!("{}/rest/v1", env.url("SUPABASE_URL")?);
+        let server_keys = ServerKeys::from_env(env)?;
         let db_timeout_ms = env.number("DB_TIMEOUT_MS", DEFAULT_DB_TIMEOUT_MS, 1..=60_000)?;
         Ok(Config {
             rest_url,
-            service_role_key,
+            server_key: server_keys.own_key(),
+            server_keys,
             db_timeout_ms,
         })
     }
@@ -140,40 +231,60 @@ mod tests {
         )
     }
 
+    const SECRET_KEYS: (&str, &str) = (
+        "SUPABASE_SECRET_KEYS",
+        r#"{"other": "sb_secret_other", "default": "sb_secret_default"}"#,
+    );
+
     #[test]
     fn names_the_missing_variable() {
         let err = Config::from_env(&env(&[("SUPABASE_URL", "http://x")])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "missing environment variable SUPABASE_SERVICE_ROLE_KEY"
+            "missing environment variable SUPABASE_SECRET_KEYS (or, with legacy keys on, SUPABASE_SERVICE_ROLE_KEY)"
         );
-        let err = Config::from_env(&env(&[("SUPABASE_SERVICE_ROLE_KEY", "k")])).unwrap_err();
+        let err = Config::from_env(&env(&[SECRET_KEYS])).unwrap_err();
         assert_eq!(err, ConfigError::Missing("SUPABASE_URL"));
     }
 
     #[test]
-    fn rest_url_defaults_to_supabase_layout_and_can_be_overridden() {
-        let base = [
+    fn new_keys_are_preferred_and_legacy_keys_still_work() {
+        let both = Config::from_env(&env(&[
             ("SUPABASE_URL", "https://abc.supabase.co/"),
-            ("SUPABASE_SERVICE_ROLE_KEY", "k"),
-        ];
+            SECRET_KEYS,
+            ("SUPABASE_SERVICE_ROLE_KEY", "legacy.jwt.key"),
+        ]))
+        .unwrap();
+        assert_eq!(both.rest_url, "https://abc.supabase.co/rest/v1");
         assert_eq!(
-            Config::from_env(&env(&base)).unwrap().rest_url,
-            "https://abc.supabase.co/rest/v1"
+            both.server_key,
+            ServerKey::Secret(Secret::new("sb_secret_default"))
         );
-        let mut overridden = env(&base);
-        overridden.set("POSTGREST_URL", "http://127.0.0.1:3000/");
+        assert_eq!(both.server_key.bearer(), None);
         assert_eq!(
-            Config::from_env(&overridden).unwrap().rest_url,
-            "http://127.0.0.1:3000"
+            both.server_keys.secret_keys,
+            vec![
+                Secret::new("sb_secret_default"),
+                Secret::new("sb_secret_other")
+            ]
         );
+        let legacy_only = Config::from_env(&env(&[
+            ("SUPABASE_URL", "http://x"),
+            ("SUPABASE_SERVICE_ROLE_KEY", "legacy.jwt.key"),
+        ]))
+        .unwrap();
+        assert_eq!(legacy_only.server_key.apikey(), "legacy.jwt.key");
+        assert_eq!(legacy_only.server_key.bearer(), Some("legacy.jwt.key"));
+        let new_only =
+            Config::from_env(&env(&[("SUPABASE_URL", "http://x"), SECRET_KEYS])).unwrap();
+        assert_eq!(new_only.server_keys.legacy_service_role, None);
     }
 
     #[test]
-    fn rejects_a_bad_timeout_and_a_bad_url() {
+    fn rejects_a_bad_timeout_a_bad_url_and_bad_key_json() {
         let err = Config::from_env(&env(&[
             ("SUPABASE_URL", "http://x"),
-            ("SUPABASE_SERVICE_ROLE_KEY", "k"),
+            SECRET_KEYS,
             ("DB_TIMEOUT_MS", "soon"),
         ]))
         .unwrap_err();
@@ -184,15 +295,23 @@ mod tests {
                 ..
             }
         ));
+        let err = Config::from_env(&env(&[("SUPABASE_URL", "abc"), SECRET_KEYS])).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "SUPABASE_URL",
+                ..
+            }
+        ));
         let err = Config::from_env(&env(&[
-            ("SUPABASE_URL", "abc"),
-            ("SUPABASE_SERVICE_ROLE_KEY", "k"),
+            ("SUPABASE_URL", "http://x"),
+            ("SUPABASE_SECRET_KEYS", "sb_secret_not_json"),
         ]))
         .unwrap_err();
         assert!(matches!(
             err,
             ConfigError::Invalid {
-                name: "SUPABASE_URL",
+                name: "SUPABASE_SECRET_KEYS",
                 ..
             }
         ));

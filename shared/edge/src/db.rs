@@ -54,33 +54,39 @@ pub trait Db {
         -> Result<Value, DbError>;
 }
 
-/// [`Db`] for PostgREST, as the service role, with a deadline on every call: natively
-/// through the `postgrest` crate (reqwest); in WebAssembly through the platform's
-/// `fetch` (see [`crate::fetch`] for why).
+/// [`Db`] for PostgREST behind the project's gateway, with a deadline on every call:
+/// natively through the `postgrest` crate (reqwest); in WebAssembly through the
+/// platform's `fetch` (see [`crate::fetch`] for why). Every call carries the function's
+/// own key in `apikey`; the caller's JWT, when it acts for a user, in `Authorization`;
+/// for its own work, a secret key alone (the gateway supplies the `service_role` JWT) or
+/// the legacy service-role JWT as the bearer too.
 pub struct PostgrestDb {
     #[cfg(not(target_arch = "wasm32"))]
     client: postgrest::Postgrest,
     #[cfg(target_arch = "wasm32")]
     rest_url: String,
-    #[cfg(target_arch = "wasm32")]
-    service_role_key: crate::config::Secret,
+    server_key: crate::config::ServerKey,
     timeout_ms: u64,
 }
 
 impl PostgrestDb {
     pub fn new(config: &Config) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let key = config.service_role_key.expose();
         PostgrestDb {
             #[cfg(not(target_arch = "wasm32"))]
             client: postgrest::Postgrest::new(config.rest_url.clone())
-                .insert_header("apikey", key)
-                .insert_header("authorization", format!("Bearer {key}")),
+                .insert_header("apikey", config.server_key.apikey()),
             #[cfg(target_arch = "wasm32")]
             rest_url: config.rest_url.clone(),
-            #[cfg(target_arch = "wasm32")]
-            service_role_key: config.service_role_key.clone(),
+            server_key: config.server_key.clone(),
             timeout_ms: config.db_timeout_ms,
+        }
+    }
+
+    /// The bearer token of a call: the user's JWT, or the function's own when it has one.
+    fn bearer<'a>(&'a self, caller: Caller<'a>) -> Option<&'a str> {
+        match caller {
+            Caller::ServiceRole => self.server_key.bearer(),
+            Caller::User(jwt) => Some(jwt),
         }
     }
 }
@@ -94,9 +100,9 @@ impl Db for PostgrestDb {
         args: &Value,
     ) -> Result<Value, DbError> {
         let builder = self.client.rpc(function, args.to_string());
-        let request = match caller {
-            Caller::ServiceRole => builder,
-            Caller::User(jwt) => builder.auth(jwt),
+        let request = match self.bearer(caller) {
+            None => builder,
+            Some(token) => builder.auth(token),
         }
         .build()
         .timeout(std::time::Duration::from_millis(self.timeout_ms));
@@ -125,17 +131,15 @@ impl Db for PostgrestDb {
         function: &str,
         args: &Value,
     ) -> Result<Value, DbError> {
-        let token = match caller {
-            Caller::ServiceRole => self.service_role_key.expose(),
-            Caller::User(jwt) => jwt,
-        };
-        let authorization = format!("Bearer {token}");
-        let headers = [
-            ("apikey", self.service_role_key.expose()),
-            ("authorization", authorization.as_str()),
+        let authorization = self.bearer(caller).map(|token| format!("Bearer {token}"));
+        let mut headers = vec![
+            ("apikey", self.server_key.apikey()),
             ("content-type", "application/json"),
             ("accept", "application/json"),
         ];
+        if let Some(authorization) = &authorization {
+            headers.push(("authorization", authorization.as_str()));
+        }
         let url = format!("{}/rpc/{function}", self.rest_url);
         match crate::fetch::fetch(
             "POST",

@@ -1,8 +1,9 @@
-//! Secrets: the one check of a shared bearer secret, comparison that does not leak
-//! through timing how much of a guess was right, fresh tokens, and the hashed form in
-//! which tokens are stored.
+//! Secrets: the one check of a shared bearer secret, the one check of a server-to-server
+//! caller's key, comparison that does not leak through timing how much of a guess was
+//! right, fresh tokens, and the hashed form in which tokens are stored.
 
-use crate::config::Secret;
+use crate::config::{Secret, ServerKeys};
+use crate::db::Caller;
 use crate::error::ApiError;
 use crate::http::HttpRequest;
 use sha2::{Digest, Sha256};
@@ -17,6 +18,72 @@ pub fn require_bearer_secret(request: &HttpRequest, secret: &Secret) -> Result<(
     } else {
         Err(ApiError::Unauthorized)
     }
+}
+
+/// Whether the caller presents one of the project's server keys, as Supabase's callers
+/// do: a secret key in `apikey` (compared in constant time with every value of
+/// `SUPABASE_SECRET_KEYS`), or, while legacy keys are on, the legacy service-role key as
+/// `Authorization: Bearer`. A publishable key, or a legacy key once they are off, is not.
+pub fn presents_server_key(request: &HttpRequest, keys: &ServerKeys) -> bool {
+    let matches_any = |presented: &str, candidates: &mut dyn Iterator<Item = &Secret>| {
+        !presented.is_empty()
+            && candidates.fold(false, |found, key| {
+                found | secrets_match(presented, key.expose())
+            })
+    };
+    let apikey = request.header("apikey").unwrap_or_default().trim();
+    let bearer = request.bearer_token().unwrap_or_default();
+    matches_any(apikey, &mut keys.secret_keys.iter())
+        || matches_any(bearer, &mut keys.legacy_service_role.iter())
+}
+
+/// What a caller that is not a user (a database webhook, Make) must present: a shared
+/// secret of its own as `Authorization: Bearer`, or, where the deployment set none, one of
+/// the project's server keys ([`presents_server_key`]).
+#[derive(Debug, Clone)]
+pub enum CallerSecret {
+    Bearer(Secret),
+    ServerKey(ServerKeys),
+}
+
+impl CallerSecret {
+    /// The shared secret in `variable` when it is set, else the project's server keys.
+    pub fn from_env(
+        env: &crate::config::Env,
+        variable: &str,
+        server_keys: &ServerKeys,
+    ) -> CallerSecret {
+        match env.optional(variable) {
+            Some(secret) => CallerSecret::Bearer(Secret::new(secret)),
+            None => CallerSecret::ServerKey(server_keys.clone()),
+        }
+    }
+
+    /// `401 unauthorized` unless the caller presents it.
+    pub fn require(&self, request: &HttpRequest) -> Result<(), ApiError> {
+        match self {
+            CallerSecret::Bearer(secret) => require_bearer_secret(request, secret),
+            CallerSecret::ServerKey(keys) if presents_server_key(request, keys) => Ok(()),
+            CallerSecret::ServerKey(_) => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// Who calls a server-to-server route (a dispatcher run by pg_cron, an operator): the
+/// service role when a server key is presented ([`presents_server_key`]); otherwise the
+/// bearer JWT, for the database to decide (only the service role may execute what these
+/// routes call, so any other role is refused there); `401` without either.
+pub fn server_caller<'a>(
+    request: &'a HttpRequest,
+    keys: &ServerKeys,
+) -> Result<Caller<'a>, ApiError> {
+    if presents_server_key(request, keys) {
+        return Ok(Caller::ServiceRole);
+    }
+    request
+        .bearer_jwt()
+        .map(Caller::User)
+        .ok_or(ApiError::Unauthorized)
 }
 
 /// Compares a presented secret with the expected one in constant time. Both sides are
@@ -77,6 +144,50 @@ mod tests {
         }
         assert_eq!(
             require_bearer_secret(&HttpRequest::new("POST"), &secret),
+            Err(ApiError::Unauthorized)
+        );
+    }
+
+    #[test]
+    fn server_keys_are_secret_keys_in_apikey_or_the_legacy_key_as_bearer() {
+        let keys = ServerKeys {
+            secret_keys: vec![Secret::new("sb_secret_a"), Secret::new("sb_secret_b")],
+            legacy_service_role: Some(Secret::new("legacy.service.jwt")),
+        };
+        let post = || HttpRequest::new("POST");
+        assert!(presents_server_key(
+            &post().with_header("apikey", "sb_secret_b"),
+            &keys
+        ));
+        assert!(presents_server_key(
+            &post().with_header("authorization", "Bearer legacy.service.jwt"),
+            &keys
+        ));
+        for refused in [
+            post().with_header("apikey", "sb_publishable_a"),
+            post().with_header("apikey", "sb_secret_"),
+            post().with_header("authorization", "Bearer sb_secret_a"),
+            post().with_header("apikey", "legacy.service.jwt"),
+            post(),
+        ] {
+            assert!(!presents_server_key(&refused, &keys), "{refused:?}");
+        }
+        let legacy_off = ServerKeys {
+            legacy_service_role: None,
+            ..keys.clone()
+        };
+        assert!(!presents_server_key(
+            &post().with_header("authorization", "Bearer legacy.service.jwt"),
+            &legacy_off
+        ));
+        assert_eq!(
+            server_caller(&post().with_header("apikey", "sb_secret_a"), &keys),
+            Ok(Caller::ServiceRole)
+        );
+        let user = post().with_header("authorization", "Bearer aaa.bbb.ccc");
+        assert_eq!(server_caller(&user, &keys), Ok(Caller::User("aaa.bbb.ccc")));
+        assert_eq!(
+            server_caller(&post().with_header("apikey", "sb_publishable_a"), &keys),
             Err(ApiError::Unauthorized)
         );
     }
