@@ -271,6 +271,9 @@ async function functionEnv(): Promise<Record<string, string>> {
     if (value !== undefined) given[name] = value;
   }
   given.DENO_NO_UPDATE_CHECK = "1";
+  // Recorded with the stack (0600), so tests that run a function outside the gateway give
+  // it exactly this.
+  await Deno.writeTextFile(`${stackDir}/function-env.json`, JSON.stringify(given), { mode: 0o600 });
   return given;
 }
 

@@ -11,7 +11,7 @@
 // Writes, every time, the key set PostgREST verifies JWTs with (the second argument): the
 // signing key's public half, and the legacy secret as a symmetric key, as a project keeps
 // its legacy secret as a previously used key so older tokens still verify.
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { exportJWK, exportPKCS8, generateKeyPair, SignJWT } from "jose";
 import { randomBytes, createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
@@ -48,6 +48,8 @@ if (!existsSync(signingKeyFile)) {
   const { privateKey } = await generateKeyPair("ES256", { extractable: true });
   const jwk = { ...(await exportJWK(privateKey)), kid: crypto.randomUUID(), alg: "ES256", use: "sig", key_ops: ["sign"] };
   writeFileSync(signingKeyFile, JSON.stringify(jwk) + "\n", { mode: 0o600 });
+  // The same key as PKCS#8 PEM beside it, for tests whose JWT library reads PEM.
+  writeFileSync(`${signingKeyFile.replace(/\.json$/, "")}.pem`, await exportPKCS8(privateKey), { mode: 0o600 });
 }
 
 const { d: _private, key_ops: _ops, ...publicJwk } = JSON.parse(readFileSync(signingKeyFile, "utf8"));

@@ -182,7 +182,9 @@ begin
 end
 $$;
 
-grant select on net._http_response to postgres;
+-- As pg_net grants on Supabase: postgres may read and write its tables.
+grant all on net.http_request_queue, net._http_response to postgres;
+grant usage on sequence net.http_request_queue_id_seq to postgres;
 
 create or replace function net.http_get(
   url text,

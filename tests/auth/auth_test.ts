@@ -11,7 +11,7 @@ import { inboxLink as linkIn, readEnvFile } from "../support/stack.mjs";
 const env = readEnvFile(Deno.env.get("STACK_ENV_FILE")!);
 const url = env.SUPABASE_URL;
 const client = () =>
-  createClient(url, env.SUPABASE_ANON_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
+  createClient(url, env.SUPABASE_PUBLISHABLE_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
 const unique = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}@example.com`;
 
 const inboxLink = (email: string, type: "signup" | "recovery"): Promise<string> => linkIn(url, email, type);

@@ -12,12 +12,15 @@ import { mkdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { chromium } from "playwright-core";
 import postgres from "postgres";
-import { SignJWT } from "jose";
+import { importJWK, SignJWT } from "jose";
+import { readFileSync } from "node:fs";
 import { readEnvFile } from "../support/stack.mjs";
 
 const env = readEnvFile(process.env.STACK_ENV_FILE);
 const sql = postgres(env.DATABASE_URL, { max: 2, onnotice: () => {} });
-const jwtKey = new TextEncoder().encode(env.SUPABASE_JWT_SECRET);
+// Access tokens as Auth signs them today: ES256 with the project's current key.
+const signingJwk = JSON.parse(readFileSync(env.SUPABASE_JWT_SIGNING_KEY_FILE, "utf8"));
+const jwtKey = await importJWK(signingJwk, "ES256");
 const screenshots = new URL("../../.local/screenshots/", import.meta.url).pathname;
 
 let browser, page, server, pageOrigin;
@@ -27,7 +30,7 @@ async function confirmedUser(prefix) {
   const [{ id }] = await sql`insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data)
     values (gen_random_uuid(), ${email}, now(), ${sql.json({ full_name: prefix })}) returning id`;
   const jwt = await new SignJWT({ sub: id, role: "authenticated", aud: "authenticated", email })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setProtectedHeader({ alg: "ES256", typ: "JWT", kid: signingJwk.kid })
     .setExpirationTime("1h")
     .sign(jwtKey);
   return { id, email, jwt };
@@ -51,7 +54,7 @@ async function fromPage(name, { method = "POST", jwt, body, query = "" } = {}) {
     } catch (error) {
       return { failed: String(error) };
     }
-  }, { url: `${env.SUPABASE_URL}/functions/v1/${name}${query}`, method, jwt, body, anon: env.SUPABASE_ANON_KEY });
+  }, { url: `${env.SUPABASE_URL}/functions/v1/${name}${query}`, method, jwt, body, anon: env.SUPABASE_PUBLISHABLE_KEY });
 }
 
 before(async () => {
@@ -85,7 +88,7 @@ test("a page on another origin previews and accepts an invite, and reads the err
   const slug = `cors-${randomUUID().slice(0, 8)}`;
   const created = await fetch(`${env.SUPABASE_URL}/rest/v1/rpc/admin_create_organization`, {
     method: "POST",
-    headers: { apikey: env.SUPABASE_ANON_KEY, authorization: `Bearer ${admin.jwt}`, "content-type": "application/json" },
+    headers: { apikey: env.SUPABASE_PUBLISHABLE_KEY, authorization: `Bearer ${admin.jwt}`, "content-type": "application/json" },
     body: JSON.stringify({ p_name: "Cors & Co", p_slug: slug, p_owner_email: owner.email, p_plan: "starter" }),
   }).then((r) => r.json());
   assert.ok(created.invite_id, JSON.stringify(created));

@@ -28,7 +28,7 @@ async function account(prefix) {
   const email = unique(prefix);
   const password = "correct horse battery";
   const signup = await fetch(`${base}/auth/v1/signup`, {
-    method: "POST", headers: { apikey: env.SUPABASE_ANON_KEY, "content-type": "application/json" },
+    method: "POST", headers: { apikey: env.SUPABASE_PUBLISHABLE_KEY, "content-type": "application/json" },
     body: JSON.stringify({ email, password }),
   });
   assert.equal(signup.status, 200);

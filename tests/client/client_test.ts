@@ -9,7 +9,7 @@ import { inboxLink, readEnvFile } from "../support/stack.mjs";
 
 const env = readEnvFile(Deno.env.get("STACK_ENV_FILE")!);
 const supabaseClient = () =>
-  createClient(env.SUPABASE_URL, env.SUPABASE_ANON_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
+  createClient(env.SUPABASE_URL, env.SUPABASE_PUBLISHABLE_KEY, { auth: { persistSession: false, autoRefreshToken: false } });
 
 async function signedIn() {
   const supabase = supabaseClient();
@@ -57,7 +57,7 @@ Deno.test("function routes and RPCs answer typed data, refusals come back as the
   assert.equal(notMine.error?.status, 401, "no session: the gateway refuses before the function");
 
   // The server-to-server routes take their own credential.
-  const dispatched = await onboarding.deliverWebhooks(env.SUPABASE_SERVICE_ROLE_KEY);
+  const dispatched = await onboarding.deliverWebhooks(env.SUPABASE_SECRET_KEY);
   assert.equal(dispatched.error, null);
   assert.equal(typeof dispatched.data!.delivered, "number");
   const wrongSecret = await onboarding.onSignupCreateOrg("not-the-secret", { record: { id: crypto.randomUUID() } });

@@ -20,7 +20,9 @@ import { readEnvFile } from "../support/stack.mjs";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 const stackEnv = readEnvFile(Deno.env.get("STACK_ENV_FILE")!);
-const functionEnv = { ...stackEnv, ...readEnvFile(Deno.env.get("FUNCTIONS_ENV_FILE")!) };
+// What the stack's gateway gives every function (Supabase's variables, the secrets).
+const stackDir = Deno.env.get("STACK_ENV_FILE")!.replace(/\/[^/]*$/, "");
+const functionEnv: Record<string, string> = JSON.parse(Deno.readTextFileSync(`${stackDir}/function-env.json`));
 const functions = await readFunctionConfigs();
 
 /** A request each function answers for real, and what it must answer. */
@@ -34,7 +36,8 @@ const probes: Record<string, Probe[]> = {
     { path: "", init: { method: "OPTIONS", headers: { origin: "https://app.test", "access-control-request-method": "POST" } }, status: 204 },
     { path: "", init: { method: "POST", body: "{}" }, status: 401, code: "unauthorized" },
   ],
-  // The anon key is a valid JWT but not the service role: PostgREST refuses the claim.
+  // The anon key is a valid JWT but not the service role: refused (by the gateway when
+  // legacy keys are off, else by PostgREST on the claim). A server key is not presented.
   "deliver-webhooks": [{
     path: "",
     init: { method: "POST", headers: { authorization: `Bearer ${stackEnv.SUPABASE_ANON_KEY}` } },

@@ -50,9 +50,24 @@ impl Stack {
             .unwrap_or_else(|| panic!("{name} missing from stack.env"))
     }
 
-    /// The environment a function would see, for building handlers natively.
+    /// The environment a function would see, for building handlers natively: the
+    /// stack's variables and the functions' secrets, with the keys in Supabase's shapes
+    /// (`SUPABASE_SECRET_KEYS` as JSON; the legacy keys only while they are on).
     pub fn function_env(&self) -> edge::Env {
-        edge::Env::new(self.vars.clone())
+        let mut vars = self.vars.clone();
+        if !self.legacy_keys_on() {
+            vars.remove("SUPABASE_ANON_KEY");
+            vars.remove("SUPABASE_SERVICE_ROLE_KEY");
+        }
+        vars.insert(
+            "SUPABASE_SECRET_KEYS".into(),
+            json!({ "default": self.secret_key() }).to_string(),
+        );
+        vars.insert(
+            "SUPABASE_PUBLISHABLE_KEYS".into(),
+            json!({ "default": self.publishable_key() }).to_string(),
+        );
+        edge::Env::new(vars)
     }
 
     pub fn function_url(&self, name: &str) -> String {
@@ -63,25 +78,63 @@ impl Stack {
         format!("{}/rest/v1/{path}", self.var("SUPABASE_URL"))
     }
 
+    /// The database as `postgres`, which on Supabase is not a superuser.
     pub async fn db(&self) -> Client {
-        let (client, connection) = tokio_postgres::connect(self.var("DATABASE_URL"), NoTls)
-            .await
-            .expect("connect to the stack's PostgreSQL");
-        tokio::spawn(connection);
-        client
+        connect(self.var("DATABASE_URL")).await
     }
 
-    /// A JWT for `user_id` as Supabase Auth would issue it (HS256, the project's secret).
+    /// The database as its superuser: only for simulating a fault the platform would
+    /// cause (a webhook never delivered), never for what a project's owner could do.
+    pub async fn admin_db(&self) -> Client {
+        connect(self.var("ADMIN_DATABASE_URL")).await
+    }
+
+    /// A JWT for `user_id` as Supabase Auth issues it today (ES256, the project's
+    /// current signing key).
     pub fn user_jwt(&self, user_id: Uuid, email: &str) -> String {
-        self.jwt(json!({
-            "sub": user_id, "role": "authenticated", "aud": "authenticated", "email": email,
-            "exp": chrono_like_now() + 3600,
-        }))
+        self.jwt(user_claims(user_id, email))
     }
 
-    /// Any claims, signed with the project's JWT secret.
+    /// A JWT for `user_id` as Supabase Auth issued it before asymmetric keys (HS256, the
+    /// legacy secret, which a project keeps as a verifying key).
+    pub fn legacy_user_jwt(&self, user_id: Uuid, email: &str) -> String {
+        self.legacy_jwt(user_claims(user_id, email))
+    }
+
+    /// Any claims, signed with the project's current key (ES256, with its `kid`).
     pub fn jwt(&self, claims: Value) -> String {
+        let jwk: Value = serde_json::from_str(
+            &std::fs::read_to_string(self.var("SUPABASE_JWT_SIGNING_KEY_FILE")).unwrap(),
+        )
+        .unwrap();
+        let pem_file = self
+            .var("SUPABASE_JWT_SIGNING_KEY_FILE")
+            .replace(".json", ".pem");
+        let key =
+            jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(pem_file).unwrap()).unwrap();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = jwk["kid"].as_str().map(str::to_owned);
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+
+    /// Any claims, signed with the project's legacy HS256 secret.
+    pub fn legacy_jwt(&self, claims: Value) -> String {
         sign(&claims, self.var("SUPABASE_JWT_SECRET"))
+    }
+
+    /// The publishable key (`sb_publishable_…`), what browsers send as `apikey`.
+    pub fn publishable_key(&self) -> &str {
+        self.var("SUPABASE_PUBLISHABLE_KEY")
+    }
+
+    /// The secret key (`sb_secret_…`), what servers send as `apikey`.
+    pub fn secret_key(&self) -> &str {
+        self.var("SUPABASE_SECRET_KEY")
+    }
+
+    /// Whether this stack runs with its legacy API keys on (`LEGACY_API_KEYS`).
+    pub fn legacy_keys_on(&self) -> bool {
+        self.var("LEGACY_API_KEYS") == "on"
     }
 
     /// PostgREST's own URL for an RPC, bypassing the gateway.
@@ -109,6 +162,21 @@ impl Stack {
     pub fn now_seconds(&self) -> u64 {
         chrono_like_now()
     }
+}
+
+async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("connect to the stack's PostgreSQL");
+    tokio::spawn(connection);
+    client
+}
+
+fn user_claims(user_id: Uuid, email: &str) -> Value {
+    json!({
+        "sub": user_id, "role": "authenticated", "aud": "authenticated", "email": email,
+        "exp": chrono_like_now() + 3600,
+    })
 }
 
 /// HS256, as Supabase signs with a project's JWT secret.
@@ -145,15 +213,14 @@ pub async fn insert_user(db: &Client, email: &str, meta: Value) -> Uuid {
 }
 
 /// Inserts a user without firing triggers: a signup whose webhook was never delivered.
-pub async fn insert_user_without_webhook(db: &Client, email: &str, meta: Value) -> Uuid {
-    db.batch_execute("set session_replication_role = replica")
+/// Turning triggers off takes the superuser, as the lost delivery is the platform's fault.
+pub async fn insert_user_without_webhook(stack: &Stack, email: &str, meta: Value) -> Uuid {
+    let admin = stack.admin_db().await;
+    admin
+        .batch_execute("set session_replication_role = replica")
         .await
         .unwrap();
-    let id = insert_user(db, email, meta).await;
-    db.batch_execute("set session_replication_role = origin")
-        .await
-        .unwrap();
-    id
+    insert_user(&admin, email, meta).await
 }
 
 /// (profiles, organizations created by the user's signup, owner memberships) counts.
@@ -311,7 +378,7 @@ impl Stack {
     pub async fn rpc(&self, function: &str, jwt: &str, args: Value) -> reqwest::Response {
         self.http
             .post(self.rest_url(&format!("rpc/{function}")))
-            .header("apikey", self.var("SUPABASE_ANON_KEY"))
+            .header("apikey", self.publishable_key())
             .bearer_auth(jwt)
             .json(&args)
             .send()
@@ -341,7 +408,7 @@ impl Stack {
         let request = self
             .http
             .get(self.rest_url(path))
-            .header("apikey", self.var("SUPABASE_ANON_KEY"));
+            .header("apikey", self.publishable_key());
         match jwt {
             Some(jwt) => request.bearer_auth(jwt),
             None => request,

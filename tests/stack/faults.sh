@@ -29,6 +29,8 @@ child_of() { pgrep -P "$(cat "$run/$1.pid")" | head -n 1; }
 
 path_works || fail "the stack does not answer before the faults"
 anon_before=$(env_var SUPABASE_ANON_KEY)
+publishable_before=$(env_var SUPABASE_PUBLISHABLE_KEY)
+secret_before=$(env_var SUPABASE_SECRET_KEY)
 ports_before=$(cat "$STACK_DIR/ports.env")
 
 # 1. Crashes: kill each supervised part's process; the stack restarts it by itself.
@@ -58,6 +60,8 @@ ok "up restarted PostgREST alone, on its port, and the path works"
 bash stack/stack.sh down >/dev/null 2>&1
 bash stack/stack.sh up >/dev/null 2>&1 || fail "the stack did not start again"
 [ "$(env_var SUPABASE_ANON_KEY)" = "$anon_before" ] || fail "the anon key changed across a restart"
+[ "$(env_var SUPABASE_PUBLISHABLE_KEY)" = "$publishable_before" ] || fail "the publishable key changed across a restart"
+[ "$(env_var SUPABASE_SECRET_KEY)" = "$secret_before" ] || fail "the secret key changed across a restart"
 [ "$(cat "$STACK_DIR/ports.env")" = "$ports_before" ] || fail "ports changed across a restart"
 path_works || fail "the path does not work after a restart"
 ok "keys and ports are the same after down and up"

@@ -24,6 +24,8 @@ if ! env -i "${keep[@]}" CARGO_TARGET_DIR="$root/target/fresh-clone" make up >"$
 fi
 rm -f "$clone.log"
 grep -q '^SUPABASE_SERVICE_ROLE_KEY=ey' .local/stack.env || { echo "no service role key in .local/stack.env" >&2; exit 1; }
+grep -q '^SUPABASE_PUBLISHABLE_KEY=sb_publishable_' .local/stack.env || { echo "no publishable key in .local/stack.env" >&2; exit 1; }
+grep -q '^SUPABASE_SECRET_KEY=sb_secret_' .local/stack.env || { echo "no secret key in .local/stack.env" >&2; exit 1; }
 . .local/stack.env
 curl -fsS "$SUPABASE_URL/health" >/dev/null || { echo "the fresh stack's gateway does not answer" >&2; exit 1; }
 env -i "${keep[@]}" make down >/dev/null 2>&1

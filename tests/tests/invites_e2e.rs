@@ -653,14 +653,17 @@ async fn resend_down_is_a_clear_503_and_nothing_is_lost() {
         mailbox(&stack, &invited.email).await.1 >= 2,
         "server errors are retried"
     );
-    // Once Resend is back, sending again delivers — here as the service role, which
-    // back-office jobs use instead of an admin's JWT.
-    let response = send_invite(
-        &stack,
-        stack.var("SUPABASE_SERVICE_ROLE_KEY"),
-        invited.invite_id,
-    )
-    .await;
+    // Once Resend is back, sending again delivers — here with the secret key, which
+    // back-office jobs use instead of an admin's JWT (the gateway turns it into a
+    // service-role JWT).
+    let response = stack
+        .http
+        .post(stack.function_url("send-invite-email"))
+        .header("apikey", stack.secret_key())
+        .json(&json!({"invite_id": invited.invite_id}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(mailbox(&stack, &invited.email).await.0.len(), 1);
     assert_eq!(
@@ -764,7 +767,7 @@ async fn bad_input_to_every_endpoint_is_a_4xx_and_writes_nothing() {
             .call_function(
                 function,
                 Some("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad"),
-                json!({"token": token}),
+                json!({"token": token, "invite_id": invited.invite_id}),
             )
             .await;
         assert_eq!(forged.status().as_u16(), 401);
@@ -976,7 +979,7 @@ async fn rls_with_real_jwts_of_every_kind_of_caller() {
     let insert = stack
         .http
         .post(stack.rest_url("onboarding_invites"))
-        .header("apikey", stack.var("SUPABASE_ANON_KEY"))
+        .header("apikey", stack.publishable_key())
         .bearer_auth(&owner.jwt)
         .json(&json!({"organization_id": org, "email": "x@y.co", "expires_at": "2099-01-01T00:00:00Z"}))
         .send()
@@ -986,7 +989,7 @@ async fn rls_with_real_jwts_of_every_kind_of_caller() {
     let promote = stack
         .http
         .patch(stack.rest_url(&format!("platform_roles?user_id=eq.{}", outsider.id)))
-        .header("apikey", stack.var("SUPABASE_ANON_KEY"))
+        .header("apikey", stack.publishable_key())
         .bearer_auth(&outsider.jwt)
         .json(&json!({"role": "platform_admin"}))
         .send()

@@ -592,10 +592,12 @@ async fn the_access_token_hook_adds_the_active_organization() {
         )
         .await)
     .await;
-    // Supabase's documented event shape, called as Supabase Auth calls it.
+    // Supabase's documented event shape, called as Supabase Auth calls it: as
+    // supabase_auth_admin, which `postgres` may no longer become (the superuser may).
     let event = json!({"user_id": owner.id, "claims": {"sub": owner.id, "role": "authenticated", "aud": "authenticated"}, "authentication_method": "password"});
+    let auth = stack.admin_db().await;
     let hook = |event: Value| {
-        let db = &db;
+        let db = &auth;
         async move {
             db.batch_execute("set role supabase_auth_admin")
                 .await
@@ -629,7 +631,7 @@ async fn the_access_token_hook_adds_the_active_organization() {
     assert_eq!(hook(event).await["claims"]["organization_id"], json!(first));
     // A user of no organization (inserted without the signup webhook, which would give
     // them a workspace).
-    let nobody = insert_user_without_webhook(&db, &unique_email("nobody"), json!({})).await;
+    let nobody = insert_user_without_webhook(&stack, &unique_email("nobody"), json!({})).await;
     let plain = json!({"user_id": nobody, "claims": {"role": "authenticated"}, "authentication_method": "password"});
     assert_eq!(hook(plain.clone()).await, plain, "no membership, no claims");
     // Signed-in users cannot call it.

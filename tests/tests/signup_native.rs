@@ -33,7 +33,7 @@ async fn creates_profile_org_and_owner_membership_once() {
     let db = stack.db().await;
     let email = unique_email("ada");
     let meta = json!({"full_name": "Ada Lovelace"});
-    let user_id = insert_user_without_webhook(&db, &email, meta.clone()).await;
+    let user_id = insert_user_without_webhook(&stack, &email, meta.clone()).await;
     let function = function(&stack);
     let request = webhook(&stack, &webhook_payload(user_id, &email, meta));
 
@@ -90,7 +90,7 @@ async fn concurrent_duplicates_create_exactly_one_of_each() {
     let stack = Stack::load();
     let db = stack.db().await;
     let email = unique_email("race");
-    let user_id = insert_user_without_webhook(&db, &email, json!({})).await;
+    let user_id = insert_user_without_webhook(&stack, &email, json!({})).await;
     let function = function(&stack);
     let request = webhook(&stack, &webhook_payload(user_id, &email, json!({})));
 
@@ -114,7 +114,6 @@ async fn concurrent_duplicates_create_exactly_one_of_each() {
 #[tokio::test]
 async fn a_taken_slug_gets_a_short_suffix() {
     let stack = Stack::load();
-    let db = stack.db().await;
     let function = function(&stack);
     let name = format!("Jane {}", Uuid::new_v4().simple());
     let base = name.to_lowercase().replace(' ', "-");
@@ -122,7 +121,7 @@ async fn a_taken_slug_gets_a_short_suffix() {
     for _ in 0..3 {
         let email = unique_email("jane");
         let meta = json!({"name": name});
-        let user_id = insert_user_without_webhook(&db, &email, meta.clone()).await;
+        let user_id = insert_user_without_webhook(&stack, &email, meta.clone()).await;
         let response = respond(
             &function,
             &webhook(&stack, &webhook_payload(user_id, &email, meta)),
@@ -172,13 +171,9 @@ async fn a_wrong_secret_is_401_and_writes_nothing() {
     let stack = Stack::load();
     let db = stack.db().await;
     let email = unique_email("intruder");
-    let user_id = insert_user_without_webhook(&db, &email, json!({})).await;
+    let user_id = insert_user_without_webhook(&stack, &email, json!({})).await;
     let payload = webhook_payload(user_id, &email, json!({}));
-    for token in [
-        "wrong",
-        stack.var("SUPABASE_ANON_KEY"),
-        stack.var("SUPABASE_SERVICE_ROLE_KEY"),
-    ] {
+    for token in ["wrong", stack.publishable_key(), stack.secret_key()] {
         let request = HttpRequest::new("POST")
             .with_header("authorization", format!("Bearer {token}"))
             .with_body(payload.to_string());
@@ -189,21 +184,31 @@ async fn a_wrong_secret_is_401_and_writes_nothing() {
     assert_eq!(signup_counts(&db, user_id).await, (0, 0, 0));
 }
 
+/// Without ONBOARDING_WEBHOOK_SECRET, the webhook presents the secret key in `apikey`
+/// (as Supabase's dashboard installs webhooks today); the publishable key, or the secret
+/// key sent as a bearer token, is refused and writes nothing.
 #[tokio::test]
-async fn the_service_role_key_is_the_secret_when_none_is_configured() {
+async fn the_secret_key_is_the_secret_when_none_is_configured() {
     let stack = Stack::load();
     let db = stack.db().await;
     let mut env = stack.function_env();
     env.set("ONBOARDING_WEBHOOK_SECRET", "");
     let function = OnSignupCreateOrg::from_env(&env).unwrap();
     let email = unique_email("seed");
-    let user_id = insert_user_without_webhook(&db, &email, json!({})).await;
+    let user_id = insert_user_without_webhook(&stack, &email, json!({})).await;
+    let body = webhook_payload(user_id, &email, json!({})).to_string();
+    for refused in [
+        HttpRequest::new("POST").with_header("apikey", stack.publishable_key()),
+        HttpRequest::new("POST")
+            .with_header("authorization", format!("Bearer {}", stack.secret_key())),
+    ] {
+        let response = respond(&function, &refused.with_body(body.clone())).await;
+        assert_eq!(response.status, 401);
+    }
+    assert_eq!(signup_counts(&db, user_id).await, (0, 0, 0));
     let request = HttpRequest::new("POST")
-        .with_header(
-            "authorization",
-            format!("Bearer {}", stack.var("SUPABASE_SERVICE_ROLE_KEY")),
-        )
-        .with_body(webhook_payload(user_id, &email, json!({})).to_string());
+        .with_header("apikey", stack.secret_key())
+        .with_body(body);
     assert_eq!(respond(&function, &request).await.status, 200);
     assert_eq!(signup_counts(&db, user_id).await, (1, 1, 1));
 }
@@ -212,7 +217,7 @@ async fn the_service_role_key_is_the_secret_when_none_is_configured() {
 async fn an_unreachable_database_is_a_5xx_not_a_hang() {
     let stack = Stack::load();
     let mut env = stack.function_env();
-    env.set("POSTGREST_URL", "http://127.0.0.1:9");
+    env.set("SUPABASE_URL", "http://127.0.0.1:9");
     let function = OnSignupCreateOrg::from_env(&env).unwrap();
     let payload = webhook_payload(Uuid::new_v4(), "x@example.com", json!({}));
     let response = respond(&function, &webhook(&stack, &payload)).await;
@@ -227,12 +232,11 @@ async fn an_unreachable_database_is_a_5xx_not_a_hang() {
 async fn a_failure_midway_leaves_nothing_behind() {
     let stack = Stack::load();
     let db = stack.db().await;
-    let user_id = insert_user_without_webhook(&db, &unique_email("atomic"), json!({})).await;
+    let user_id = insert_user_without_webhook(&stack, &unique_email("atomic"), json!({})).await;
     let response = stack
         .http
         .post(stack.rest_url("rpc/create_signup_org"))
-        .header("apikey", stack.var("SUPABASE_SERVICE_ROLE_KEY"))
-        .bearer_auth(stack.var("SUPABASE_SERVICE_ROLE_KEY"))
+        .header("apikey", stack.secret_key())
         .json(
             &json!({"p_user_id": user_id, "p_email": "a@b.c", "p_full_name": "A",
                       "p_organization_name": "", "p_slug_base": "a"}),
@@ -249,17 +253,17 @@ async fn clients_cannot_call_the_rpc() {
     let stack = Stack::load();
     let db = stack.db().await;
     let email = unique_email("sneaky");
-    let user_id = insert_user_without_webhook(&db, &email, json!({})).await;
+    let user_id = insert_user_without_webhook(&stack, &email, json!({})).await;
     let args = json!({"p_user_id": user_id, "p_email": email, "p_full_name": "S",
                       "p_organization_name": "S's Workspace", "p_slug_base": "s"});
     for key in [
-        stack.var("SUPABASE_ANON_KEY").to_owned(),
+        stack.publishable_key().to_owned(),
         stack.user_jwt(user_id, &email),
     ] {
         let response = stack
             .http
             .post(stack.rest_url("rpc/create_signup_org"))
-            .header("apikey", stack.var("SUPABASE_ANON_KEY"))
+            .header("apikey", stack.publishable_key())
             .bearer_auth(key)
             .json(&args)
             .send()
@@ -282,8 +286,8 @@ async fn reconcile_creates_what_a_lost_webhook_did_not() {
     let db = stack.db().await;
     let email = unique_email("lost");
     let user_id =
-        insert_user_without_webhook(&db, &email, json!({"full_name": "Lost Webhook"})).await;
-    let fresh = insert_user_without_webhook(&db, &unique_email("fresh"), json!({})).await;
+        insert_user_without_webhook(&stack, &email, json!({"full_name": "Lost Webhook"})).await;
+    let fresh = insert_user_without_webhook(&stack, &unique_email("fresh"), json!({})).await;
     db.execute(
         "update auth.users set created_at = now() - interval '10 minutes' where id = $1",
         &[&user_id],

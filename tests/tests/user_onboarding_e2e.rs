@@ -45,7 +45,7 @@ async fn tenant_user(stack: &Stack, tenant: &Tenant, role: &str) -> (Uuid, Strin
     let response = stack
         .http
         .post(stack.rest_url("tenant_users?select=id"))
-        .header("apikey", stack.var("SUPABASE_ANON_KEY"))
+        .header("apikey", stack.publishable_key())
         .header("prefer", "return=representation")
         .bearer_auth(&tenant.admin.jwt)
         .json(&json!({"tenant_id": tenant.id, "user_role": role, "email": email, "full_name": "Tee User", "employee_id": "E-7"}))
@@ -101,14 +101,16 @@ fn callback_token(stack: &Stack) -> String {
     stack.var("MAKE_ONBOARDING_CALLBACK_TOKEN").to_owned()
 }
 
+/// The dispatcher, called as pg_cron calls it: the secret key in `apikey`.
 async fn dispatch(stack: &Stack) -> reqwest::Response {
     stack
-        .call_function(
-            "user-onboarding/dispatch",
-            Some(stack.var("SUPABASE_SERVICE_ROLE_KEY")),
-            json!({}),
-        )
+        .http
+        .post(stack.function_url("user-onboarding/dispatch"))
+        .header("apikey", stack.secret_key())
+        .json(&json!({}))
+        .send()
         .await
+        .unwrap()
 }
 
 fn make_url(stack: &Stack, path: &str) -> String {
@@ -717,22 +719,23 @@ async fn callers_are_authenticated_and_authorised() {
 
     // Callback and dispatcher secrets.
     let confirm = json!({"correlation_id": body["correlation_id"], "email": email, "chat_id": 1});
-    for token in [None, Some("wrong"), Some(stack.var("SUPABASE_ANON_KEY"))] {
+    for token in [None, Some("wrong"), Some(tenant_a.admin.jwt.as_str())] {
         assert_eq!(
             error_code(callback(&stack, token, confirm.clone()).await, 401).await,
             "unauthorized"
         );
     }
-    let anon_dispatch = stack
-        .call_function(
-            "user-onboarding/dispatch",
-            Some(stack.var("SUPABASE_ANON_KEY")),
-            json!({}),
-        )
-        .await;
-    assert_eq!(anon_dispatch.status().as_u16(), 401);
+    let publishable_dispatch = stack
+        .http
+        .post(stack.function_url("user-onboarding/dispatch"))
+        .header("apikey", stack.publishable_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(publishable_dispatch.status().as_u16(), 401);
     assert_eq!(dispatch(&stack).await.status().as_u16(), 200);
-    // Any valid service-role JWT is the scheduler, not only the exact key string; a user's
+    // Any valid service-role JWT (here signed with the legacy secret, which the project
+    // keeps as a verifying key) is the scheduler, not only the exact key string; a user's
     // JWT, a forged one and an expired one are not.
     let secret = stack.var("SUPABASE_JWT_SECRET");
     let later = stack.now_seconds() + 600;
@@ -968,7 +971,7 @@ async fn rls_keeps_tenants_apart_and_the_dashboard_reads_work() {
                 "tenant_notifications?id=eq.{}",
                 id.as_str().unwrap()
             )))
-            .header("apikey", stack.var("SUPABASE_ANON_KEY"))
+            .header("apikey", stack.publishable_key())
             .header("prefer", "return=representation")
             .bearer_auth(jwt.to_owned())
             .json(&json!({"status": "read"}))
@@ -986,7 +989,7 @@ async fn rls_keeps_tenants_apart_and_the_dashboard_reads_work() {
     let insert = stack
         .http
         .post(stack.rest_url("tenant_notifications"))
-        .header("apikey", stack.var("SUPABASE_ANON_KEY"))
+        .header("apikey", stack.publishable_key())
         .bearer_auth(&tenant_a.admin.jwt)
         .json(&json!({"tenant_id": tenant_a.id, "type": "x", "title": "x", "message": "x", "level": "info"}))
         .send()
@@ -997,7 +1000,7 @@ async fn rls_keeps_tenants_apart_and_the_dashboard_reads_work() {
     let sneaky = stack
         .http
         .post(stack.rest_url("tenant_users"))
-        .header("apikey", stack.var("SUPABASE_ANON_KEY"))
+        .header("apikey", stack.publishable_key())
         .bearer_auth(&tenant_b.admin.jwt)
         .json(&json!({"tenant_id": tenant_a.id, "user_role": "executor", "email": "x@y.co"}))
         .send()

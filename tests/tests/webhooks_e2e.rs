@@ -434,12 +434,11 @@ async fn three_concurrent_dispatchers_deliver_each_of_300_messages_exactly_once_
     }
     // 100 role changes in one transaction: 100 events, queued for each endpoint.
     flip_role(&db, org, viewer.id, 100).await;
-    let service = stack.var("SUPABASE_SERVICE_ROLE_KEY").to_owned();
     let runs = join_all((0..3).map(|_| {
         stack
             .http
             .post(stack.function_url("deliver-webhooks"))
-            .bearer_auth(&service)
+            .header("apikey", stack.secret_key())
             .send()
     }))
     .await;

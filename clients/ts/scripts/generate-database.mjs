@@ -22,7 +22,7 @@ const unsigned = `${base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }))}.${b
 }))}`;
 const jwt = `${unsigned}.${createHmac("sha256", env.SUPABASE_JWT_SECRET).update(unsigned).digest("base64url")}`;
 const response = await fetch(`${env.SUPABASE_URL}/rest/v1/`, {
-  headers: { apikey: env.SUPABASE_ANON_KEY, authorization: `Bearer ${jwt}` },
+  headers: { apikey: env.SUPABASE_PUBLISHABLE_KEY, authorization: `Bearer ${jwt}` },
 });
 if (!response.ok) throw new Error(`PostgREST answered ${response.status}`);
 const schema = await response.json();

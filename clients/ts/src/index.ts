@@ -118,6 +118,12 @@ export type OnboardingClientOptions = {
   functionsUrl?: string;
 };
 
+/** How a server-to-server caller presents itself: its own shared secret or a legacy
+ * service-role JWT as the bearer token, a secret key (`sb_secret_…`) in `apikey` (it is
+ * not a JWT: Supabase's gateway refuses it as a bearer token). */
+type Credential = { bearer: string } | { apikey: string };
+const serverKey = (key: string): Credential => (key.startsWith("sb_") ? { apikey: key } : { bearer: key });
+
 export function createOnboardingClient(supabase: SupabaseClient, options: OnboardingClientOptions = {}) {
   // supabase-js keeps its URL and key on the client; the functions live under its URL.
   const internal = supabase as unknown as { supabaseUrl: string; supabaseKey: string };
@@ -132,15 +138,16 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
     method: "GET" | "POST",
     route: string,
     body?: unknown,
-    credential?: string,
+    credential?: Credential,
   ): Promise<Result<T, Code>> {
     let response: Response;
     try {
+      const presented = credential ?? { bearer: await bearer() };
       response = await fetch(`${functionsUrl}/${route}`, {
         method,
         headers: {
-          authorization: `Bearer ${credential ?? await bearer()}`,
-          apikey: internal.supabaseKey,
+          ...("bearer" in presented ? { authorization: `Bearer ${presented.bearer}` } : {}),
+          apikey: "apikey" in presented ? presented.apikey : internal.supabaseKey,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -205,16 +212,24 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
     /** What Make's scenario sends, with `MAKE_ONBOARDING_CALLBACK_TOKEN`. */
     userOnboardingCallback: (callbackToken: string, callback: Schemas["Callback"]) =>
       call<Schemas["CallbackResult"], CodeOf<"/user-onboarding/callback", "post">>(
-        "POST", "user-onboarding/callback", callback, callbackToken,
+        "POST", "user-onboarding/callback", callback, { bearer: callbackToken },
       ),
-    /** What the database webhook sends on `auth.users` INSERT, with `ONBOARDING_WEBHOOK_SECRET`. */
+    /** What the database webhook sends on `auth.users` INSERT, with `ONBOARDING_WEBHOOK_SECRET`
+     * (or, where none is set, the project's secret key). */
     onSignupCreateOrg: (webhookSecret: string, payload: Schemas["SignupWebhook"]) =>
-      call<Schemas["SignupResult"], CodeOf<"/on-signup-create-org", "post">>("POST", "on-signup-create-org", payload, webhookSecret),
-    /** pg_cron's calls, with the service role key. */
-    dispatchUserOnboarding: (serviceRoleKey: string) =>
-      call<Schemas["Dispatched"], CodeOf<"/user-onboarding/dispatch", "post">>("POST", "user-onboarding/dispatch", undefined, serviceRoleKey),
-    deliverWebhooks: (serviceRoleKey: string) =>
-      call<Schemas["WebhooksDelivered"], CodeOf<"/deliver-webhooks", "post">>("POST", "deliver-webhooks", undefined, serviceRoleKey),
+      call<Schemas["SignupResult"], CodeOf<"/on-signup-create-org", "post">>(
+        "POST", "on-signup-create-org", payload, serverKey(webhookSecret),
+      ),
+    /** pg_cron's calls, with the project's secret key (`sb_secret_…`; a legacy service-role
+     * JWT while legacy keys are on). */
+    dispatchUserOnboarding: (secretKey: string) =>
+      call<Schemas["Dispatched"], CodeOf<"/user-onboarding/dispatch", "post">>(
+        "POST", "user-onboarding/dispatch", undefined, serverKey(secretKey),
+      ),
+    deliverWebhooks: (secretKey: string) =>
+      call<Schemas["WebhooksDelivered"], CodeOf<"/deliver-webhooks", "post">>(
+        "POST", "deliver-webhooks", undefined, serverKey(secretKey),
+      ),
 
     // RPCs ------------------------------------------------------------------------------------
     adminCreateOrganization: (args: RpcArgs<"admin_create_organization">) =>
