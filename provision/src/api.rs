@@ -101,6 +101,48 @@ pub struct ApiKey {
     pub name: String,
     #[serde(default)]
     pub api_key: Option<String>,
+    /// `publishable`, `secret` or `legacy` (older answers have none: legacy keys only).
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// A project's keys, picked by type as Supabase lists them today.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectKeys {
+    pub publishable: Option<String>,
+    pub secret: Option<String>,
+    pub legacy_anon: Option<String>,
+    pub legacy_service_role: Option<String>,
+}
+
+impl ProjectKeys {
+    pub fn from_list(keys: &[ApiKey]) -> Self {
+        let first = |kind: &str, name: Option<&str>| {
+            keys.iter()
+                .filter(|key| key.kind.as_deref().unwrap_or("legacy") == kind)
+                .filter(|key| name.is_none_or(|name| key.name == name))
+                .find_map(|key| key.api_key.clone().filter(|value| !value.is_empty()))
+        };
+        ProjectKeys {
+            publishable: first("publishable", None),
+            secret: first("secret", None),
+            legacy_anon: first("legacy", Some("anon")),
+            legacy_service_role: first("legacy", Some("service_role")),
+        }
+    }
+
+    /// The key the database's schedulers present: the secret key, else (legacy keys on)
+    /// the legacy service-role key.
+    pub fn server_key(&self) -> Option<&str> {
+        self.secret
+            .as_deref()
+            .or(self.legacy_service_role.as_deref())
+    }
+
+    /// The key a browser holds: the publishable key, else the legacy anon key.
+    pub fn browser_key(&self) -> Option<&str> {
+        self.publishable.as_deref().or(self.legacy_anon.as_deref())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

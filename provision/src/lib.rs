@@ -530,16 +530,15 @@ impl<'a> Provisioner<'a> {
             ),
         );
         self.wait_until_healthy(&outcome.project_ref).await?;
-        let keys = self.api.api_keys(&outcome.project_ref).await?;
-        let key = |name: &str| {
-            keys.iter()
-                .find(|k| k.name == name)
-                .and_then(|k| k.api_key.clone())
-        };
-        outcome.anon_key = key("anon");
-        let service_role_key = key("service_role").map(Secret::new);
-        if let Some(service) = &service_role_key {
-            secrets.set("service_role_key", service.expose())?;
+        let keys = api::ProjectKeys::from_list(&self.api.api_keys(&outcome.project_ref).await?);
+        outcome.anon_key = keys.browser_key().map(str::to_owned);
+        // The new keys first; a project whose legacy keys are off lists none of those.
+        let server_key = keys.server_key().map(Secret::new);
+        if let Some(secret) = &keys.secret {
+            secrets.set("secret_key", secret)?;
+        }
+        if let Some(service) = &keys.legacy_service_role {
+            secrets.set("service_role_key", service)?;
         }
         outcome.database_pooler_url = self
             .api
@@ -570,7 +569,16 @@ impl<'a> Provisioner<'a> {
             });
         }
         outcome.migrations_applied = database::apply(&mut client, &files).await?;
-        if let Some(service) = &service_role_key {
+        // Without a server key the schedulers cannot be installed: the run fails, naming it.
+        let Some(service) = &server_key else {
+            return Err(Failure::Api(format!(
+                "no secret key (sb_secret_…) or legacy service_role key is visible in \
+                 GET /v1/projects/{}/api-keys?reveal=true: the dispatchers need one (create \
+                 a secret key under Project Settings → API Keys, or use a token that may reveal it)",
+                outcome.project_ref
+            )));
+        };
+        {
             // The two dispatchers pg_cron calls: Make's outbox, and organizations' webhooks.
             for installer in [
                 "select private.install_onboarding_dispatcher($1, $2)",

@@ -63,6 +63,10 @@ struct State {
     contract_violations: Vec<String>,
     /// Deployed functions by slug: the last deploy's metadata, files, and how many deploys.
     deployed: BTreeMap<String, Deployed>,
+    /// The project's legacy API keys are switched off (none listed).
+    legacy_keys_off: bool,
+    /// The token may not reveal secret keys (none listed).
+    hide_secret_keys: bool,
 }
 
 #[derive(Clone)]
@@ -292,10 +296,16 @@ impl Respond for FakeManagementApi {
                 ]))
             }
             ("GET", ["organizations", slug, "projects"]) => {
-                let limit: usize = query(request, "limit").and_then(|l| l.parse().ok()).unwrap_or(100);
-                let offset: usize = query(request, "offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+                let limit: usize = query(request, "limit")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(100);
+                let offset: usize = query(request, "offset")
+                    .and_then(|o| o.parse().ok())
+                    .unwrap_or(0);
                 if !(1..=100).contains(&limit) {
-                    state.contract_violations.push(format!("limit {limit} is outside 1..100"));
+                    state
+                        .contract_violations
+                        .push(format!("limit {limit} is outside 1..100"));
                     return error(400, "limit must be 1-100");
                 }
                 let mine: Vec<Value> = state
@@ -319,10 +329,17 @@ impl Respond for FakeManagementApi {
                 let continents = ["NA", "SA", "EU", "AF", "AS", "OC", "AN"];
                 let continent = query(request, "continent");
                 if query(request, "organization_slug").is_none()
-                    || continent.as_deref().is_some_and(|c| !continents.contains(&c))
+                    || continent
+                        .as_deref()
+                        .is_some_and(|c| !continents.contains(&c))
                 {
-                    state.contract_violations.push(format!("available-regions query {:?}", request.url.query()));
-                    return error(400, "organization_slug is required; continent must be a continent code");
+                    state
+                        .contract_violations
+                        .push(format!("available-regions query {:?}", request.url.query()));
+                    return error(
+                        400,
+                        "organization_slug is required; continent must be a continent code",
+                    );
                 }
                 let region = |code: &str, name: &str| json!({"name": name, "code": code, "type": "specific", "provider": "AWS", "status": "capacity"});
                 ResponseTemplate::new(200).set_body_json(json!({
@@ -349,7 +366,8 @@ impl Respond for FakeManagementApi {
                             std::time::SystemTime::now() + std::time::Duration::from_secs(seconds),
                         ),
                     };
-                    return error(status, "Too many requests").insert_header("retry-after", value.as_str());
+                    return error(status, "Too many requests")
+                        .insert_header("retry-after", value.as_str());
                 }
                 let body: Value = match serde_json::from_slice(&request.body) {
                     Ok(body) => body,
@@ -363,7 +381,10 @@ impl Respond for FakeManagementApi {
                 state.create_bodies.push(body.clone());
                 let project_ref = state.next_ref.clone();
                 let region = match body["region_selection"]["type"].as_str() {
-                    Some("specific") => body["region_selection"]["code"].as_str().unwrap_or("eu-central-1").to_owned(),
+                    Some("specific") => body["region_selection"]["code"]
+                        .as_str()
+                        .unwrap_or("eu-central-1")
+                        .to_owned(),
                     _ => "eu-central-1".to_owned(),
                 };
                 let project = json!({
@@ -378,22 +399,45 @@ impl Respond for FakeManagementApi {
                 }
                 ResponseTemplate::new(201).set_body_json(project)
             }
-            ("GET", ["projects", project_ref]) => match state.projects.iter_mut().find(|(p, _)| p["ref"] == *project_ref) {
+            ("GET", ["projects", project_ref]) => match state
+                .projects
+                .iter_mut()
+                .find(|(p, _)| p["ref"] == *project_ref)
+            {
                 Some((project, statuses)) => {
                     if statuses.len() > 1 {
                         statuses.pop_front();
                     }
-                    project["status"] = json!(statuses.front().cloned().unwrap_or_else(|| "ACTIVE_HEALTHY".into()));
+                    project["status"] = json!(statuses
+                        .front()
+                        .cloned()
+                        .unwrap_or_else(|| "ACTIVE_HEALTHY".into()));
                     ResponseTemplate::new(200).set_body_json(project.clone())
                 }
                 None => error(404, "Project not found"),
             },
-            ("GET", ["projects", project_ref, "api-keys"]) => ResponseTemplate::new(200).set_body_json(json!([
-                {"name": "anon", "api_key": format!("anon.{project_ref}.public")},
-                {"name": "service_role", "api_key": format!("service.{project_ref}.SECRET-KEY")},
-            ])),
+            // As the API lists them today: by type; a project whose legacy keys are off
+            // lists none of those, and a token that may not reveal secret keys sees none.
+            ("GET", ["projects", project_ref, "api-keys"]) => {
+                let mut keys = vec![
+                    json!({"name": "default", "type": "publishable", "api_key": format!("sb_publishable_{project_ref}")}),
+                ];
+                if !state.hide_secret_keys {
+                    keys.push(json!({"name": "default", "type": "secret", "api_key": format!("sb_secret_{project_ref}_SECRET-KEY"),
+                                     "secret_jwt_template": {"role": "service_role"}}));
+                }
+                if !state.legacy_keys_off {
+                    keys.push(json!({"name": "anon", "type": "legacy", "api_key": format!("anon.{project_ref}.public")}));
+                    keys.push(json!({"name": "service_role", "type": "legacy", "api_key": format!("service.{project_ref}.SECRET-KEY")}));
+                }
+                ResponseTemplate::new(200).set_body_json(json!(keys))
+            }
             ("GET", ["projects", _, "secrets"]) => {
-                let list: Vec<Value> = state.secrets.keys().map(|name| json!({"name": name, "value": "digest"})).collect();
+                let list: Vec<Value> = state
+                    .secrets
+                    .keys()
+                    .map(|name| json!({"name": name, "value": "digest"}))
+                    .collect();
                 ResponseTemplate::new(200).set_body_json(list)
             }
             ("POST", ["projects", _, "secrets"]) => {
@@ -401,14 +445,24 @@ impl Respond for FakeManagementApi {
                     return error(400, "body must be an array of {name, value}");
                 };
                 for item in items {
-                    state.secrets.insert(item["name"].as_str().unwrap().to_owned(), item["value"].as_str().unwrap().to_owned());
+                    state.secrets.insert(
+                        item["name"].as_str().unwrap().to_owned(),
+                        item["value"].as_str().unwrap().to_owned(),
+                    );
                 }
                 ResponseTemplate::new(201)
             }
             ("POST", ["projects", _, "functions", "deploy"]) => match parse_deploy(request) {
                 Ok((slug, metadata, files)) => {
                     let version = state.deployed.get(&slug).map_or(0, |d| d.version) + 1;
-                    state.deployed.insert(slug.clone(), Deployed { metadata: metadata.clone(), files, version });
+                    state.deployed.insert(
+                        slug.clone(),
+                        Deployed {
+                            metadata: metadata.clone(),
+                            files,
+                            version,
+                        },
+                    );
                     ResponseTemplate::new(201).set_body_json(json!({
                         "id": format!("fn-{slug}"), "slug": slug, "name": metadata["name"], "status": "ACTIVE",
                         "version": version, "verify_jwt": metadata["verify_jwt"],
@@ -422,7 +476,9 @@ impl Respond for FakeManagementApi {
             },
             ("GET", ["projects", project_ref, "config", "database", "pooler"]) => {
                 let host = "aws-0-eu-west-2.pooler.supabase.com";
-                let connection = format!("postgresql://postgres.{project_ref}:[YOUR-PASSWORD]@{host}:6543/postgres");
+                let connection = format!(
+                    "postgresql://postgres.{project_ref}:[YOUR-PASSWORD]@{host}:6543/postgres"
+                );
                 ResponseTemplate::new(200).set_body_json(json!([{
                     "identifier": project_ref, "database_type": "PRIMARY", "is_using_scram_auth": true,
                     "db_user": format!("postgres.{project_ref}"), "db_host": host, "db_port": 6543,
@@ -705,6 +761,7 @@ impl Harness {
                 .map(|b| b["db_pass"].as_str().unwrap().to_owned()),
         );
         all.push(format!("service.{}.SECRET-KEY", self.project_ref));
+        all.push(format!("sb_secret_{}_SECRET-KEY", self.project_ref));
         all.push(TOKEN.to_owned());
         all
     }
@@ -740,7 +797,11 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
         result["url"],
         format!("https://{}.supabase.co", h.project_ref)
     );
-    assert_eq!(result["anon_key"], format!("anon.{}.public", h.project_ref));
+    // The key for browsers: the publishable one.
+    assert_eq!(
+        result["anon_key"],
+        format!("sb_publishable_{}", h.project_ref)
+    );
     assert_eq!(result["created"], true);
     assert_eq!(
         (&result["client_name"], &result["tier"], &result["region"]),
@@ -816,17 +877,31 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
         count(&db, "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r' and not c.relrowsecurity").await,
         0
     );
-    let trigger_args: Vec<u8> = db
+    let webhook_headers: String = db
         .query_one(
-            "select tgargs from pg_trigger where tgname = 'on_auth_user_created_create_org'",
+            "select headers::text from private.signup_webhook where exists (select 1 from pg_trigger
+               where tgname = 'on_auth_user_created_send_signup_webhook')",
             &[],
         )
         .await
         .unwrap()
         .get(0);
     assert!(
-        String::from_utf8_lossy(&trigger_args).contains(&secrets["ONBOARDING_WEBHOOK_SECRET"]),
+        webhook_headers.contains(&secrets["ONBOARDING_WEBHOOK_SECRET"]),
         "the webhook uses the secret that was set"
+    );
+    // The dispatchers present the project's secret key, as servers do today.
+    let dispatch: String = db
+        .query_one(
+            "select command from cron.job where jobname = 'deliver-webhooks'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        dispatch.contains(&format!(r#""apikey": "sb_secret_{}"#, h.project_ref)),
+        "{dispatch}"
     );
     assert_eq!(
         count(
@@ -848,6 +923,42 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
         serde_json::from_str(&std::fs::read_to_string(&secrets_file).unwrap()).unwrap();
     assert_eq!(kept["db_password"], password);
     h.assert_no_secret_in(&output);
+}
+
+/// A project whose legacy keys are off provisions fully on the new keys; with no server
+/// key visible at all, the run fails at the database step and names the missing key.
+#[tokio::test]
+async fn legacy_keys_off_provisions_fully_and_no_secret_key_fails_naming_it() {
+    let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    h.state.lock().unwrap().legacy_keys_off = true;
+    let secrets_file = h.secrets_file();
+    let file = secrets_file.to_str().unwrap();
+    let (code, result, output) = h.run(&["--secrets-file", file], &[]).await;
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(
+        result["completed_steps"],
+        json!([
+            "project",
+            "database",
+            "functions",
+            "secrets",
+            "organization"
+        ])
+    );
+    h.assert_no_secret_in(&output);
+
+    let hidden = Harness::new(&["ACTIVE_HEALTHY"]).await;
+    {
+        let mut state = hidden.state.lock().unwrap();
+        state.legacy_keys_off = true;
+        state.hide_secret_keys = true;
+    }
+    let secrets_file = hidden.secrets_file();
+    let (code, _, output) = hidden
+        .run(&["--secrets-file", secrets_file.to_str().unwrap()], &[])
+        .await;
+    assert_ne!(code, 0, "{output}");
+    assert!(output.contains("no secret key (sb_secret_"), "{output}");
 }
 
 #[tokio::test]
