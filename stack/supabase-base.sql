@@ -46,8 +46,12 @@ begin
   end if;
 end
 $$;
-alter database postgres owner to postgres;
-grant all on database postgres to postgres;
+do $$
+begin
+  execute format('alter database %I owner to postgres', current_database());
+  execute format('grant all on database %I to postgres', current_database());
+end
+$$;
 
 -- No default privileges on public for the API roles (hosted projects since 30 October
 -- 2026): every migration grants what it means to. A stack made before this loses them.
