@@ -93,10 +93,10 @@ end
 $$;
 revoke execute on function private.install_signup_webhook(text, text) from public;
 
--- Usage: select private.install_onboarding_dispatcher('https://<ref>.supabase.co/functions/v1', '<sb_secret_…>');
-drop function if exists private.install_onboarding_dispatcher(text, text, text);
-create function private.install_onboarding_dispatcher(
-  p_functions_url text, p_server_key text, p_schedule text default '10 seconds'
+-- One pg_cron job that POSTs `{}` to a function through pg_net, presenting `p_server_key`:
+-- what both dispatchers are.
+create or replace function private.schedule_function_call(
+  p_job text, p_functions_url text, p_route text, p_server_key text, p_schedule text, p_timeout_ms integer
 ) returns bigint
 language plpgsql set search_path = '' as $$
 declare
@@ -104,12 +104,23 @@ declare
 begin
   if p_functions_url !~ '^https?://' then
     raise exception using errcode = '22023', message = 'invalid_arguments',
-      detail = 'install_onboarding_dispatcher needs an http(s) functions URL and the secret key';
+      detail = format('%s needs an http(s) functions URL and the secret key', p_job);
   end if;
-  return cron.schedule('user-onboarding-dispatch', p_schedule, format(
-    'select net.http_post(url := %L, body := ''{}''::jsonb, headers := %L::jsonb, timeout_milliseconds := 30000)',
-    rtrim(p_functions_url, '/') || '/user-onboarding/dispatch', v_headers::text));
+  return cron.schedule(p_job, p_schedule, format(
+    'select net.http_post(url := %L, body := ''{}''::jsonb, headers := %L::jsonb, timeout_milliseconds := %s)',
+    rtrim(p_functions_url, '/') || '/' || p_route, v_headers::text, p_timeout_ms));
 end
+$$;
+revoke execute on function private.schedule_function_call(text, text, text, text, text, integer) from public;
+
+-- Usage: select private.install_onboarding_dispatcher('https://<ref>.supabase.co/functions/v1', '<sb_secret_…>');
+drop function if exists private.install_onboarding_dispatcher(text, text, text);
+create function private.install_onboarding_dispatcher(
+  p_functions_url text, p_server_key text, p_schedule text default '10 seconds'
+) returns bigint
+language sql set search_path = '' as $$
+  select private.schedule_function_call('user-onboarding-dispatch', p_functions_url, 'user-onboarding/dispatch',
+    p_server_key, p_schedule, 30000)
 $$;
 revoke execute on function private.install_onboarding_dispatcher(text, text, text) from public;
 
@@ -118,17 +129,8 @@ drop function if exists private.install_webhook_dispatcher(text, text, text);
 create function private.install_webhook_dispatcher(
   p_functions_url text, p_server_key text, p_schedule text default '5 seconds'
 ) returns bigint
-language plpgsql set search_path = '' as $$
-declare
-  v_headers jsonb := private.function_call_headers(p_server_key);
-begin
-  if p_functions_url !~ '^https?://' then
-    raise exception using errcode = '22023', message = 'invalid_arguments',
-      detail = 'install_webhook_dispatcher needs an http(s) functions URL and the secret key';
-  end if;
-  return cron.schedule('deliver-webhooks', p_schedule, format(
-    'select net.http_post(url := %L, body := ''{}''::jsonb, headers := %L::jsonb, timeout_milliseconds := 60000)',
-    rtrim(p_functions_url, '/') || '/deliver-webhooks', v_headers::text));
-end
+language sql set search_path = '' as $$
+  select private.schedule_function_call('deliver-webhooks', p_functions_url, 'deliver-webhooks',
+    p_server_key, p_schedule, 60000)
 $$;
 revoke execute on function private.install_webhook_dispatcher(text, text, text) from public;

@@ -5,7 +5,9 @@
 //   - API keys: `sb_publishable_…` / `sb_secret_…` in `apikey`, which the gateway turns
 //     into short-lived `anon` / `service_role` JWTs upstream; the legacy `anon` /
 //     `service_role` JWT keys while legacy keys are on, refused once they are off.
-import { createLocalJWKSet, importJWK, type JWK, jwtVerify, type JWTPayload, SignJWT } from "jose";
+import {
+  createLocalJWKSet, decodeProtectedHeader, importJWK, type JWK, jwtVerify, type JWTPayload, SignJWT,
+} from "jose";
 
 export type ApiKeyKind = "publishable" | "secret" | "legacy_anon" | "legacy_service_role";
 
@@ -62,9 +64,7 @@ export class ProjectKeys {
    * (unexpired, a supported algorithm); null for anything else. */
   async verify(token: string): Promise<JWTPayload | null> {
     try {
-      const [header] = token.split(".");
-      const alg = JSON.parse(new TextDecoder().decode(base64url(header))).alg;
-      const { payload } = alg === "HS256"
+      const { payload } = decodeProtectedHeader(token).alg === "HS256"
         ? await jwtVerify(token, this.legacySecret, { algorithms: ["HS256"] })
         : await jwtVerify(token, this.publicKeys, { algorithms: ["ES256"] });
       return payload;
@@ -93,11 +93,6 @@ export class ProjectKeys {
     this.minted.set(role, { token, renewAt: now + MINTED_SECONDS / 2 });
     return token;
   }
-}
-
-function base64url(text: string): Uint8Array {
-  const padded = text.replaceAll("-", "+").replaceAll("_", "/").padEnd(Math.ceil(text.length / 4) * 4, "=");
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
 }
 
 /** Where a refusal goes: PostgREST's error shape on /rest/v1, GoTrue's on /auth/v1, the

@@ -578,19 +578,17 @@ impl<'a> Provisioner<'a> {
                 outcome.project_ref
             )));
         };
-        {
-            // The two dispatchers pg_cron calls: Make's outbox, and organizations' webhooks.
-            for installer in [
-                "select private.install_onboarding_dispatcher($1, $2)",
-                "select private.install_webhook_dispatcher($1, $2)",
-            ] {
-                self.install(
-                    &client,
-                    installer,
-                    &[&self.functions_url(&outcome.project_ref), &service.expose()],
-                )
-                .await?;
-            }
+        // The two dispatchers pg_cron calls: Make's outbox, and organizations' webhooks.
+        for installer in [
+            "select private.install_onboarding_dispatcher($1, $2)",
+            "select private.install_webhook_dispatcher($1, $2)",
+        ] {
+            self.install(
+                &client,
+                installer,
+                &[&self.functions_url(&outcome.project_ref), &service.expose()],
+            )
+            .await?;
         }
         self.out.done(
             "database",

@@ -40,6 +40,15 @@ const SPEC_REGIONS: [&str; 18] = [
 ];
 const SPEC_GROUPS: [&str; 3] = ["americas", "emea", "apac"];
 
+/// What a whole run completes, in order.
+const EVERY_STEP: [&str; 5] = [
+    "project",
+    "database",
+    "functions",
+    "secrets",
+    "organization",
+];
+
 #[derive(Default)]
 struct State {
     /// (project, statuses still to report on GET /v1/projects/{ref}).
@@ -809,16 +818,7 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
         (&json!("Acme Ltd"), &json!("pro"), &json!("eu-west-2"))
     );
     assert_eq!(result["organization_slug"], ORG_SLUG);
-    assert_eq!(
-        result["completed_steps"],
-        json!([
-            "project",
-            "database",
-            "functions",
-            "secrets",
-            "organization"
-        ])
-    );
+    assert_eq!(result["completed_steps"], json!(EVERY_STEP));
     assert_eq!(
         result["database_pooler_url"],
         format!(
@@ -936,16 +936,7 @@ async fn legacy_keys_off_provisions_fully_and_no_secret_key_fails_naming_it() {
     let file = secrets_file.to_str().unwrap();
     let (code, result, output) = h.run(&["--secrets-file", file], &[]).await;
     assert_eq!(code, 0, "{output}");
-    assert_eq!(
-        result["completed_steps"],
-        json!([
-            "project",
-            "database",
-            "functions",
-            "secrets",
-            "organization"
-        ])
-    );
+    assert_eq!(result["completed_steps"], json!(EVERY_STEP));
     h.assert_no_secret_in(&output);
 
     let hidden = Harness::new(&["ACTIVE_HEALTHY"]).await;
@@ -1063,16 +1054,7 @@ async fn interrupted_after_the_project_step_resumes_with_one_project() {
     let (code, result, output) = h.run(&["--secrets-file", file], &[]).await;
     assert_eq!(code, 0, "{output}");
     assert_eq!(result["created"], false);
-    assert_eq!(
-        result["completed_steps"],
-        json!([
-            "project",
-            "database",
-            "functions",
-            "secrets",
-            "organization"
-        ])
-    );
+    assert_eq!(result["completed_steps"], json!(EVERY_STEP));
     assert_eq!(h.state.lock().unwrap().projects.len(), 1);
     h.assert_no_secret_in(&output);
 }

@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub struct Stack {
     pub vars: HashMap<String, String>,
     pub http: reqwest::Client,
+    /// The project's signing key and its `kid`, read once.
+    signing_key: std::sync::OnceLock<(jsonwebtoken::EncodingKey, String)>,
 }
 
 impl Stack {
@@ -41,6 +43,7 @@ impl Stack {
         Stack {
             vars,
             http: reqwest::Client::new(),
+            signing_key: std::sync::OnceLock::new(),
         }
     }
 
@@ -103,18 +106,22 @@ impl Stack {
 
     /// Any claims, signed with the project's current key (ES256, with its `kid`).
     pub fn jwt(&self, claims: Value) -> String {
-        let jwk: Value = serde_json::from_str(
-            &std::fs::read_to_string(self.var("SUPABASE_JWT_SIGNING_KEY_FILE")).unwrap(),
-        )
-        .unwrap();
-        let pem_file = self
-            .var("SUPABASE_JWT_SIGNING_KEY_FILE")
-            .replace(".json", ".pem");
-        let key =
-            jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(pem_file).unwrap()).unwrap();
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-        header.kid = jwk["kid"].as_str().map(str::to_owned);
-        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+        let (key, kid) = self.signing_key.get_or_init(|| {
+            let file = self.var("SUPABASE_JWT_SIGNING_KEY_FILE");
+            let jwk: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+            let pem = std::fs::read(file.replace(".json", ".pem")).unwrap();
+            (
+                jsonwebtoken::EncodingKey::from_ec_pem(&pem).unwrap(),
+                jwk["kid"].as_str().unwrap().to_owned(),
+            )
+        });
+        sign_es256(&claims, key, kid)
+    }
+
+    /// The `kid` of the project's current signing key.
+    pub fn signing_kid(&self) -> String {
+        let token = self.jwt(json!({}));
+        jsonwebtoken::decode_header(&token).unwrap().kid.unwrap()
     }
 
     /// Any claims, signed with the project's legacy HS256 secret.
@@ -177,6 +184,13 @@ fn user_claims(user_id: Uuid, email: &str) -> Value {
         "sub": user_id, "role": "authenticated", "aud": "authenticated", "email": email,
         "exp": chrono_like_now() + 3600,
     })
+}
+
+/// Claims signed ES256 with `key`, naming `kid` (a foreign key may claim the project's).
+pub fn sign_es256(claims: &Value, key: &jsonwebtoken::EncodingKey, kid: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(&header, claims, key).unwrap()
 }
 
 /// HS256, as Supabase signs with a project's JWT secret.
@@ -416,6 +430,23 @@ impl Stack {
         .send()
         .await
         .unwrap()
+    }
+
+    /// POST to a function as a server calls it: an API key in `apikey`, no bearer (the
+    /// gateway supplies the JWT the key stands for).
+    pub async fn call_function_with_key(
+        &self,
+        name: &str,
+        apikey: &str,
+        body: Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.function_url(name))
+            .header("apikey", apikey)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn call_function(

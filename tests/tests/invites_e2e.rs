@@ -657,13 +657,12 @@ async fn resend_down_is_a_clear_503_and_nothing_is_lost() {
     // back-office jobs use instead of an admin's JWT (the gateway turns it into a
     // service-role JWT).
     let response = stack
-        .http
-        .post(stack.function_url("send-invite-email"))
-        .header("apikey", stack.secret_key())
-        .json(&json!({"invite_id": invited.invite_id}))
-        .send()
-        .await
-        .unwrap();
+        .call_function_with_key(
+            "send-invite-email",
+            stack.secret_key(),
+            json!({"invite_id": invited.invite_id}),
+        )
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(mailbox(&stack, &invited.email).await.0.len(), 1);
     assert_eq!(

@@ -9,24 +9,13 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Claims of a signed-in user, expiring in `seconds` (negative: already expired).
-fn claims(user: &User, seconds: i64) -> Value {
-    let exp = stack_now() as i64 + seconds;
+fn claims(stack: &Stack, user: &User, seconds: i64) -> Value {
+    let exp = stack.now_seconds() as i64 + seconds;
     json!({ "sub": user.id, "role": "authenticated", "aud": "authenticated", "email": user.email, "exp": exp })
-}
-
-fn stack_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// A token signed with another EC key, claiming the project's `kid`.
 fn foreign_es256(stack: &Stack, claims: &Value) -> String {
-    let jwk: Value = serde_json::from_str(
-        &std::fs::read_to_string(stack.var("SUPABASE_JWT_SIGNING_KEY_FILE")).unwrap(),
-    )
-    .unwrap();
     // A fixed P-256 key that is not the project's (generated once for this test).
     let pem = b"-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgoNQl5fRh4Uc50GX4
@@ -34,10 +23,8 @@ GtCAVYR0+MD+Dv/wxGwIu5kK/dqhRANCAAT2Gzi2q2ZLGn471gDYxkhoSWlB66zT
 SjuXMrky80gAoBsTh1Ha/S+iCk52t1RJPdbSipg3f4XdmQY7ikxAdxBr
 -----END PRIVATE KEY-----
 ";
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-    header.kid = jwk["kid"].as_str().map(str::to_owned);
     let key = jsonwebtoken::EncodingKey::from_ec_pem(pem).unwrap();
-    jsonwebtoken::encode(&header, claims, &key).unwrap()
+    sign_es256(claims, &key, &stack.signing_kid())
 }
 
 fn unsigned(claims: &Value) -> String {
@@ -79,18 +66,24 @@ async fn user_tokens_of_both_signing_keys_work_and_anything_else_is_401_writing_
     };
     // Refused, whatever the legacy switch: nothing is written.
     for (what, token) in [
-        ("another EC key", foreign_es256(&stack, &claims(&user, 600))),
+        (
+            "another EC key",
+            foreign_es256(&stack, &claims(&stack, &user, 600)),
+        ),
         (
             "a wrong HS256 secret",
             jsonwebtoken::encode(
                 &jsonwebtoken::Header::default(),
-                &claims(&user, 600),
+                &claims(&stack, &user, 600),
                 &jsonwebtoken::EncodingKey::from_secret(b"not-this-project's-secret-at-all-0123"),
             )
             .unwrap(),
         ),
-        ("alg none", unsigned(&claims(&user, 600))),
-        ("an expired ES256 token", stack.jwt(claims(&user, -60))),
+        ("alg none", unsigned(&claims(&stack, &user, 600))),
+        (
+            "an expired ES256 token",
+            stack.jwt(claims(&stack, &user, -60)),
+        ),
     ] {
         let (status, body) = create(token.clone()).await;
         assert_eq!(status, 401, "{what} on /rest/v1: {body}");
@@ -111,6 +104,15 @@ async fn user_tokens_of_both_signing_keys_work_and_anything_else_is_401_writing_
         200
     );
     assert_eq!(owned().await, 2);
+}
+
+/// deliver-webhooks' status when called with `apikey` only, as a scheduler would.
+async fn dispatch(stack: &Stack, apikey: &str) -> u16 {
+    stack
+        .call_function_with_key("deliver-webhooks", apikey, json!({}))
+        .await
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -161,15 +163,8 @@ async fn api_keys_are_handled_as_supabase_handles_them() {
         (401, Some("invalid_api_key"))
     );
     // Server-to-server: the secret key in apikey is the scheduler, the publishable key is not.
-    let dispatch = |apikey: &str| {
-        let request = stack
-            .http
-            .post(stack.function_url("deliver-webhooks"))
-            .header("apikey", apikey);
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
-    assert_eq!(dispatch(stack.secret_key()).await, 200);
-    assert_eq!(dispatch(stack.publishable_key()).await, 401);
+    assert_eq!(dispatch(&stack, stack.secret_key()).await, 200);
+    assert_eq!(dispatch(&stack, stack.publishable_key()).await, 401);
 
     // The legacy keys: refused with the reason while off; still working while on.
     let legacy_service = stack.var("SUPABASE_SERVICE_ROLE_KEY");

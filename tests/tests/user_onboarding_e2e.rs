@@ -104,13 +104,8 @@ fn callback_token(stack: &Stack) -> String {
 /// The dispatcher, called as pg_cron calls it: the secret key in `apikey`.
 async fn dispatch(stack: &Stack) -> reqwest::Response {
     stack
-        .http
-        .post(stack.function_url("user-onboarding/dispatch"))
-        .header("apikey", stack.secret_key())
-        .json(&json!({}))
-        .send()
+        .call_function_with_key("user-onboarding/dispatch", stack.secret_key(), json!({}))
         .await
-        .unwrap()
 }
 
 fn make_url(stack: &Stack, path: &str) -> String {
@@ -726,12 +721,12 @@ async fn callers_are_authenticated_and_authorised() {
         );
     }
     let publishable_dispatch = stack
-        .http
-        .post(stack.function_url("user-onboarding/dispatch"))
-        .header("apikey", stack.publishable_key())
-        .send()
-        .await
-        .unwrap();
+        .call_function_with_key(
+            "user-onboarding/dispatch",
+            stack.publishable_key(),
+            json!({}),
+        )
+        .await;
     assert_eq!(publishable_dispatch.status().as_u16(), 401);
     assert_eq!(dispatch(&stack).await.status().as_u16(), 200);
     // Any valid service-role JWT (here signed with the legacy secret, which the project

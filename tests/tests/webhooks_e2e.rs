@@ -434,17 +434,12 @@ async fn three_concurrent_dispatchers_deliver_each_of_300_messages_exactly_once_
     }
     // 100 role changes in one transaction: 100 events, queued for each endpoint.
     flip_role(&db, org, viewer.id, 100).await;
-    let runs = join_all((0..3).map(|_| {
-        stack
-            .http
-            .post(stack.function_url("deliver-webhooks"))
-            .header("apikey", stack.secret_key())
-            .send()
-    }))
-    .await;
-    assert!(runs
-        .iter()
-        .all(|run| run.as_ref().unwrap().status().as_u16() == 200));
+    let runs =
+        join_all((0..3).map(|_| {
+            stack.call_function_with_key("deliver-webhooks", stack.secret_key(), json!({}))
+        }))
+        .await;
+    assert!(runs.iter().all(|run| run.status().as_u16() == 200));
     let created: Vec<String> = db
         .query(
             "select id from webhook_messages where organization_id = $1 order by created_at",

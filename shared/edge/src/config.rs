@@ -147,11 +147,6 @@ impl ServerKeys {
             })?,
         };
         let legacy_service_role = env.optional("SUPABASE_SERVICE_ROLE_KEY").map(Secret::new);
-        if secret_keys.is_empty() && legacy_service_role.is_none() {
-            return Err(ConfigError::Missing(
-                "SUPABASE_SECRET_KEYS (or, with legacy keys on, SUPABASE_SERVICE_ROLE_KEY)",
-            ));
-        }
         Ok(ServerKeys {
             secret_keys,
             legacy_service_role,
@@ -159,13 +154,12 @@ impl ServerKeys {
     }
 
     /// The key the function uses itself: the new kind when there is one (the `default`
-    /// secret key first), else the legacy service-role key.
-    pub fn own_key(&self) -> ServerKey {
+    /// secret key first), else the legacy service-role key; `None` with neither.
+    pub fn own_key(&self) -> Option<ServerKey> {
         match (self.secret_keys.first(), &self.legacy_service_role) {
-            (Some(secret), _) => ServerKey::Secret(secret.clone()),
-            (None, Some(legacy)) => ServerKey::LegacyServiceRole(legacy.clone()),
-            // from_env never builds one with neither
-            (None, None) => ServerKey::Secret(Secret::new("")),
+            (Some(secret), _) => Some(ServerKey::Secret(secret.clone())),
+            (None, Some(legacy)) => Some(ServerKey::LegacyServiceRole(legacy.clone())),
+            (None, None) => None,
         }
     }
 }
@@ -208,10 +202,13 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let rest_url = format!("{}/rest/v1", env.url("SUPABASE_URL")?);
         let server_keys = ServerKeys::from_env(env)?;
+        let server_key = server_keys.own_key().ok_or(ConfigError::Missing(
+            "SUPABASE_SECRET_KEYS (or, with legacy keys on, SUPABASE_SERVICE_ROLE_KEY)",
+        ))?;
         let db_timeout_ms = env.number("DB_TIMEOUT_MS", DEFAULT_DB_TIMEOUT_MS, 1..=60_000)?;
         Ok(Config {
             rest_url,
-            server_key: server_keys.own_key(),
+            server_key,
             server_keys,
             db_timeout_ms,
         })

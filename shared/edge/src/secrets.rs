@@ -25,16 +25,17 @@ pub fn require_bearer_secret(request: &HttpRequest, secret: &Secret) -> Result<(
 /// `SUPABASE_SECRET_KEYS`), or, while legacy keys are on, the legacy service-role key as
 /// `Authorization: Bearer`. A publishable key, or a legacy key once they are off, is not.
 pub fn presents_server_key(request: &HttpRequest, keys: &ServerKeys) -> bool {
-    let matches_any = |presented: &str, candidates: &mut dyn Iterator<Item = &Secret>| {
+    // Every candidate is compared (no early exit), so timing does not tell which matched.
+    let matches_any = |presented: &str, candidates: &[Secret]| {
         !presented.is_empty()
-            && candidates.fold(false, |found, key| {
+            && candidates.iter().fold(false, |found, key| {
                 found | secrets_match(presented, key.expose())
             })
     };
     let apikey = request.header("apikey").unwrap_or_default().trim();
     let bearer = request.bearer_token().unwrap_or_default();
-    matches_any(apikey, &mut keys.secret_keys.iter())
-        || matches_any(bearer, &mut keys.legacy_service_role.iter())
+    matches_any(apikey, &keys.secret_keys)
+        || matches_any(bearer, keys.legacy_service_role.as_slice())
 }
 
 /// What a caller that is not a user (a database webhook, Make) must present: a shared
