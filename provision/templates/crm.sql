@@ -212,13 +212,24 @@ create policy "crm: members read" on public.analytics_snapshots
   for select to authenticated using (organization_id in (select private.member_organization_ids()));
 create policy "crm: platform admins read" on public.platform_metrics
   for select to authenticated using ((select private.is_platform_admin()));
-revoke insert, update, delete, truncate on public.client_usage_metrics, public.subscription_history,
-  public.analytics_snapshots, public.platform_metrics from anon, authenticated;
-revoke all on public.users, public.companies, public.contacts, public.deals, public.activities,
+
+-- Grants: a new table in public gives the API roles nothing (hosted projects since October
+-- 2026), so each table grants what its policies let through, to signed-in users only; the
+-- service role (the operator's and the product's jobs) may write all of them. `anon`
+-- gets nothing.
+grant select, insert, update on public.users to authenticated;
+grant select, insert, update, delete on public.companies, public.contacts, public.deals, public.activities,
   public.email_templates, public.email_campaigns, public.email_sequences, public.email_sends,
   public.email_unsubscribes, public.social_accounts, public.social_posts, public.content_templates,
-  public.content_queue, public.notifications, public.audit_log, public.client_usage_metrics,
-  public.subscription_history, public.analytics_snapshots, public.platform_metrics from anon;
+  public.content_queue, public.notifications, public.audit_log to authenticated;
+grant select on public.client_usage_metrics, public.subscription_history, public.analytics_snapshots,
+  public.platform_metrics to authenticated;
+grant select, insert, update, delete on public.users, public.companies, public.contacts, public.deals,
+  public.activities, public.email_templates, public.email_campaigns, public.email_sequences,
+  public.email_sends, public.email_unsubscribes, public.social_accounts, public.social_posts,
+  public.content_templates, public.content_queue, public.notifications, public.audit_log,
+  public.client_usage_metrics, public.subscription_history, public.analytics_snapshots,
+  public.platform_metrics to service_role;
 
 -- Timestamps ---------------------------------------------------------------------------------------
 do $$
