@@ -4,15 +4,15 @@
 //                                 as on Supabase; `verify_jwt` from supabase/config.toml is
 //                                 enforced here first
 //   /auth/v1/*                  → the local Supabase Auth stand-in (stack/auth.ts)
-// On all three, API keys are handled as Supabase's gateway does (stack/project-keys.ts):
-// `sb_publishable_…` / `sb_secret_…` in `apikey` become short-lived `anon` /
-// `service_role` JWTs upstream, a user's JWT passes through, and with LEGACY_API_KEYS=off
-// the legacy keys are refused.
 //   /_inbox                     → the local inbox of the emails the stack sent (stack/inbox.ts)
 //   /, /admin, /onboarding/*, /tenant/*, /assets/*  → the reference web app (web/dist)
 //   /app-config.json            → the web app's Supabase URL and publishable key
 //   /health                     → 200 once every function's isolate answers
 //   /_stack/stats               → memory of the gateway and of each function's isolate
+// On /rest/v1, /functions/v1 and /auth/v1, API keys are handled as Supabase's gateway
+// does (stack/project-keys.ts): `sb_publishable_…` / `sb_secret_…` in `apikey` become
+// short-lived `anon` / `service_role` JWTs upstream, a user's JWT passes through, and with
+// LEGACY_API_KEYS=off the legacy keys are refused.
 //
 // Each function runs in a process of its own on Deno 2.1.4 (stack/user-worker.ts), from a
 // bundle holding exactly what a deployment holds (stack/bundle.ts), with edge-runtime's
@@ -312,7 +312,10 @@ async function proxy(request: Request, target: string): Promise<Response> {
 async function toPostgrest(request: Request, path: string, search: string): Promise<Response> {
   const translated = await withCredentials(request, "rest", request.method !== "OPTIONS");
   if (translated instanceof Response) return translated;
-  return await proxy(translated, `${postgrestUrl}${path}${search}`);
+  // Bodies whole, not streamed: a streamed (chunked) request costs PostgREST and this
+  // process a millisecond more than the same few bytes with a Content-Length.
+  const body = translated.body ? await translated.arrayBuffer() : null;
+  return relay(await forward(translated, `${postgrestUrl}${path}${search}`, body));
 }
 
 async function toFunction(original: Request, isolate: Isolate, subpath: string, search: string): Promise<Response> {

@@ -97,6 +97,10 @@ curl -fsS "$SUPABASE_URL/health" >/dev/null
 [ "$LEGACY_API_KEYS" = on ] || { echo "the restart did not switch legacy keys on" >&2; exit 1; }
 say "the same stack with legacy API keys on: both kinds of key work"
 cargo test --quiet -p onboarding-tests --test keys_e2e
+# Switched off on the running stack: the gateway restarts and refuses the legacy keys.
+LEGACY_API_KEYS=off bash stack/stack.sh up >/dev/null 2>&1 || { echo "the stack did not switch legacy keys off" >&2; exit 1; }
+refused=$(curl -sS "$SUPABASE_URL/rest/v1/plans" -H "apikey: $SUPABASE_ANON_KEY")
+[[ $refused == *'"legacy_api_keys_disabled"'* ]] || { echo "legacy keys still accepted after switching them off: $refused" >&2; exit 1; }
 bash stack/stack.sh down >/dev/null 2>&1
 
 say "a fresh clone: make up works on its first run"

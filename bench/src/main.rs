@@ -34,7 +34,7 @@ fn ops_for(concurrency: usize) -> usize {
 }
 
 /// The running stack (the shared test harness), with what the benchmark keeps open: one
-/// database connection, a pooled HTTP client, and the stack's directory for its logs.
+/// database connection (the superuser's, for fixtures), a pooled HTTP client, and the stack's directory for its logs.
 struct Stack {
     harness: onboarding_tests::Stack,
     vars: HashMap<String, String>,
@@ -100,8 +100,12 @@ async fn load(
     let calls = Arc::new(calls);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    // The credential as the bearer, and the project's publishable key as `apikey`, as
+    // supabase-js sends them (the gateway refuses an `apikey` that is no key of the project).
+    let apikey = stack.var("SUPABASE_PUBLISHABLE_KEY");
     let workers = (0..concurrency).map(|_| {
         let (calls, next, http) = (calls.clone(), next.clone(), stack.http.clone());
+        let apikey = apikey.clone();
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
@@ -112,7 +116,7 @@ async fn load(
                 let response = http
                     .post(&call.url)
                     .bearer_auth(&call.bearer)
-                    .header("apikey", &call.bearer)
+                    .header("apikey", &apikey)
                     .json(&call.body)
                     .send()
                     .await;
@@ -731,7 +735,9 @@ async fn main() {
         .unwrap()
         .to_path_buf();
     let harness = onboarding_tests::Stack::load();
-    let db = harness.db().await;
+    // The fixtures (users whose webhook has not run) need triggers off: the superuser's,
+    // as `postgres` is not one on a hosted-shaped database.
+    let db = harness.admin_db().await;
     let stack = Stack {
         vars: harness.vars.clone(),
         dir: harness.dir(),
