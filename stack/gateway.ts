@@ -233,9 +233,8 @@ for (const extra of extras) {
     await bundle(fn, dir);
     isolates.set(fn.name, new Isolate(fn, dir, dir, environment));
   } else {
-    // TypeScript baselines import npm packages from the checkout's node_modules, and
-    // (never deployed) may reach PostgREST directly.
-    isolates.set(fn.name, new Isolate(fn, root, root, { ...environment, POSTGREST_URL: postgrestUrl }));
+    // TypeScript baselines import npm packages from the checkout's node_modules.
+    isolates.set(fn.name, new Isolate(fn, root, root, environment));
   }
 }
 for (const isolate of isolates.values()) isolate.start();

@@ -1,15 +1,15 @@
-// supabase-js as a seed-style edge function uses it, pointed straight at PostgREST.
+// supabase-js as a seed-style edge function written today uses it: the project's secret
+// key (from SUPABASE_SECRET_KEYS), through the project's URL, as the Rust functions do.
 import { createClient } from "@supabase/supabase-js";
+import { createLocalJWKSet } from "jose";
 
-const url = Deno.env.get("SUPABASE_URL")!;
-const rest = Deno.env.get("POSTGREST_URL")!;
+const secretKey = JSON.parse(Deno.env.get("SUPABASE_SECRET_KEYS")!).default;
 
-export const admin = createClient(url, Deno.env.get("SUPABASE_SERVICE_ROLE_KEY")!, {
+export const admin = createClient(Deno.env.get("SUPABASE_URL")!, secretKey, {
   auth: { persistSession: false, autoRefreshToken: false },
-  global: {
-    fetch: (input: RequestInfo | URL, init?: RequestInit) =>
-      fetch(String(input instanceof Request ? input.url : input).replace(`${url}/rest/v1`, rest), init),
-  },
 });
+
+/** The project's public signing keys, as Supabase gives them to functions. */
+export const projectKeys = createLocalJWKSet(JSON.parse(Deno.env.get("SUPABASE_JWKS")!));
 
 export const json = (status: number, body: unknown) => Response.json(body, { status });

@@ -1,8 +1,6 @@
 // Baseline: seed 002's accept-invite in TypeScript, one call per step.
 import { jwtVerify } from "jose";
-import { admin, json } from "../_client.ts";
-
-const key = new TextEncoder().encode(Deno.env.get("SUPABASE_JWT_SECRET")!);
+import { admin, json, projectKeys } from "../_client.ts";
 
 async function sha256Hex(text: string) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -13,7 +11,7 @@ Deno.serve(async (req) => {
   const token = req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
   let claims;
   try {
-    claims = (await jwtVerify(token, key)).payload as { sub: string; email: string };
+    claims = (await jwtVerify(token, projectKeys)).payload as { sub: string; email: string };
   } catch {
     return json(401, { error: "unauthorized" });
   }

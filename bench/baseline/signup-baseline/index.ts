@@ -1,7 +1,7 @@
 // Baseline: seed 001's on-signup-create-org in TypeScript, one call per step.
 import { admin, json } from "../_client.ts";
 
-const secret = Deno.env.get("ONBOARDING_WEBHOOK_SECRET") ?? Deno.env.get("SUPABASE_SERVICE_ROLE_KEY");
+const secret = Deno.env.get("ONBOARDING_WEBHOOK_SECRET");
 
 Deno.serve(async (req) => {
   if (req.headers.get("authorization") !== `Bearer ${secret}`) return json(401, { error: "unauthorized" });
