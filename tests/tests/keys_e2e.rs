@@ -157,6 +157,12 @@ async fn api_keys_are_handled_as_supabase_handles_them() {
         (no_key.0, no_key.1["code"].as_str()),
         (401, Some("no_api_key"))
     );
+    // The secret key as a bearer token with no apikey at all: refused before any function
+    // runs (the dispatcher would otherwise have claimed work).
+    let bearer_only = stack
+        .call_function("deliver-webhooks", Some(stack.secret_key()), json!({}))
+        .await;
+    assert_eq!(error_code(bearer_only, 401).await, "invalid_authorization");
     let made_up = organizations("sb_secret_madeup", None).await;
     assert_eq!(
         (made_up.0, made_up.1["code"].as_str()),
