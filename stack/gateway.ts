@@ -5,7 +5,9 @@
 //                                 enforced here first
 //   /auth/v1/*                  → the local Supabase Auth stand-in (stack/auth.ts)
 //   /_inbox                     → the local inbox of the emails the stack sent (stack/inbox.ts)
-//   /, /admin, /onboarding/*, /tenant/*, /assets/*  → the reference web app (web/dist)
+//   /, /admin, /onboarding/*, /tenant/*, /assets/*  → the reference web app (web/dist); any
+//                                 other page a browser asks for gets the app's own
+//                                 "not found" page (404), never a JSON body
 //   /app-config.json            → the web app's Supabase URL and publishable key
 //   /health                     → 200 once every function's isolate answers
 //   /_stack/stats               → memory of the gateway and of each function's isolate
@@ -18,7 +20,9 @@
 // bundle holding exactly what a deployment holds (stack/bundle.ts), with edge-runtime's
 // permissions: all env, all net, read access to its bundle only. This process supervises
 // them: one that exits (a crash, its memory limit) is started again and the others never
-// notice; requests that arrive meanwhile wait for it.
+// notice; requests that arrive meanwhile wait for it. SIGHUP re-reads the function
+// secrets and restarts every isolate with them, as `supabase secrets set` redeploys
+// (`stack/stack.sh secrets set|unset`).
 import postgres from "postgres";
 import { authHandler } from "./auth.ts";
 import { inboxHandler } from "./inbox.ts";
@@ -68,18 +72,25 @@ const contentTypes: Record<string, string> = {
   html: "text/html; charset=utf-8", js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8",
   svg: "image/svg+xml", png: "image/png", ico: "image/x-icon", json: "application/json",
 };
-/** The web app's files; its routes answer index.html (the app routes in the browser). */
-async function webApp(pathname: string): Promise<Response | null> {
-  const isRoute = pathname === "/" || /^\/(admin|onboarding\/join\/[^/]+|tenant\/[0-9a-f-]{36})\/?$/.test(pathname);
-  const isAsset = /^\/assets\/[\w.-]+$/.test(pathname);
-  if (!isRoute && !isAsset) return null;
-  const file = isRoute ? `${webDist}/index.html` : `${webDist}${pathname}`;
+const appRoute = /^\/(admin|reset-password|onboarding\/join\/[^/]+|onboarding\/[0-9a-f-]{36}|tenant\/[0-9a-f-]{36})?\/?$/;
+/** The web app's files; its routes answer index.html (the app routes in the browser), and
+ * so does any other page a browser asks for (`accept: text/html`), with status 404: the
+ * app shows its own "not found" page there. */
+async function webApp(pathname: string, accept: string): Promise<Response | null> {
+  const isRoute = appRoute.test(pathname);
+  const isAsset = /^\/(assets\/[\w.-]+|favicon\.svg)$/.test(pathname);
+  const isPage = !isRoute && !isAsset && accept.includes("text/html") && !/^\/(rest|auth|functions)\/v1(\/|$)/.test(pathname);
+  if (!isRoute && !isAsset && !isPage) return null;
+  const file = isAsset ? `${webDist}${pathname}` : `${webDist}/index.html`;
   try {
     const body = await Deno.readFile(file);
     const type = contentTypes[file.split(".").pop() ?? ""] ?? "application/octet-stream";
-    return new Response(body, { headers: { "content-type": type, "cache-control": isAsset ? "public, max-age=31536000, immutable" : "no-cache" } });
+    return new Response(body, {
+      status: isPage ? 404 : 200,
+      headers: { "content-type": type, "cache-control": isAsset ? "public, max-age=31536000, immutable" : "no-cache" },
+    });
   } catch {
-    return isRoute ? problem(404, "not_found", "the web app is not built (cd web && npm run build)") : null;
+    return isAsset ? null : problem(404, "not_found", "the web app is not built (cd web && npm run build)");
   }
 }
 
@@ -110,8 +121,19 @@ class Isolate {
     readonly fn: FunctionConfig,
     private readonly bundleDir: string,
     private readonly readAccess: string,
-    private readonly env: Record<string, string>,
+    private env: Record<string, string>,
   ) {}
+
+  /** Started again with `env` (new function secrets): the running process is stopped and
+   * the supervisor's restart brings up its successor. */
+  reload(env: Record<string, string>) {
+    this.env = env;
+    this.answering = false;
+    this.restarts = 0;
+    try {
+      if (this.pid) Deno.kill(this.pid, "SIGTERM");
+    } catch { /* already gone: its restart is under way */ }
+  }
 
   get url() {
     return `http://127.0.0.1:${this.port}`;
@@ -238,6 +260,13 @@ for (const extra of extras) {
   }
 }
 for (const isolate of isolates.values()) isolate.start();
+// Where `stack.sh secrets` sends its SIGHUP (the supervisor's pid is not this process's).
+await Deno.writeTextFile(`${stackDir}/run/gateway-process.pid`, String(Deno.pid));
+Deno.addSignalListener("SIGHUP", async () => {
+  const reloaded = await functionEnv();
+  log({ event: "function_secrets_reloaded", functions: isolates.size });
+  for (const isolate of isolates.values()) isolate.reload(reloaded);
+});
 setInterval(() => isolates.forEach((isolate) => isolate.sampleCpu()), 100);
 
 /**
@@ -409,7 +438,7 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
     return Response.json({ supabaseUrl: env("SUPABASE_URL"), publishableKey: keys.publishable });
   }
   if (request.method === "GET") {
-    const page = await webApp(url.pathname);
+    const page = await webApp(url.pathname, request.headers.get("accept") ?? "");
     if (page) return page;
   }
   const match = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/);

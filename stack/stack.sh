@@ -6,6 +6,7 @@
 #   stack.sh down    stop everything; data stays in $STACK_DIR
 #   stack.sh dev     start, follow the logs in the foreground; Ctrl-C stops
 #   stack.sh status  exit 0 when every part answers
+#   stack.sh secrets set NAME=value… | unset NAME…   the functions' secrets, live
 #
 # Function secrets (RESEND_API_KEY, APP_URL, …) are read from supabase/functions/.env,
 # or from the file FUNCTIONS_ENV_FILE names.
@@ -411,8 +412,37 @@ cmd_down() {
   say "stopped (data kept in $STACK_DIR)"
 }
 
+# `secrets set NAME=value…` / `secrets unset NAME…`: changes the running functions'
+# secrets as `supabase secrets set|unset` does on a project: the gateway restarts every
+# function with them (SIGHUP). Until the gateway itself is started again, which reads
+# supabase/functions/.env (or FUNCTIONS_ENV_FILE) anew.
+cmd_secrets() {
+  load_state
+  alive gateway || die "the stack is not running (make up)"
+  local file="$STACK_DIR/function-secrets.env" action=${1:-}; shift || true
+  [ $# -gt 0 ] || die "usage: stack.sh secrets set NAME=value… | unset NAME…"
+  local kept; kept=$(cat "$file")
+  for arg in "$@"; do
+    local name=${arg%%=*}
+    [[ $name =~ ^[A-Z][A-Z0-9_]*$ ]] || die "not a secret name: $name"
+    [[ $name != SUPABASE_* ]] || die "names starting with SUPABASE_ are Supabase's own"
+    kept=$(grep -v "^$name=" <<<"$kept" || true)
+    case "$action" in
+      set) [[ $arg == *=* ]] || die "set takes NAME=value"; kept+=$'\n'"$arg" ;;
+      unset) ;;
+      *) die "usage: stack.sh secrets set NAME=value… | unset NAME…" ;;
+    esac
+  done
+  (umask 077; printf '%s\n' "$kept" | sed '/^$/d' > "$file")
+  kill -HUP "$(cat "$run/gateway-process.pid")"
+  sleep 0.5
+  wait_for gateway 60 curl -fsS "$SUPABASE_URL/health"
+  say "secrets ${action}: $(printf '%s ' "${@%%=*}")"
+}
+
 case "${1:-}" in
   up) cmd_up ;;
+  secrets) shift; cmd_secrets "$@" ;;
   down) cmd_down ;;
   dev)
     cmd_up
@@ -422,5 +452,5 @@ case "${1:-}" in
     wait
     ;;
   status) load_state; ready ;;
-  *) echo "usage: $0 up|down|dev|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|dev|status|secrets" >&2; exit 2 ;;
 esac

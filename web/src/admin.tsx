@@ -1,34 +1,63 @@
 import { useEffect, useState } from "preact/hooks";
-import type { Deps } from "./app.tsx";
-import { SignIn } from "./app.tsx";
-import { ErrorBox } from "./errors.tsx";
-import type { OnboardingError } from "../../clients/ts/src/index.ts";
+import { AuthPanel, Field } from "./auth.tsx";
+import type { Deps } from "./deps.ts";
+import { ErrorBox, type Problem } from "./errors.tsx";
+import { YourOrganizations } from "./organizations.tsx";
 
 const FEATURES: [string, string][] = [
   ["custom-domain", "Custom domain"], ["white-label", "White label"], ["ats-api-sync", "ATS API sync"], ["webhooks", "Webhooks"],
 ];
+const PLANS: [string, string][] = [["free", "Free"], ["starter", "Starter"], ["growth", "Growth"], ["enterprise", "Enterprise"]];
 
-type Invite = { id: string; email: string; status: string; organization_id: string; expires_at: string; sent_at: string | null; last_send_error: string | null };
+type Invite = {
+  id: string; email: string; status: string; organization_id: string; expires_at: string; sent_at: string | null;
+  last_send_error: string | null; organizations: { name: string } | null;
+};
 
-/** A platform admin creates an organization, invites its owner, and follows the invites. */
+/** `/admin`: a platform admin creates an organization, invites its owner, and follows
+ * the invites. Anyone else signed in is told this page is not for them. */
 export function AdminPage({ supabase, onboarding, session }: Deps) {
+  const [isAdmin, setIsAdmin] = useState<boolean | null>(null);
+  useEffect(() => {
+    setIsAdmin(null);
+    if (!session) return;
+    supabase.from("platform_roles").select("role").eq("user_id", session.user.id).maybeSingle()
+      .then(({ data }) => setIsAdmin((data as { role: string } | null)?.role === "platform_admin"));
+  }, [session?.user.id]);
+  if (!session) return <><h1>Platform admin</h1><AuthPanel supabase={supabase} title="Platform admin: sign in" redirectTo={`${location.origin}/admin`} /></>;
+  if (isAdmin === null) return <p class="loading" aria-live="polite">Loading…</p>;
+  if (!isAdmin) {
+    return (
+      <section data-page="not-platform-admin">
+        <h1>This page is for platform admins</h1>
+        <p>You are signed in as <strong class="email">{session.user.email}</strong>, which is not a platform admin account.
+          Platform admins create organizations and invite their owners; an operator grants the role.</p>
+        <YourOrganizations supabase={supabase} session={session} />
+      </section>
+    );
+  }
+  return <AdminConsole supabase={supabase} onboarding={onboarding} session={session} />;
+}
+
+function AdminConsole({ supabase, onboarding }: Deps) {
   const [invites, setInvites] = useState<Invite[]>([]);
-  const [error, setError] = useState<OnboardingError | null>(null);
+  const [error, setError] = useState<Problem | null>(null);
   const [sent, setSent] = useState<{ link: string; emailed: boolean } | null>(null);
+  const [form, setForm] = useState({ name: "", slug: "", owner_email: "", plan: "starter" });
+  const [features, setFeatures] = useState<Record<string, boolean>>({});
   const load = async () => {
     const { data } = await supabase.from("onboarding_invites")
-      .select("id,email,status,organization_id,expires_at,sent_at,last_send_error")
+      .select("id,email,status,organization_id,expires_at,sent_at,last_send_error,organizations(name)")
       .order("created_at", { ascending: false }).limit(20);
     setInvites((data as Invite[] | null) ?? []);
   };
-  useEffect(() => { if (session) load(); }, [session]);
-  if (!session) return <SignIn supabase={supabase} title="Platform admin: sign in" />;
+  useEffect(() => { load(); }, []);
 
   const send = async (inviteId: string) => {
     const result = await onboarding.sendInviteEmail(inviteId);
     if (result.error) {
       setError(result.error);
-      const link = ((result.error as { body?: { invite?: { link?: string } } }).body?.invite?.link);
+      const link = (result.error as { body?: { invite?: { link?: string } } }).body?.invite?.link;
       setSent(link ? { link, emailed: false } : null);
     } else {
       setError(null);
@@ -36,63 +65,74 @@ export function AdminPage({ supabase, onboarding, session }: Deps) {
     }
     load();
   };
+  const set = (name: keyof typeof form) => (e: { currentTarget: HTMLInputElement | HTMLSelectElement }) => setForm({ ...form, [name]: e.currentTarget.value });
 
   return (
     <>
       <h1>Organizations</h1>
-      <form class="card" onSubmit={async (event) => {
+      <form class="card" aria-label="Create an organization" onSubmit={async (event) => {
         event.preventDefault();
-        const form = new FormData(event.currentTarget);
         // Overrides switch features on beyond the plan's (the plan's own stay as they are).
-        const overrides = Object.fromEntries(FEATURES.filter(([key]) => form.get(`feature:${key}`) === "on").map(([key]) => [key, true]));
+        const overrides = Object.fromEntries(FEATURES.filter(([key]) => features[key]).map(([key]) => [key, true]));
         const created = await onboarding.adminCreateOrganization({
-          p_name: String(form.get("name")), p_slug: String(form.get("slug")),
-          p_owner_email: String(form.get("owner_email")), p_plan: String(form.get("plan")),
+          p_name: form.name.trim(), p_slug: form.slug.trim(), p_owner_email: form.owner_email.trim(), p_plan: form.plan,
           p_feature_overrides: overrides,
         } as never);
         if (created.error) return setError(created.error);
+        setForm({ name: "", slug: "", owner_email: "", plan: form.plan });
+        setFeatures({});
         await send(created.data.invite_id);
       }}>
         <h2>Create an organization and invite its owner</h2>
-        <label>Name <input name="name" required /></label>
-        <label>Slug <input name="slug" required pattern="[a-z0-9]+(-[a-z0-9]+)*" /></label>
-        <label>Owner email <input name="owner_email" type="email" required /></label>
-        <label>Plan <select name="plan">{["free", "starter", "growth", "enterprise"].map((plan) => <option value={plan}>{plan}</option>)}</select></label>
-        <fieldset>
+        <div class="row">
+          <Field label="Name"><input name="name" value={form.name} onInput={set("name")} required /></Field>
+          <Field label="Web address (slug)" hint="a–z, 0–9 and dashes"><input name="slug" value={form.slug} onInput={set("slug")} required pattern="[a-z0-9]+(-[a-z0-9]+)*" /></Field>
+        </div>
+        <div class="row">
+          <Field label="Owner's email"><input name="owner_email" type="email" value={form.owner_email} onInput={set("owner_email")} required /></Field>
+          <Field label="Plan"><select name="plan" value={form.plan} onChange={set("plan")}>{PLANS.map(([plan, name]) => <option value={plan}>{name}</option>)}</select></Field>
+        </div>
+        <fieldset class="checks">
           <legend>Also switch on</legend>
-          {FEATURES.map(([key, name]) => <label><input type="checkbox" name={`feature:${key}`} /> {name}</label>)}
+          {FEATURES.map(([key, name]) => (
+            <label class="check"><input type="checkbox" name={`feature:${key}`} checked={!!features[key]}
+              onChange={(e) => setFeatures({ ...features, [key]: e.currentTarget.checked })} /> <span>{name}</span></label>
+          ))}
         </fieldset>
         <button type="submit">Create and send invite</button>
       </form>
       <ErrorBox error={error} />
       {sent && (
-        <div class="ok" data-testid="invite-link">
+        <div class="alert success" data-testid="invite-link">
           {sent.emailed ? "Invite sent. " : "The email did not go out; share this link: "}
           <a href={sent.link}><code>{sent.link}</code></a>
         </div>
       )}
-      <section>
+      <section class="card">
         <h2>Invites</h2>
-        <table>
-          <thead><tr><th>Email</th><th>Status</th><th>Sent</th><th /></tr></thead>
-          <tbody>
-            {invites.map((invite) => (
-              <tr data-invite={invite.email}>
-                <td>{invite.email}</td>
-                <td class="status">{invite.status}</td>
-                <td>{invite.sent_at ? new Date(invite.sent_at).toLocaleString() : invite.last_send_error ?? "—"}</td>
-                <td>
-                  {invite.status === "pending" && <button onClick={() => send(invite.id)}>Resend</button>}
-                  {invite.status === "pending" && <button onClick={async () => {
-                    const revoked = await onboarding.revokeInvite(invite.id);
-                    setError(revoked.error);
-                    load();
-                  }}>Revoke</button>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div class="table-scroll">
+          <table>
+            <thead><tr><th scope="col">Organization</th><th scope="col">Email</th><th scope="col">Status</th><th scope="col">Sent</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody>
+              {invites.map((invite) => (
+                <tr data-invite={invite.email}>
+                  <td class="organization">{invite.organizations?.name ?? "—"}</td>
+                  <td class="email">{invite.email}</td>
+                  <td class="status">{invite.status}</td>
+                  <td>{invite.sent_at ? new Date(invite.sent_at).toLocaleString() : invite.last_send_error ? "Not sent" : "—"}</td>
+                  <td class="actions">
+                    {invite.status === "pending" && <button type="button" class="secondary small" onClick={() => send(invite.id)}>Resend</button>}
+                    {invite.status === "pending" && <button type="button" class="secondary small danger" onClick={async () => {
+                      const revoked = await onboarding.revokeInvite(invite.id);
+                      setError(revoked.error);
+                      load();
+                    }}>Revoke</button>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </section>
     </>
   );

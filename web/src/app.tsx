@@ -1,70 +1,102 @@
-import type { SupabaseClient, Session } from "@supabase/supabase-js";
+import type { Session, SupabaseClient } from "@supabase/supabase-js";
 import { useEffect, useState } from "preact/hooks";
 import type { OnboardingClient } from "../../clients/ts/src/index.ts";
 import { AdminPage } from "./admin.tsx";
+import { AuthPanel, ResetPasswordPage, signOut } from "./auth.tsx";
+import type { Deps } from "./deps.ts";
+import { describe } from "./errors.tsx";
 import { JoinPage } from "./join.tsx";
+import { OnboardingPage } from "./onboarding.tsx";
+import { YourOrganizations } from "./organizations.tsx";
+import { interceptLinks } from "./router.ts";
 import { TenantPage } from "./tenant.tsx";
+import type { LinkOutcome } from "./url-session.ts";
 
-export type Deps = { supabase: SupabaseClient; onboarding: OnboardingClient; session: Session | null };
+export const PRODUCT = "Tenant Onboarding";
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
-export function navigate(path: string) {
-  history.pushState(null, "", path);
-  dispatchEvent(new PopStateEvent("popstate"));
-}
+type Props = { supabase: SupabaseClient; onboarding: OnboardingClient; link: LinkOutcome };
 
-export function App(props: { supabase: SupabaseClient; onboarding: OnboardingClient }) {
-  const [path, setPath] = useState(location.pathname);
+export function App({ supabase, onboarding, link }: Props) {
+  const [location_, setLocation] = useState({ path: location.pathname, search: location.search });
   const [session, setSession] = useState<Session | null>(null);
   const [ready, setReady] = useState(false);
   useEffect(() => {
-    const onPop = () => setPath(location.pathname);
+    const onPop = () => {
+      setLocation({ path: location.pathname, search: location.search });
+      scrollTo(0, 0);
+    };
     addEventListener("popstate", onPop);
-    props.supabase.auth.getSession().then(({ data }) => {
+    document.addEventListener("click", interceptLinks);
+    supabase.auth.getSession().then(({ data }) => {
       setSession(data.session);
       setReady(true);
     });
-    const { data } = props.supabase.auth.onAuthStateChange((_event, next) => setSession(next));
+    const { data } = supabase.auth.onAuthStateChange((_event, next) => setSession(next));
     return () => {
       removeEventListener("popstate", onPop);
+      document.removeEventListener("click", interceptLinks);
       data.subscription.unsubscribe();
     };
   }, []);
-  if (!ready) return <main>Loading…</main>;
-  const deps: Deps = { ...props, session };
-  const join = path.match(/^\/onboarding\/join\/([^/]+)$/);
-  const tenant = path.match(/^\/tenant\/([0-9a-f-]{36})$/);
+  const page = ready ? route(location_.path, new URLSearchParams(location_.search), { supabase, onboarding, session }) : null;
+  useEffect(() => { if (page) document.title = `${page.title} · ${PRODUCT}`; }, [page?.title]);
+
   return (
-    <main>
-      {path === "/admin" ? <AdminPage {...deps} />
-        : join ? <JoinPage {...deps} token={join[1]} />
-        : tenant ? <TenantPage {...deps} tenantId={tenant[1]} />
-        : (
-          <section>
-            <h1>Onboarding</h1>
-            <p><a href="/admin">Platform admin</a></p>
-            <p>Invitees arrive at <code>/onboarding/join/&lt;token&gt;</code> from their email; tenant admins at <code>/tenant/&lt;id&gt;</code>.</p>
-          </section>
+    <>
+      <a class="skip" href="#main">Skip to the content</a>
+      <header class="topbar">
+        <a class="brand" href="/">{PRODUCT}</a>
+        {session && (
+          <div class="account">
+            <span class="who">Signed in as <strong class="email" data-testid="signed-in-as">{session.user.email}</strong></span>
+            <button type="button" class="secondary small" onClick={() => signOut(supabase)}>Sign out</button>
+          </div>
         )}
-    </main>
+      </header>
+      <main id="main">
+        {link.kind === "error" && <div class="alert error" role="alert" data-code={link.code}>{describe({ code: link.code, message: link.description })}</div>}
+        {link.kind === "signed-in" && link.type === "signup" && session && <p class="alert success" role="status" data-testid="confirmed">Your email address is confirmed.</p>}
+        {page ? page.view : <p class="loading" aria-live="polite">Loading…</p>}
+      </main>
+    </>
   );
 }
 
-/** Email and password, through Supabase Auth. */
-export function SignIn({ supabase, email: fixedEmail, title }: { supabase: SupabaseClient; email?: string; title: string }) {
-  const [email, setEmail] = useState(fixedEmail ?? "");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<{ code: string; message: string } | null>(null);
+/** The page for a path: its title (for the tab) and its view. */
+function route(path: string, query: URLSearchParams, deps: Deps): { title: string; view: preact.JSX.Element } {
+  let match: RegExpMatchArray | null;
+  if (path === "/admin" || path === "/admin/") return { title: "Platform admin", view: <AdminPage {...deps} /> };
+  if (path === "/reset-password") return { title: "Choose a new password", view: <ResetPasswordPage {...deps} /> };
+  if ((match = path.match(/^\/onboarding\/join\/([^/]+)\/?$/))) return { title: "Your invitation", view: <JoinPage {...deps} token={match[1]} /> };
+  if ((match = path.match(new RegExp(`^/onboarding/(${UUID})/?$`)))) {
+    return { title: "Organization setup", view: <OnboardingPage {...deps} organizationId={match[1]} step={query.get("step")} /> };
+  }
+  if ((match = path.match(new RegExp(`^/tenant/(${UUID})/?$`)))) return { title: "Dashboard", view: <TenantPage {...deps} tenantId={match[1]} /> };
+  if (path === "/") return { title: "Home", view: <Home {...deps} /> };
+  return {
+    title: "Page not found",
+    view: <section data-page="not-found"><h1>Page not found</h1><p>There is nothing at this address. <a href="/">Go to the home page</a></p></section>,
+  };
+}
+
+function Home({ supabase, session }: Deps) {
+  if (!session) {
+    return (
+      <>
+        <section class="intro">
+          <h1>Welcome</h1>
+          <p>Set up your organization, invite its people and onboard your team. Invited? Open the link in your invitation email.</p>
+        </section>
+        <AuthPanel supabase={supabase} title="Sign in" redirectTo={`${location.origin}/`} />
+      </>
+    );
+  }
   return (
-    <form class="card" onSubmit={async (event) => {
-      event.preventDefault();
-      const { error } = await supabase.auth.signInWithPassword({ email, password });
-      setError(error ? { code: error.code ?? "auth_error", message: error.message } : null);
-    }}>
-      <h2>{title}</h2>
-      <label>Email <input name="email" type="email" value={email} readOnly={!!fixedEmail} onInput={(e) => setEmail(e.currentTarget.value)} required /></label>
-      <label>Password <input name="password" type="password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required /></label>
-      <button type="submit">Sign in</button>
-      {error && <div class="error" role="alert" data-code={error.code}>{error.code === "invalid_credentials" ? "Wrong email or password." : error.code === "email_not_confirmed" ? "Confirm your email address first: follow the link we sent you." : error.message}</div>}
-    </form>
+    <>
+      <h1>Home</h1>
+      <YourOrganizations supabase={supabase} session={session} />
+      <p class="muted">Platform admins manage organizations on the <a href="/admin">admin page</a>.</p>
+    </>
   );
 }

@@ -3,6 +3,7 @@ import { render } from "preact";
 import { createClient } from "@supabase/supabase-js";
 import { createOnboardingClient } from "../../clients/ts/src/index.ts";
 import { App } from "./app.tsx";
+import { takeSessionFromUrl } from "./url-session.ts";
 import "./style.css";
 
 // Where the project is: /app-config.json (the local stack's gateway serves it), else the
@@ -20,6 +21,9 @@ async function config(): Promise<{ supabaseUrl: string; publishableKey: string }
 }
 
 const { supabaseUrl, publishableKey } = await config();
-const supabase = createClient(supabaseUrl, publishableKey, { auth: { flowType: "implicit", detectSessionInUrl: true } });
+// The email links' tokens are taken from the URL by the app itself (url-session.ts), so
+// that they leave no trace in the history.
+const supabase = createClient(supabaseUrl, publishableKey, { auth: { flowType: "implicit", detectSessionInUrl: false } });
 const onboarding = createOnboardingClient(supabase);
-render(<App supabase={supabase} onboarding={onboarding} />, document.getElementById("app")!);
+const link = await takeSessionFromUrl(supabase);
+render(<App supabase={supabase} onboarding={onboarding} link={link} />, document.getElementById("app")!);

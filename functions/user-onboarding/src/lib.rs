@@ -34,7 +34,8 @@ const DISPATCH_BATCH: u32 = 20;
 pub struct UserOnboarding<D, O> {
     db: D,
     outbound: O,
-    make: MakeConfig,
+    /// `None` while Make is not configured: requests are queued, delivery waits.
+    make: Option<MakeConfig>,
     /// What Make presents on callbacks.
     callback_token: CallerSecret,
     /// What the dispatcher's scheduler may present.
@@ -45,7 +46,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
     pub fn new(
         db: D,
         outbound: O,
-        make: MakeConfig,
+        make: Option<MakeConfig>,
         callback_token: CallerSecret,
         server_keys: ServerKeys,
     ) -> Self {
@@ -92,7 +93,12 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
         };
         if let Some(message) = Leased::from_json(&queued) {
             // Whatever Make does, the message is safe in the outbox: the answer is 202.
-            self.attempt(&message).await;
+            match &self.make {
+                Some(make) => {
+                    self.attempt(make, &message).await;
+                }
+                None => self.hold(&message).await,
+            }
         }
         Ok(HttpResponse::json(
             202,
@@ -155,7 +161,15 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
     async fn dispatch(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
         require_method(request, "POST")?;
         let caller = server_caller(request, &self.server_keys)?;
-        let lease_seconds = self.make.timeout_ms / 1000 + 10;
+        let Some(make) = &self.make else {
+            // Nothing is claimed: the queued messages stay due until Make is configured.
+            return Ok(HttpResponse::json(
+                200,
+                &json!({ "claimed": 0, "delivered": 0, "retried": 0, "dead": 0,
+                         "waiting": MAKE_NOT_CONFIGURED }),
+            ));
+        };
+        let lease_seconds = make.timeout_ms / 1000 + 10;
         let claimed = self
             .db
             .rpc(
@@ -171,7 +185,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
             .flatten()
             .filter_map(Leased::from_json)
             .collect();
-        let outcomes = join_all(messages.iter().map(|message| self.attempt(message))).await;
+        let outcomes = join_all(messages.iter().map(|message| self.attempt(make, message))).await;
         let count = |outcome: &str| {
             outcomes
                 .iter()
@@ -192,14 +206,8 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
     /// One delivery attempt of a leased message, and its report. Returns the outcome,
     /// or `None` when the report did not reach the database (the lease then runs out
     /// and the message is tried again).
-    async fn attempt(&self, message: &Leased) -> Option<&'static str> {
-        let delivery = deliver(
-            &self.outbound,
-            &self.make,
-            message,
-            runtime::random_fraction(),
-        )
-        .await;
+    async fn attempt(&self, make: &MakeConfig, message: &Leased) -> Option<&'static str> {
+        let delivery = deliver(&self.outbound, make, message, runtime::random_fraction()).await;
         let report = self
             .db
             .rpc(
@@ -221,6 +229,34 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
             .to_string(),
         );
         report.ok().map(|_| delivery.outcome())
+    }
+}
+
+/// Why a queued message was not attempted, as the timeline and the dispatcher say it.
+const MAKE_NOT_CONFIGURED: &str = "make_not_configured";
+
+impl<D: Db, O: Outbound> UserOnboarding<D, O> {
+    /// Make is not configured: the leased message is handed back to the outbox (still
+    /// due, the attempt not counted) and the tenant is told why it waits. If this report
+    /// fails, the lease runs out and the dispatcher finds it all the same.
+    async fn hold(&self, message: &Leased) {
+        let held = self
+            .db
+            .rpc(
+                Caller::ServiceRole,
+                "hold_onboarding_delivery",
+                &json!({ "p_outbox_id": message.outbox_id, "p_attempt": message.attempt,
+                         "p_reason": MAKE_NOT_CONFIGURED }),
+            )
+            .await;
+        emit(
+            &json!({
+                "function": NAME, "event": "make_delivery", "correlation_id": message.correlation_id,
+                "attempt": message.attempt, "outcome": "waiting", "reason": MAKE_NOT_CONFIGURED,
+                "reported": held.is_ok(), "error": held.err().map(|err| err.to_string()),
+            })
+            .to_string(),
+        );
     }
 }
 
@@ -303,7 +339,7 @@ mod tests {
         UserOnboarding::new(
             db,
             make_answers,
-            make(),
+            Some(make()),
             CallerSecret::Bearer(edge::config::Secret::new("callback-secret")),
             ServerKeys::default(),
         )
@@ -365,6 +401,59 @@ mod tests {
             ),
             (Some(1), Some(0), Some(0))
         );
+    }
+
+    /// Without Make, a request is still queued (202) and its message handed back to the
+    /// outbox with the reason; nothing is sent anywhere.
+    #[tokio::test]
+    async fn without_make_a_request_is_queued_and_held() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal)
+            .answer("request_user_onboarding", Ok(leased(1)[0].clone()))
+            .answer("hold_onboarding_delivery", Ok(json!({ "applied": true })));
+        let mut function = handler(db, ScriptedOutbound::new(&journal));
+        function.make = None;
+        let body = json!({
+            "event_type": "tenant.user.onboarding_requested",
+            "tenant_id": "c0ffee00-0000-4000-8000-00000000000a", "tenant_name": "Acme",
+            "user_id": "c0ffee00-0000-4000-8000-00000000000b", "user_role": "executor",
+            "email": "exe@example.com",
+            "initiated_by": { "id": "c0ffee00-0000-4000-8000-00000000000c", "email": "admin@example.com" },
+            "correlation_id": "c0ffee00-0000-4000-8000-000000000001",
+            "requested_at": "2026-11-30T12:00:00Z",
+        });
+        let request = HttpRequest::new("POST")
+            .with_path("/user-onboarding/request")
+            .with_header("authorization", "Bearer aaa.bbb.ccc")
+            .with_header("content-type", "application/json")
+            .with_body(body.to_string());
+        let response = function.route(&request).await.unwrap();
+        assert_eq!(response.status, 202);
+        assert_eq!(
+            journal.entries(),
+            [
+                "rpc request_user_onboarding",
+                "rpc hold_onboarding_delivery"
+            ]
+        );
+        let hold = &function.db.calls()[1].args;
+        assert_eq!(
+            (&hold["p_outbox_id"], &hold["p_attempt"], &hold["p_reason"]),
+            (&json!(7), &json!(1), &json!("make_not_configured"))
+        );
+    }
+
+    /// Without Make the dispatcher claims nothing: the messages stay due for later.
+    #[tokio::test]
+    async fn without_make_the_dispatcher_leaves_the_outbox_alone() {
+        let journal = Journal::default();
+        let mut function = handler(ScriptedDb::new(&journal), ScriptedOutbound::new(&journal));
+        function.make = None;
+        let response = function.route(&dispatch_request()).await.unwrap();
+        assert_eq!(response.status, 200);
+        assert!(journal.entries().is_empty(), "{:?}", journal.entries());
+        let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+        assert_eq!(body["waiting"], "make_not_configured");
     }
 
     #[tokio::test]

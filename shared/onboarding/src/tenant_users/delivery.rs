@@ -20,8 +20,15 @@ impl MakeConfig {
     /// `MAKE_USER_ONBOARDING_WEBHOOK_URL` (the seed's name), and the delivery policy:
     /// by default 12 attempts, 2 s doubling to at most 5 min — over half an hour in all,
     /// so Make being down for ten minutes loses nothing.
-    pub fn from_env(env: &edge::Env) -> Result<Self, edge::ConfigError> {
-        Ok(MakeConfig {
+    ///
+    /// `None` while the URL is not set: a project may start onboarding before its Make
+    /// scenario exists, and then only delivery waits (requests are still queued). A URL
+    /// without `MAKE_SIGNING_SECRET`, or an invalid value, is still an error naming it.
+    pub fn from_env(env: &edge::Env) -> Result<Option<Self>, edge::ConfigError> {
+        if env.optional("MAKE_USER_ONBOARDING_WEBHOOK_URL").is_none() {
+            return Ok(None);
+        }
+        Ok(Some(MakeConfig {
             webhook_url: env.url("MAKE_USER_ONBOARDING_WEBHOOK_URL")?,
             signing_secret: WebhookSecret::parse(&env.required("MAKE_SIGNING_SECRET")?).map_err(
                 |err| edge::ConfigError::Invalid {
@@ -35,7 +42,7 @@ impl MakeConfig {
                 base_ms: env.number("MAKE_RETRY_BASE_MS", 2_000, 10..=600_000)?,
                 max_delay_ms: env.number("MAKE_RETRY_MAX_MS", 300_000, 10..=3_600_000)?,
             },
-        })
+        }))
     }
 }
 
