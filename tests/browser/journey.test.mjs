@@ -6,6 +6,7 @@
 // Verification is completed in the app through the DNS-over-HTTPS fake.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import {
   account, base, checkPage, close, createOrganization, env, launch, newPage, PASSWORD, PHONE, signIn, sql, unique,
 } from "../support/browser.mjs";
@@ -203,7 +204,9 @@ test("an enterprise organization: each step refuses one invalid value beside its
     await checkPage(page, `enterprise-${phase}-refused`);
     for (const [fixName, value] of Object.entries(fix)) await setValue(phase, fixName, value);
     await page.click(`form[data-phase="${phase}"] button:has-text("Save")`);
-    await page.locator(`form[data-phase="${phase}"] [role="status"]`).first().waitFor();
+    // Saved: the step is marked done (the domain's, once verified: its record is shown).
+    const saved = phase === "domain-verification" ? '[data-testid="domain-check"]' : `.steps li.done a[data-step="${phase}"]`;
+    await page.locator(saved).waitFor();
   }
   async function setValue(phase, name, value) {
     const control = field(page, phase, name);
@@ -219,10 +222,11 @@ test("an enterprise organization: each step refuses one invalid value beside its
 
   // Domain Verification: a hostname that is not one, then the real one; the TXT record
   // to publish is shown; Verify reads `not found` until it is published, then `verified`.
-  await refusedThenSaved("domain-verification", {}, { hostname: "not a host" }, { hostname: "careers.enterprise.example" });
+  const hostname = `careers-${randomUUID().slice(0, 8)}.enterprise.example`;
+  await refusedThenSaved("domain-verification", {}, { hostname: "not a host" }, { hostname });
   const recordName = await page.locator('[data-testid="txt-name"]').textContent();
   const recordValue = await page.locator('[data-testid="txt-value"]').textContent();
-  assert.equal(recordName, "_onboarding-verification.careers.enterprise.example");
+  assert.equal(recordName, `_onboarding-verification.${hostname}`);
   await page.click('[data-testid="domain-check"] button:has-text("Verify")');
   await page.locator('[data-domain-status="not_found"]').waitFor({ timeout: 40_000 });
   assert.match(await page.locator('[data-domain-status]').textContent(), /not found/);
