@@ -11,10 +11,16 @@
 
 -- Tenant users: one per email per tenant, refused in words ------------------------------------
 
+-- Only for whoever may manage the tenant (its owners and admins, or the service role):
+-- for anyone else the row-level policy refuses the insert (checked after this trigger),
+-- and this must not tell them which addresses another tenant has.
 create or replace function private.refuse_duplicate_tenant_user() returns trigger
 language plpgsql security definer set search_path = '' as $$
 begin
   new.email := lower(btrim(new.email));
+  if auth.uid() is not null and not private.is_tenant_admin(new.tenant_id) then
+    return new;
+  end if;
   perform pg_advisory_xact_lock(hashtextextended(new.tenant_id::text || '/' || new.email, 0));
   if exists (select 1 from public.tenant_users
              where tenant_id = new.tenant_id and email = new.email
