@@ -209,6 +209,11 @@ export interface components {
       delivered: number;
       retried: number;
       dead: number;
+      /**
+       * @description Present when nothing was claimed because MAKE_USER_ONBOARDING_WEBHOOK_URL is not set: queued messages stay due and are delivered once it is.
+       * @enum {string}
+       */
+      waiting?: "make_not_configured";
     };
     WebhooksDelivered: {
       endpoints: number;
