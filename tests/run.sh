@@ -73,7 +73,7 @@ node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/clien
 say "the local Supabase Auth stand-in, through supabase-js"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/auth/
 
-say "browser (Chromium): CORS from another origin, and the web app's stories (screenshots in .local/screenshots/)"
+say "browser (Chromium): CORS from another origin, the web app's journeys, every page at 390 px through axe-core (screenshots in .local/screenshots/)"
 node --test tests/browser/
 
 say "the stack under faults: crashed parts restart on their ports, keys stay"
