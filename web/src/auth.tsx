@@ -2,6 +2,8 @@ import { useState } from "preact/hooks";
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type { Deps } from "./deps.ts";
 import { ErrorBox, type Problem } from "./errors.tsx";
+import { Field } from "./field.tsx";
+import { clearDrafts } from "./drafts.ts";
 import { navigate } from "./router.ts";
 
 const authProblem = (error: { code?: string; message: string }): Problem => ({ code: error.code ?? "auth_error", message: error.message });
@@ -156,22 +158,10 @@ export function ResetPasswordPage({ supabase, session }: Deps) {
   );
 }
 
-/** A labelled control, its hint and its error, tied together for screen readers. */
-export function Field({ label, hint, error, children, id }: { label: string; hint?: string; error?: string | null; children: preact.ComponentChildren; id?: string }) {
-  return (
-    <div class={error ? "field invalid" : "field"} data-field={id}>
-      <label>
-        <span class="label">{label}</span>
-        {children}
-      </label>
-      {hint && <p class="hint">{hint}</p>}
-      {error && <p class="field-error" role="alert">{error}</p>}
-    </div>
-  );
-}
-
-/** After signing out, to the home page. */
+/** After signing out, to the home page; nothing typed for an organization stays in
+ * this browser for the next person. */
 export async function signOut(supabase: SupabaseClient) {
   await supabase.auth.signOut();
+  clearDrafts();
   navigate("/");
 }

@@ -1,21 +1,11 @@
 import { useState } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import type { OnboardingClient, Phase } from "../../clients/ts/src/index.ts";
-import { Field } from "./auth.tsx";
+import { readDraft, removeDraft, writeDraft } from "./drafts.ts";
+import { Field } from "./field.tsx";
 import { timeZones } from "./choices.ts";
 import { describe, type Problem } from "./errors.tsx";
 import { type FieldSpec, fieldRefusal, PHASE_FIELDS, phaseData, savedValues, type Values } from "./phase-fields.ts";
-
-/** What was typed and not saved yet, per organization and step, kept in this browser so
- * that a reload or a new tab loses nothing. Secrets (the ATS key) are never kept. */
-const draftKey = (organizationId: string, phase: string) => `onboarding-draft:${organizationId}:${phase}`;
-function readDraft(organizationId: string, phase: string): Values | null {
-  try {
-    return JSON.parse(localStorage.getItem(draftKey(organizationId, phase)) ?? "null");
-  } catch {
-    return null;
-  }
-}
 
 type Props = {
   organizationId: string;
@@ -40,7 +30,8 @@ export function PhaseForm({ organizationId, organizationName, phase, onboarding,
     setValues(next);
     setStatus(null);
     const kept = Object.fromEntries(Object.entries(next).filter(([key]) => fields.find((f) => f.name === key)?.kind !== "secret"));
-    localStorage.setItem(draftKey(organizationId, phase.key), JSON.stringify(kept));
+    // Secrets (the ATS key) are never kept in the browser.
+    writeDraft(organizationId, phase.key, kept);
   };
 
   const save = async (event: Event) => {
@@ -54,7 +45,7 @@ export function PhaseForm({ organizationId, organizationName, phase, onboarding,
       return;
     }
     setRefusal(null);
-    localStorage.removeItem(draftKey(organizationId, phase.key));
+    removeDraft(organizationId, phase.key);
     setValues((current) => ({ ...current, ...Object.fromEntries(fields.filter((f) => f.kind === "secret").map((f) => [f.name, ""])) }));
     setStatus(saved.data.done ? "Saved." : phase.key === "team"
       ? "Saved. Tick “The team is set” when this step is done."

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { AuthPanel, Field } from "./auth.tsx";
+import { AuthPanel } from "./auth.tsx";
+import { Field } from "./field.tsx";
 import type { Deps } from "./deps.ts";
 import { ErrorBox, fromPostgrest, type Problem } from "./errors.tsx";
 
