@@ -3,15 +3,15 @@
 
 ## make dev   — install what is missing, build, run the whole stack in the foreground (Ctrl-C stops it)
 dev:
-	bash stack/stack.sh dev
+	bash local/stack/stack.sh dev
 
 ## make up    — the same stack in the background; returns when every part answers; writes .local/stack.env
 up:
-	bash stack/stack.sh up
+	bash local/stack/stack.sh up
 
 ## make down  — stop the background stack (data is kept in .local/)
 down:
-	bash stack/stack.sh down
+	bash local/stack/stack.sh down
 
 ## make test  — install what is missing and run every test against a fresh stack of its own
 test:
@@ -19,9 +19,9 @@ test:
 
 ## make build — build the functions to WebAssembly (supabase/functions/<name>/pkg/) for deployment
 build:
-	bash stack/tools.sh
-	bash stack/build.sh
+	bash local/stack/tools.sh
+	bash local/stack/build.sh
 
 ## make bench — build release WASM, start a stack of its own, run every scenario, print the table
 bench:
-	bash bench/run.sh
+	bash tools/bench/run.sh

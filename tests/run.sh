@@ -10,7 +10,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 say() { printf '\n[test] %s\n' "$*" >&2; }
 
-bash stack/tools.sh
+bash local/stack/tools.sh
 # Test-only tools: Debian's Chromium for the browser tests, pgTAP and pg_prove.
 if [ ! -x /usr/bin/chromium ] || ! command -v pg_prove >/dev/null; then
   say "installing Chromium and pgTAP (Debian's) for the browser and SQL tests"
@@ -22,37 +22,37 @@ fi
 say "format and lint"
 cargo fmt --all -- --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-cargo clippy --quiet --target wasm32-unknown-unknown --workspace --exclude onboarding-tests --exclude provision --exclude bench -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --workspace --exclude test-harness --exclude provision --exclude bench -- -D warnings
 
 say "unit tests (and the SQL error contract)"
 cargo test --quiet --workspace --lib
 cargo test --quiet -p onboarding --test error_codes
 
 export STACK_DIR="$root/.local/test"
-export EXTRA_FUNCTION_DIRS="$root/tests/panic-probe"
-bash stack/stack.sh down >/dev/null 2>&1 || true
+export EXTRA_FUNCTION_DIRS="$root/crates/fixtures/panic-probe"
+bash local/stack/stack.sh down >/dev/null 2>&1 || true
 rm -rf "$STACK_DIR"
 mkdir -p "$STACK_DIR/logs"
 
 # Third-party services the functions call are reached through local fakes that speak
-# their public APIs (tests/fakes/); the functions are pointed at them by their secrets.
-bash tests/fakes/start.sh start
+# their public APIs (local/fakes/); the functions are pointed at them by their secrets.
+bash local/fakes/start.sh start
 set -a; . "$STACK_DIR/fakes.env"; set +a
 export FUNCTIONS_ENV_FILE="$STACK_DIR/functions.env"
 export DISPATCH_SCHEDULE="1 seconds"
 cleanup() {
-  bash stack/stack.sh down >/dev/null 2>&1 || true
-  bash tests/fakes/start.sh stop
+  bash local/stack/stack.sh down >/dev/null 2>&1 || true
+  bash local/fakes/start.sh stop
 }
 trap cleanup EXIT
 # As a project will be once its legacy keys are off (the end of 2026): publishable and
 # secret keys only. A focused set runs with both kinds on, after the restart below.
 say "starting a fresh stack in $STACK_DIR, legacy API keys off"
-LEGACY_API_KEYS=off bash stack/stack.sh up 2>&1 | grep -v -E 'key|secret|Database' >&2
+LEGACY_API_KEYS=off bash local/stack/stack.sh up 2>&1 | grep -v -E 'key|secret|Database' >&2
 
 say "integration and end-to-end tests"
 export STACK_ENV_FILE="$STACK_DIR/stack.env"
-cargo test --quiet -p onboarding-tests -p provision --tests -- --test-threads 4
+cargo test --quiet -p test-harness -p provision --tests -- --test-threads 4
 
 say "SQL tests (pgTAP, as supabase test db runs them): RLS, refusals, invariants, exposed RPCs"
 pg_prove -d "$(grep '^DATABASE_URL=' "$STACK_ENV_FILE" | cut -d= -f2-)" supabase/tests/database/*.test.sql
@@ -84,24 +84,24 @@ set -a; . "$STACK_ENV_FILE"; set +a
 psql_q() { /usr/lib/postgresql/15/bin/psql "$DATABASE_URL" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 users_before=$(psql_q "select count(*) from public.organizations")
 [ "$users_before" -gt 0 ] || { echo "expected organizations from the tests" >&2; exit 1; }
-again=$(bash stack/stack.sh up 2>&1)
+again=$(bash local/stack/stack.sh up 2>&1)
 grep -q "already running" <<<"$again" || { echo "up on a running stack was not a no-op" >&2; exit 1; }
-bash stack/stack.sh down 2>/dev/null
-if bash stack/stack.sh status; then echo "the stack still answers after down" >&2; exit 1; fi
+bash local/stack/stack.sh down 2>/dev/null
+if bash local/stack/stack.sh status; then echo "the stack still answers after down" >&2; exit 1; fi
 # Restarted as `make up` would start it (without the test-only extras), with legacy keys
 # switched back on: the keys' tests again, where the legacy keys must still work.
-LEGACY_API_KEYS=on env -u EXTRA_FUNCTION_DIRS bash stack/stack.sh up >/dev/null 2>&1 || { echo "the stack did not start again" >&2; exit 1; }
+LEGACY_API_KEYS=on env -u EXTRA_FUNCTION_DIRS bash local/stack/stack.sh up >/dev/null 2>&1 || { echo "the stack did not start again" >&2; exit 1; }
 set -a; . "$STACK_ENV_FILE"; set +a
 [ "$(psql_q "select count(*) from public.organizations")" = "$users_before" ] || { echo "data lost across a restart" >&2; exit 1; }
 curl -fsS "$SUPABASE_URL/health" >/dev/null
 [ "$LEGACY_API_KEYS" = on ] || { echo "the restart did not switch legacy keys on" >&2; exit 1; }
 say "the same stack with legacy API keys on: both kinds of key work"
-cargo test --quiet -p onboarding-tests --test keys_e2e
+cargo test --quiet -p test-harness --test keys_e2e
 # Switched off on the running stack: the gateway restarts and refuses the legacy keys.
-LEGACY_API_KEYS=off bash stack/stack.sh up >/dev/null 2>&1 || { echo "the stack did not switch legacy keys off" >&2; exit 1; }
+LEGACY_API_KEYS=off bash local/stack/stack.sh up >/dev/null 2>&1 || { echo "the stack did not switch legacy keys off" >&2; exit 1; }
 refused=$(curl -sS "$SUPABASE_URL/rest/v1/plans" -H "apikey: $SUPABASE_ANON_KEY")
 [[ $refused == *'"legacy_api_keys_disabled"'* ]] || { echo "legacy keys still accepted after switching them off: $refused" >&2; exit 1; }
-bash stack/stack.sh down >/dev/null 2>&1
+bash local/stack/stack.sh down >/dev/null 2>&1
 
 say "a fresh clone: make up works on its first run"
 bash tests/stack/fresh_clone.sh

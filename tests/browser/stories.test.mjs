@@ -181,7 +181,7 @@ test("when the network fails the page says so and offers a retry that works", as
 });
 
 /** `supabase secrets set|unset` on the local stack: the functions restart with them. */
-const secrets = (...args) => execFileSync("bash", ["stack/stack.sh", "secrets", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+const secrets = (...args) => execFileSync("bash", ["local/stack/stack.sh", "secrets", ...args], { stdio: ["ignore", "ignore", "pipe"] });
 
 test("a tenant admin adds users (a duplicate refused in words), onboards one over Telegram while Make is not configured (queued, told why), then once it is (delivered, completed)", async () => {
   const tenantAdmin = await account("tenant-admin");

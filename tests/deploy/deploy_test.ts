@@ -2,20 +2,20 @@
 // Deno (2.1.4), alone, with read access to nothing but itself.
 //
 //   1. Each function of supabase/config.toml, copied alone as a deployment holds it (its
-//      entrypoint's static module graph and its static_files, stack/bundle.ts), runs in
+//      entrypoint's static module graph and its static_files, local/stack/bundle.ts), runs in
 //      its own Deno 2.1.4 isolate with --allow-read on that copy only and answers a real
 //      request (through PostgREST where the function reads the database).
 //   2. A copy whose .wasm is truncated or missing answers 503 `function_unavailable`
 //      naming the function.
 //   3. The real Supabase CLI (npm `supabase`) runs `functions deploy --use-api` against a
-//      fake of the Management API (tests/fakes/management-api.ts); exactly what it uploads
+//      fake of the Management API (local/fakes/management-api.ts); exactly what it uploads
 //      is the same file set, and it serves the same requests on Deno 2.1.4.
 //
 // Needs a running stack (STACK_ENV_FILE) and the functions' secrets (FUNCTIONS_ENV_FILE).
 import assert from "node:assert/strict";
 import {
   bundle, deployedFiles, edgeDeno, type FunctionConfig, readFunctionConfigs, userWorkerArgs,
-} from "../../stack/bundle.ts";
+} from "../../local/stack/bundle.ts";
 import { readEnvFile } from "../support/stack.mjs";
 
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -156,7 +156,7 @@ Deno.test("`supabase functions deploy --use-api` uploads the deployed file set, 
   const port = freePort();
   const fake = new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "--no-lock", "--allow-net=127.0.0.1", "--allow-env", `--allow-read=${work}`, `--allow-write=${work}`,
-      `${root}/tests/fakes/management-api.ts`],
+      `${root}/local/fakes/management-api.ts`],
     env: { FAKE_MGMT_PORT: String(port), FAKE_MGMT_DIR: `${work}/uploads`, FAKE_MGMT_PROJECT_REF: projectRef },
     stdout: "piped",
     stderr: "piped",

@@ -50,15 +50,15 @@ ok "every part came back on its recorded port"
 gateway_pid=$(cat "$run/gateway.pid"); worker_pid=$(cat "$run/worker.pid")
 kill -KILL -- "-$(cat "$run/postgrest.pid")"
 sleep 0.5
-bash stack/stack.sh up >/dev/null 2>&1 || fail "up did not repair a stack with PostgREST gone"
+bash local/stack/stack.sh up >/dev/null 2>&1 || fail "up did not repair a stack with PostgREST gone"
 path_works || fail "up said ready but the path does not work"
 [ "$(cat "$run/gateway.pid")" = "$gateway_pid" ] && [ "$(cat "$run/worker.pid")" = "$worker_pid" ] \
   || fail "up restarted parts that were running"
 ok "up restarted PostgREST alone, on its port, and the path works"
 
 # 3. down + up: same keys, same ports, same data.
-bash stack/stack.sh down >/dev/null 2>&1
-bash stack/stack.sh up >/dev/null 2>&1 || fail "the stack did not start again"
+bash local/stack/stack.sh down >/dev/null 2>&1
+bash local/stack/stack.sh up >/dev/null 2>&1 || fail "the stack did not start again"
 [ "$(env_var SUPABASE_ANON_KEY)" = "$anon_before" ] || fail "the anon key changed across a restart"
 [ "$(env_var SUPABASE_PUBLISHABLE_KEY)" = "$publishable_before" ] || fail "the publishable key changed across a restart"
 [ "$(env_var SUPABASE_SECRET_KEY)" = "$secret_before" ] || fail "the secret key changed across a restart"

@@ -1,0 +1,188 @@
+//! The SQL error contract, checked: every stable code raised in `migrations/` is listed in
+//! the README's error table; every code a function maps (`RAISED` tables) is raised in
+//! SQL and listed as mapped; every code listed as client-facing is raised in SQL.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// Codes raised in SQL: `message = '<code>'` inside `raise exception using …`.
+fn raised_in_sql() -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    for entry in std::fs::read_dir(root().join("supabase/migrations")).unwrap() {
+        let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(
+            !sql.contains("raise exception '"),
+            "a raise without a stable code (see the README's convention)"
+        );
+        for part in sql.split("raise exception using").skip(1) {
+            let statement = part.split(';').next().unwrap();
+            let code = statement
+                .split("message = '")
+                .nth(1)
+                .and_then(|rest| rest.split('\'').next())
+                .unwrap_or_else(|| panic!("a raise without message = '<code>': {statement}"));
+            codes.insert(code.to_owned());
+        }
+    }
+    codes
+}
+
+/// The README's table: code → what it says maps it.
+fn readme_table() -> BTreeMap<String, String> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme
+        .split("## Adding a function, an RPC, an error code")
+        .nth(1)
+        .unwrap();
+    section
+        .lines()
+        .take_while(|line| !line.starts_with("## "))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((code.to_owned(), cells.get(3)?.to_string()))
+        })
+        .collect()
+}
+
+fn mapped_in_rust() -> BTreeSet<String> {
+    [
+        onboarding::signup::RAISED,
+        onboarding::invites::RAISED,
+        onboarding::tenant_users::RAISED,
+    ]
+    .iter()
+    .flat_map(|table| table.iter().map(|(code, _, _)| (*code).to_owned()))
+    .collect()
+}
+
+#[test]
+fn sql_rust_and_readme_agree_on_error_codes() {
+    let sql = raised_in_sql();
+    let readme = readme_table();
+    let rust = mapped_in_rust();
+    assert!(sql.len() > 20, "found only {} codes in SQL", sql.len());
+    let unlisted: Vec<_> = sql
+        .iter()
+        .filter(|code| !readme.contains_key(*code))
+        .collect();
+    assert!(
+        unlisted.is_empty(),
+        "raised in SQL, missing from the README: {unlisted:?}"
+    );
+    let stale: Vec<_> = readme.keys().filter(|code| !sql.contains(*code)).collect();
+    assert!(
+        stale.is_empty(),
+        "in the README, raised nowhere in SQL: {stale:?}"
+    );
+    let unraised: Vec<_> = rust.iter().filter(|code| !sql.contains(*code)).collect();
+    assert!(
+        unraised.is_empty(),
+        "mapped in Rust, raised nowhere in SQL: {unraised:?}"
+    );
+    for (code, mapped_by) in &readme {
+        let client_facing = mapped_by.starts_with("client-facing");
+        assert_eq!(
+            client_facing,
+            !rust.contains(code),
+            "{code}: the README says \"{mapped_by}\", but it is {}mapped in Rust",
+            if rust.contains(code) { "" } else { "not " }
+        );
+    }
+}
+
+/// Every `code` the OpenAPI document lists for a function route.
+fn documented_codes() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join("openapi/functions.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut codes = BTreeSet::new();
+    for operations in doc["paths"].as_object().unwrap().values() {
+        for operation in operations.as_object().unwrap().values() {
+            for response in operation["responses"].as_object().unwrap().values() {
+                let schema = &response["content"]["application/json"]["schema"];
+                for code in schema["properties"]["error"]["properties"]["code"]["enum"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    codes.insert(code.as_str().unwrap().to_owned());
+                }
+            }
+        }
+    }
+    codes
+}
+
+/// Codes the code itself can answer with: the `RAISED` tables, the platform's own codes
+/// (`ApiError::code` and the `code: "…"` literals of the crates), the gateway's and the
+/// shim's.
+fn producible_codes() -> BTreeSet<String> {
+    let mut codes = mapped_in_rust();
+    let mut sources = vec![
+        root().join("crates/platform/src/error.rs"),
+        root().join("local/stack/gateway.ts"),
+        root().join("supabase/functions/_shared/wasm_host.ts"),
+    ];
+    for dir in [
+        "supabase/functions",
+        "crates/onboarding/src",
+        "crates/onboarding/src/tenant_users",
+    ] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let lib = path.join("src/lib.rs");
+            if lib.exists() {
+                sources.push(lib);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                sources.push(path);
+            }
+        }
+    }
+    for source in sources {
+        let text = std::fs::read_to_string(&source).unwrap();
+        for marker in [
+            "code: \"",
+            "=> \"",
+            "problem(401, \"",
+            "problem(404, \"",
+            "jsonError(503, \"",
+        ] {
+            for part in text.split(marker).skip(1) {
+                if let Some(code) = part.split('"').next() {
+                    if !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                    {
+                        codes.insert(code.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn the_openapi_document_lists_what_the_functions_answer() {
+    let documented = documented_codes();
+    let missing: Vec<_> = mapped_in_rust()
+        .into_iter()
+        .filter(|code| !documented.contains(code))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "mapped in Rust, missing from openapi/functions.json: {missing:?}"
+    );
+    let producible = producible_codes();
+    let imaginary: Vec<_> = documented
+        .iter()
+        .filter(|code| !producible.contains(*code))
+        .collect();
+    assert!(
+        imaginary.is_empty(),
+        "in openapi/functions.json, answered by no code: {imaginary:?}"
+    );
+}
