@@ -19,8 +19,9 @@ if [ ! -x /usr/bin/chromium ] || ! command -v pg_prove >/dev/null; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium postgresql-15-pgtap >&2
 fi
 
-say "format and lint"
+say "format and lint, and what is generated from the error-code registry (openapi/errors.toml) current"
 cargo fmt --all -- --check
+python3 tools/scripts/errors.py --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --workspace --exclude test-harness --exclude provision --exclude bench -- -D warnings
 

@@ -101,7 +101,7 @@ def rust_tables(registry):
         "//! The database's error codes each capability maps: the status and the message a",
         "//! function answers them with. Anything else from the database is a 5xx.",
         "",
-        "use platform::RaisedError;",
+        "use platform::error::RaisedError;",
     ]
     for table in DOMAIN_TABLES:
         rows = [(code, entry) for code, entry in sorted(registry.items()) if entry.get("mapped_by") == table]

@@ -423,7 +423,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
+              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -522,7 +522,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_error" | "email_rejected";
+              code?: "email_rejected" | "upstream_error";
             };
           }) & components["schemas"]["Error"];
         };
@@ -533,7 +533,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "function_unavailable" | "email_unavailable";
+              code?: "email_unavailable" | "function_unavailable";
             };
           }) & components["schemas"]["Error"];
         };
@@ -585,7 +585,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
+              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -750,7 +750,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
+              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -926,7 +926,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_wrong_user" | "email_not_confirmed" | "not_platform_admin" | "forbidden";
+              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1099,7 +1099,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "not_tenant_admin" | "initiated_by_mismatch" | "user_not_in_tenant" | "forbidden";
+              code?: "forbidden" | "initiated_by_mismatch" | "not_tenant_admin" | "user_not_in_tenant";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1132,7 +1132,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "user_mismatch" | "already_onboarded" | "onboarding_in_flight" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "already_completed";
+              code?: "already_completed" | "already_onboarded" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "onboarding_in_flight" | "user_mismatch";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1250,7 +1250,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "not_tenant_admin" | "initiated_by_mismatch" | "user_not_in_tenant" | "forbidden" | "start_token_mismatch";
+              code?: "forbidden" | "initiated_by_mismatch" | "not_tenant_admin" | "start_token_mismatch" | "user_not_in_tenant";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1283,7 +1283,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "user_mismatch" | "already_onboarded" | "onboarding_in_flight" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "already_completed";
+              code?: "already_completed" | "already_onboarded" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "onboarding_in_flight" | "user_mismatch";
             };
           }) & components["schemas"]["Error"];
         };

@@ -111,45 +111,7 @@ fn html_escape(text: &str) -> String {
 }
 
 /// The errors the invite SQL functions raise, with their statuses.
-pub const RAISED: &[RaisedError] = &[
-    ("invite_not_found", 404, "no invitation matches this link"),
-    (
-        "invite_expired",
-        410,
-        "this invitation has expired; ask for a new one",
-    ),
-    ("invite_revoked", 410, "this invitation was revoked"),
-    (
-        "invite_already_accepted",
-        409,
-        "this invitation has already been accepted",
-    ),
-    (
-        "invite_superseded",
-        409,
-        "a newer invitation for this email exists",
-    ),
-    (
-        "invite_wrong_user",
-        403,
-        "this invitation was sent to a different email address",
-    ),
-    (
-        "email_not_confirmed",
-        403,
-        "confirm your email address first",
-    ),
-    (
-        "not_platform_admin",
-        403,
-        "only platform admins may do this",
-    ),
-    (
-        "rate_limited",
-        429,
-        "too many invitations sent: wait before sending again",
-    ),
-];
+pub const RAISED: &[RaisedError] = crate::raised::INVITES;
 
 /// Maps a database error from an invite SQL function.
 pub fn from_db(error: platform::db::DbError) -> ApiError {

@@ -14,6 +14,7 @@
 
 pub mod email;
 pub mod invites;
+pub mod raised;
 pub mod signup;
 pub mod tenant_users;
 pub mod webhooks;

@@ -22,11 +22,7 @@ pub const FALLBACK_SLUG: &str = "workspace";
 
 /// The errors `create_signup_org` raises that a caller may see. (`invalid_slug_base` and
 /// `slug_exhausted` guard invariants this crate keeps, so they stay 500s.)
-pub const RAISED: &[RaisedError] = &[(
-    "user_not_found",
-    404,
-    "no auth.users row has this record.id",
-)];
+pub const RAISED: &[RaisedError] = crate::raised::SIGNUP;
 
 pub fn from_db(error: platform::DbError) -> ApiError {
     ApiError::from_db(error, RAISED)

@@ -1,4 +1,6 @@
-//! The SQL error contract, checked: every stable code raised in `migrations/` is listed in
+//! The SQL error contract, checked (beside tools/scripts/errors.py, which generates the Rust
+//! tables, the OpenAPI enums and the README table from openapi/errors.toml): every stable
+//! code raised in `supabase/migrations/` is listed in
 //! the README's error table; every code a function maps (`RAISED` tables) is raised in
 //! SQL and listed as mapped; every code listed as client-facing is raised in SQL.
 #![allow(clippy::unwrap_used)]

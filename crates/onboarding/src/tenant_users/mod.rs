@@ -17,63 +17,7 @@ pub use request::{parse_request, OnboardingRequest};
 pub const EVENT_TYPE: &str = "tenant.user.onboarding_requested";
 
 /// The errors the onboarding SQL functions raise.
-pub const RAISED: &[RaisedError] = &[
-    (
-        "not_tenant_admin",
-        403,
-        "only an owner or admin of this tenant may onboard its users",
-    ),
-    (
-        "initiated_by_mismatch",
-        403,
-        "initiated_by.id must be the signed-in admin",
-    ),
-    (
-        "user_not_in_tenant",
-        403,
-        "the user does not belong to this tenant",
-    ),
-    (
-        "user_mismatch",
-        409,
-        "email or user_role do not match the tenant's user",
-    ),
-    (
-        "already_onboarded",
-        409,
-        "the user has already completed onboarding",
-    ),
-    (
-        "onboarding_in_flight",
-        409,
-        "an onboarding is already in progress; send resend: true to replace it",
-    ),
-    (
-        "correlation_id_used",
-        409,
-        "this correlation_id was already used for another request",
-    ),
-    (
-        "correlation_not_found",
-        404,
-        "no onboarding has this correlation_id",
-    ),
-    (
-        "correlation_superseded",
-        409,
-        "this correlation_id was superseded by a newer invite",
-    ),
-    (
-        "email_mismatch",
-        409,
-        "the email does not match the user of this onboarding",
-    ),
-    (
-        "already_completed",
-        409,
-        "this onboarding is already completed",
-    ),
-];
+pub const RAISED: &[RaisedError] = crate::raised::TENANT_USERS;
 
 pub fn from_db(error: platform::db::DbError) -> ApiError {
     ApiError::from_db(error, RAISED)
