@@ -1,0 +1,151 @@
+//! The running stack the benchmark drives, and the load generator: prepared calls at
+//! a concurrency, their latency, status and database round trips.
+
+use super::*;
+
+pub(crate) const CONCURRENCY: [usize; 3] = [1, 8, 32];
+
+pub(crate) fn ops_for(concurrency: usize) -> usize {
+    let scale: usize = std::env::var("BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    (match concurrency {
+        1 => 300,
+        8 => 1_500,
+        _ => 3_000,
+    }) * scale
+        / 100
+}
+
+/// The running stack (the shared test harness), with what the benchmark keeps open: one
+/// database connection (the superuser's, for fixtures), a pooled HTTP client, and the stack's directory for its logs.
+pub(crate) struct Stack {
+    pub(crate) harness: test_harness::Stack,
+    pub(crate) vars: HashMap<String, String>,
+    pub(crate) dir: PathBuf,
+    pub(crate) db: Client,
+    pub(crate) http: reqwest::Client,
+}
+
+impl Stack {
+    pub(crate) fn var(&self, name: &str) -> String {
+        self.harness.var(name).to_owned()
+    }
+    pub(crate) fn function(&self, name: &str) -> String {
+        self.harness.function_url(name)
+    }
+    pub(crate) fn rpc(&self, name: &str) -> String {
+        self.harness.postgrest_rpc_url(name)
+    }
+    pub(crate) fn user_jwt(&self, id: Uuid, email: &str) -> String {
+        self.harness.user_jwt(id, email)
+    }
+    /// Requests PostgREST has logged so far (its log level is `info` in the bench stack).
+    pub(crate) fn postgrest_requests(&self) -> usize {
+        std::fs::read_to_string(self.dir.join("logs/postgrest.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains("\" HTTP/1.1\"") || line.contains(" HTTP/1.1\" "))
+            .count()
+    }
+}
+
+/// One prepared request and the status that means success.
+#[derive(Clone)]
+pub(crate) struct Call {
+    pub(crate) url: String,
+    pub(crate) bearer: String,
+    pub(crate) body: Value,
+    pub(crate) expect: u16,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Run {
+    pub(crate) scenario: String,
+    pub(crate) variant: String,
+    pub(crate) concurrency: usize,
+    pub(crate) ops: usize,
+    pub(crate) rps: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p95_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) errors: usize,
+    pub(crate) round_trips_per_op: f64,
+}
+
+pub(crate) async fn load(
+    stack: &Stack,
+    scenario: &str,
+    variant: &str,
+    concurrency: usize,
+    calls: Vec<Call>,
+) -> Run {
+    let before = stack.postgrest_requests();
+    let calls = Arc::new(calls);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    // The credential as the bearer, and the project's publishable key as `apikey`, as
+    // supabase-js sends them (the gateway refuses an `apikey` that is no key of the project).
+    let apikey = stack.var("SUPABASE_PUBLISHABLE_KEY");
+    let workers = (0..concurrency).map(|_| {
+        let (calls, next, http) = (calls.clone(), next.clone(), stack.http.clone());
+        let apikey = apikey.clone();
+        async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(call) = calls.get(index) else { break };
+                let sent = Instant::now();
+                let response = http
+                    .post(&call.url)
+                    .bearer_auth(&call.bearer)
+                    .header("apikey", &apikey)
+                    .json(&call.body)
+                    .send()
+                    .await;
+                let ok = match response {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let _ = response.bytes().await;
+                        status == call.expect
+                    }
+                    Err(_) => false,
+                };
+                latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+                errors += usize::from(!ok);
+            }
+            (latencies, errors)
+        }
+    });
+    let results = join_all(workers).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    // PostgREST writes its log line as it answers; give the last lines a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after = stack.postgrest_requests();
+    let mut latencies: Vec<f64> = results
+        .iter()
+        .flat_map(|(l, _)| l.iter().copied())
+        .collect();
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    let ops = calls.len();
+    Run {
+        scenario: scenario.into(),
+        variant: variant.into(),
+        concurrency,
+        ops,
+        rps: (ops as f64 / elapsed * 10.0).round() / 10.0,
+        p50_ms: (percentile(0.50) * 100.0).round() / 100.0,
+        p95_ms: (percentile(0.95) * 100.0).round() / 100.0,
+        p99_ms: (percentile(0.99) * 100.0).round() / 100.0,
+        errors: results.iter().map(|(_, e)| e).sum(),
+        round_trips_per_op: ((after - before) as f64 / ops.max(1) as f64 * 100.0).round() / 100.0,
+    }
+}
