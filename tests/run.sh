@@ -57,6 +57,8 @@ cargo test --quiet -p test-harness -p provision --tests -- --test-threads 4
 
 say "SQL tests (pgTAP, as supabase test db runs them): RLS, refusals, invariants, exposed RPCs"
 pg_prove -d "$(grep '^DATABASE_URL=' "$STACK_ENV_FILE" | cut -d= -f2-)" supabase/tests/database/*.test.sql
+say "the schema declared once: supabase/schemas/ builds exactly what supabase/migrations/ builds"
+python3 tools/scripts/schemas.py check
 
 say "deploy check: each function alone on Deno 2.1.4, and what the Supabase CLI uploads"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/deploy/

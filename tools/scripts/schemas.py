@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""supabase/schemas/: the current definition of the database, one file per concern, and
+the check that it is exactly what supabase/migrations/ builds.
+
+    python3 tools/scripts/schemas.py check      (make test) on a running stack's cluster:
+        applies local/stack/supabase-base.sql, then every migration, to one new database,
+        and supabase-base.sql, then every schema file, to another; dumps both
+        (pg_dump --schema-only) and fails on any difference, naming each object
+    python3 tools/scripts/schemas.py generate   writes supabase/schemas/ from what the
+        migrations build (each object in the file of the concern that introduced it, its
+        grants beside it): for when a migration is written first
+
+Needs STACK_DIR (the stack's secrets.env and stack.env) and pg_dump/psql 15.
+"""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import uuid
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "supabase" / "schemas"
+MIGRATIONS = ROOT / "supabase" / "migrations"
+BASE = ROOT / "local" / "stack" / "supabase-base.sql"
+PGBIN = pathlib.Path("/usr/lib/postgresql/15/bin")
+
+# The concern each migration introduced; an object lives in the file of the first
+# migration that created it (its current definition, wherever it was last replaced).
+CONCERNS = {
+    "20261121000100": "10_signup",
+    "20261121000200": "20_invites",
+    "20261121000300": "30_tenant_users",
+    "20261122000100": "10_signup",
+    "20261122000200": "40_organizations",
+    "20261122000300": "30_tenant_users",
+    "20261122000400": "50_onboarding_phases",
+    "20261122000500": "60_webhooks",
+    "20261130000100": "70_function_calls",
+    "20261201000100": "30_tenant_users",
+}
+# Shared by several concerns and needed before any of them: the schemas and the access
+# helpers policies call.
+PLATFORM_FIRST = "00_platform"
+SHARED = {
+    "SCHEMA private", "FUNCTION touch_updated_at", "FUNCTION is_platform_admin",
+    "FUNCTION member_organization_ids", "FUNCTION owned_organization_ids", "FUNCTION is_tenant_admin",
+    "FUNCTION role_rank", "TABLE settings", "FUNCTION setting",
+}
+ENTRY = re.compile(r"^--\n-- (?:Data for )?Name: (.*?); Type: (.*?); Schema: (.*?); Owner: .*?\n--\n", re.M)
+
+
+def env(name):
+    for file in ("stack.env", "secrets.env"):
+        path = pathlib.Path(os.environ["STACK_DIR"]) / file
+        for line in path.read_text().splitlines():
+            if line.startswith(f"{name}="):
+                return line.split("=", 1)[1]
+    raise SystemExit(f"{name} is not in $STACK_DIR/stack.env or secrets.env")
+
+
+def with_database(url, database):
+    return re.sub(r"/[^/?]*(\?|$)", f"/{database}\\1", url, count=1)
+
+
+def psql(url, *args, stdin=None):
+    run = subprocess.run([PGBIN / "psql", url, "-X", "-q", "-v", "ON_ERROR_STOP=1", *args],
+                         input=stdin, text=True, capture_output=True,
+                         env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"})
+    if run.returncode != 0:
+        raise SystemExit(run.stderr.strip())
+    return run.stdout
+
+
+def fresh_database(with_objects):
+    """A new database with supabase-base.sql, then `with_objects` (SQL files, in order)
+    applied as `postgres`, as a project gets them. Returns its name and its dump."""
+    admin = env("ADMIN_DATABASE_URL")
+    name = f"schema_check_{uuid.uuid4().hex[:8]}"
+    psql(admin, "-c", f"create database {name} owner postgres")
+    try:
+        psql(with_database(admin, name),
+             "-v", f"authenticator_password={env('AUTHENTICATOR_PASSWORD')}",
+             "-v", f"auth_admin_password={env('AUTH_ADMIN_PASSWORD')}",
+             "-v", f"postgres_password={env('POSTGRES_PASSWORD')}", stdin=BASE.read_text())
+        database = with_database(env("DATABASE_URL"), name)
+        for path in with_objects:
+            psql(database, "-1", "-f", str(path))
+        dump = subprocess.run([PGBIN / "pg_dump", "--schema-only", "--no-comments", with_database(admin, name)],
+                              text=True, capture_output=True, check=True).stdout
+    finally:
+        psql(admin, "-c", f"drop database {name} with (force)")
+    return dump
+
+
+def entries(dump):
+    """{(type, schema, name): SQL} of a pg_dump, without pg_dump's session settings."""
+    found = {}
+    matches = list(ENTRY.finditer(dump))
+    for i, match in enumerate(matches):
+        body = dump[match.end(): matches[i + 1].start() if i + 1 < len(matches) else len(dump)]
+        body = "\n".join(line for line in body.splitlines()
+                         if line.strip() and not line.startswith(("--", "SET ", "\\restrict", "\\unrestrict"))
+                         and not line.startswith("SELECT pg_catalog.set_config")).strip()
+        name, kind, schema = match.group(1), match.group(2), match.group(3)
+        found[(kind, schema, name)] = body
+    return found
+
+
+def migrations():
+    return sorted(MIGRATIONS.glob("*.sql"))
+
+
+def schema_files():
+    return sorted(SCHEMAS.glob("*.sql"))
+
+
+def check():
+    from_migrations = entries(fresh_database(migrations()))
+    from_schemas = entries(fresh_database(schema_files()))
+    problems = []
+    for key in sorted(set(from_migrations) | set(from_schemas)):
+        kind, schema, name = key
+        label = f"{kind} {schema}.{name}" if schema != "-" else f"{kind} {name}"
+        if key not in from_schemas:
+            problems.append(f"{label}: built by the migrations, missing from supabase/schemas/")
+        elif key not in from_migrations:
+            problems.append(f"{label}: in supabase/schemas/, not built by the migrations")
+        elif from_migrations[key] != from_schemas[key]:
+            problems.append(f"{label}: differs between the migrations and supabase/schemas/")
+    if problems:
+        print("supabase/schemas/ and supabase/migrations/ disagree:", *problems, sep="\n  ", file=sys.stderr)
+        sys.exit(1)
+    print(f"supabase/schemas/ is what the migrations build ({len(from_migrations)} objects)", file=sys.stderr)
+
+
+def first_created(bare, kinds="table|function|view|type|sequence|trigger|policy|index"):
+    """The concern of the first migration creating an object of that name, if any."""
+    pattern = re.compile(rf"create (?:or replace )?(?:unique )?(?:{kinds})(?: if not exists)? "
+                         rf"(?:\w+\.)?\"?{re.escape(bare)}\b", re.I)
+    for path in migrations():
+        if pattern.search(path.read_text()):
+            return CONCERNS[path.name[:14]]
+    return None
+
+
+def concern_of(kind, name):
+    """The concern whose migration first created the object (a table's parts, grants and
+    sequences go with the table; a trigger goes where it was created)."""
+    if kind in ("ACL", "COMMENT"):
+        kind, name = name.split(" ", 1)
+        if kind == "COLUMN":
+            kind, name = "TABLE", name.split(".")[0]
+    bare = re.sub(r"\(.*", "", name)
+    if f"{kind} {bare}" in SHARED or f"TABLE {bare.split(' ')[0]}" in SHARED and kind != "TRIGGER":
+        return PLATFORM_FIRST
+    if kind == "TRIGGER":  # where it was made (its function may belong to a later concern)
+        table, trigger = bare.split(" ", 1)
+        made = re.compile(rf"create trigger {re.escape(trigger)}\b[^;]*? on (?:\w+\.)?{re.escape(table)}\b", re.I | re.S)
+        return next((CONCERNS[path.name[:14]] for path in migrations() if made.search(path.read_text())), PLATFORM_FIRST)
+    if kind in ("CONSTRAINT", "FK CONSTRAINT", "POLICY", "DEFAULT", "SEQUENCE OWNED BY"):
+        bare = bare.split(" ")[0]
+    if kind == "SEQUENCE":
+        parts = bare.split("_")
+        for n in range(len(parts) - 1, 0, -1):
+            found = first_created("_".join(parts[:n]), "table")
+            if found:
+                return found
+    return first_created(bare) or PLATFORM_FIRST
+
+
+def generate():
+    base = entries(fresh_database([]))
+    built = fresh_database(migrations())
+    files = {}
+    matches = list(ENTRY.finditer(built))
+    for i, match in enumerate(matches):
+        name, kind, schema = match.group(1), match.group(2), match.group(3)
+        body = built[match.end(): matches[i + 1].start() if i + 1 < len(matches) else len(built)]
+        body = body.split("--\n-- PostgreSQL database dump complete", 1)[0]
+        # pg_dump's session settings (at the start of a line; a function's own SET clauses
+        # are indented) are not part of the definition.
+        body = "\n".join(line for line in body.splitlines()
+                         if not line.startswith(("SET ", "\\restrict", "\\unrestrict"))
+                         # every object here is the migrating role's (postgres): said once, not per object
+                         and not re.fullmatch(r"ALTER .* OWNER TO postgres;", line)).strip()
+        body = re.sub(r"\n{3,}", "\n\n", body)
+        key = (kind, schema, name)
+        if key in base and entries(built[match.start(): matches[i + 1].start() if i + 1 < len(matches) else len(built)]).get(key) == base[key]:
+            continue  # Supabase's own, unchanged
+        concern = concern_of(kind, name)
+        # A reference to a table of a later concern goes with that concern (a column added
+        # by a later story: organizations.plan_id → plans).
+        for referenced in re.findall(r"REFERENCES (?:\w+)\.(\w+)\(", body):
+            concern = max(concern, first_created(referenced, "table") or concern)
+        files.setdefault(concern, []).append((kind, name, body))
+    SCHEMAS.mkdir(parents=True, exist_ok=True)
+    for old in schema_files():
+        old.unlink()
+    for concern, items in sorted(files.items()):
+        # Each object's grants right after it.
+        ordered = [item for item in items if item[0] != "ACL"]
+        for acl in (item for item in items if item[0] == "ACL"):
+            acl_kind, acl_name = acl[1].split(" ", 1)
+            bare = re.sub(r"\(.*", "", acl_name.split(".")[0])
+            target = next((j for j, item in reversed(list(enumerate(ordered)))
+                           if item[0] == acl_kind and re.sub(r"\(.*", "", item[1]) == bare
+                           or acl_kind == "COLUMN" and item[0] == "TABLE" and item[1] == bare), None)
+            ordered.insert(target + 1 if target is not None else len(ordered), acl)
+        text = [f"-- {concern[3:].replace('_', ' ').capitalize()}: the current definition "
+                "(supabase/migrations/ builds exactly this; `make test` checks it).",
+                "-- Function bodies may name objects of later files: they are checked when called.",
+                "set check_function_bodies = false;", ""]
+        for kind, name, body in ordered:
+            text += [f"-- {kind} {name}", body, ""]
+        (SCHEMAS / f"{concern}.sql").write_text("\n".join(text).rstrip() + "\n")
+    print("wrote", ", ".join(f"{c}.sql" for c in sorted(files)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    {"check": check, "generate": generate}.get(sys.argv[1] if len(sys.argv) > 1 else "", lambda: sys.exit(__doc__))()
