@@ -15,11 +15,11 @@ if [ "${1:-start}" = stop ]; then
   exit 0
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-resend_port=$(free_port)
-make_port=$(free_port)
-doh_port=$(free_port)
-receiver_port=$(free_port)
+. local/lib.sh # free_port
+resend_port=$(free_port 0)
+make_port=$(free_port 0)
+doh_port=$(free_port 0)
+receiver_port=$(free_port 0)
 resend_key="re_test_$(openssl rand -hex 8)"
 pids=()
 fake() { # name, VAR=value...

@@ -25,7 +25,8 @@
 // (`local/stack/stack.sh secrets set|unset`).
 import postgres from "postgres";
 import { authHandler } from "./auth.ts";
-import { inboxHandler } from "./inbox.ts";
+import { deliverToInbox, inboxHandler } from "./inbox.ts";
+import { resendFake } from "../fakes/resend.ts";
 import {
   bundle, edgeDeno, extraFunctionConfig, type FunctionConfig, readFunctionConfigs, userWorkerArgs,
 } from "./bundle.ts";
@@ -93,6 +94,11 @@ async function webApp(pathname: string, accept: string): Promise<Response | null
     return isAsset ? null : problem(404, "not_found", "the web app is not built (cd web && npm run build)");
   }
 }
+
+// Resend, where no real one is configured: the one Resend fake, its emails into the inbox.
+const resend = resendFake(env("RESEND_API_KEY", "re_local_inbox"), (email) => {
+  deliverToInbox(email);
+});
 
 const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ service: "gateway", ...event }));
 const problem = (status: number, code: string, message: string) =>
@@ -433,6 +439,7 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
       return withCors(Response.json({ code: 500, error_code: "unexpected_failure", msg: "Unexpected failure" }, { status: 500 }));
     }
   }
+  if (url.pathname.startsWith("/_inbox/resend/")) return await resend(request, url.pathname.slice("/_inbox/resend".length));
   if (url.pathname.startsWith("/_inbox")) return await inboxHandler(request, url);
   if (url.pathname === "/app-config.json") {
     return Response.json({ supabaseUrl: env("SUPABASE_URL"), publishableKey: keys.publishable });

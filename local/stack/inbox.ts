@@ -1,11 +1,11 @@
 // The local inbox: where the stack's emails go instead of the world, as Mailpit holds
 // them in Supabase's local stack. Supabase Auth's confirmations and recoveries (local/stack/auth.ts)
-// land here, and so do the functions' emails when RESEND_API_URL points at the gateway's
-// Resend-compatible sink (`POST /_inbox/resend/emails`, the local default without a
-// RESEND_API_KEY). Kept in memory: a restart empties it, as a test inbox may be.
-//   GET /_inbox                      the messages, newest first (HTML)
-//   GET /_inbox/api/messages?to=…    the same as JSON
-//   POST /_inbox/resend/emails       Resend's POST /emails contract ({from, to, subject, html, text})
+// land here, and so do the functions' emails, accepted by the one Resend fake
+// (local/fakes/resend.ts) the gateway serves at /_inbox/resend (the local default
+// RESEND_API_URL). Kept in memory: a restart empties it, as a test inbox may be.
+//   GET  /_inbox                      the messages, newest first (HTML)
+//   GET  /_inbox/api/messages?to=…    the same as JSON
+//   POST /_inbox/api/messages         deliver one ({from, to, subject, html?, text?})
 
 export type InboxMessage = {
   id: string;
@@ -31,16 +31,13 @@ const escape = (text: string) =>
   text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 
 export async function inboxHandler(request: Request, url: URL): Promise<Response> {
-  if (url.pathname === "/_inbox/resend/emails" && request.method === "POST") {
-    let body: Record<string, unknown>;
-    try {
-      body = await request.json();
-    } catch {
-      return Response.json({ statusCode: 422, name: "validation_error", message: "Invalid JSON body." }, { status: 422 });
-    }
-    const to = typeof body.to === "string" ? [body.to] : body.to;
+  // The mail the stack's stand-ins deliver (the Resend fake, mounted by the gateway at
+  // /_inbox/resend or on a port of its own), as Mailpit receives it in Supabase's stack.
+  if (url.pathname === "/_inbox/api/messages" && request.method === "POST") {
+    const body = await request.json().catch(() => null);
+    const to = typeof body?.to === "string" ? [body.to] : body?.to;
     if (!Array.isArray(to) || typeof body.subject !== "string" || typeof body.from !== "string") {
-      return Response.json({ statusCode: 422, name: "validation_error", message: "from, to and subject are required." }, { status: 422 });
+      return Response.json({ error: "from, to and subject are required" }, { status: 422 });
     }
     const stored = deliverToInbox({
       from: body.from, to: to.map(String), subject: body.subject,

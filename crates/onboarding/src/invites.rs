@@ -8,26 +8,51 @@ use platform::error::{ApiError, RaisedError};
 /// A token is 32 bytes from the CSPRNG in unpadded base64url: 43 characters.
 pub const TOKEN_LEN: usize = 43;
 
-/// A fresh invite token (see [`platform::secrets::new_token`]). Only its SHA-256 is
-/// stored; the token itself exists in the email and in the response to the admin.
-pub use platform::secrets::new_token;
+/// An invite token: 32 bytes from the CSPRNG in unpadded base64url. A value of this type
+/// is well-formed (anything else is refused before any database work); only its SHA-256
+/// is stored, the token itself exists in the email and in the response to the admin, and
+/// its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InviteToken(String);
 
-/// Whether `token` could be one of ours; anything else is refused before any database work.
-pub fn is_token_shaped(token: &str) -> bool {
-    token.len() == TOKEN_LEN
-        && URL_SAFE_NO_PAD
-            .decode(token)
-            .is_ok_and(|bytes| bytes.len() == 32)
+impl InviteToken {
+    /// A fresh token (see [`platform::secrets::new_token`]).
+    pub fn generate() -> Self {
+        InviteToken(platform::secrets::new_token())
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == TOKEN_LEN
+            && URL_SAFE_NO_PAD
+                .decode(raw)
+                .is_ok_and(|bytes| bytes.len() == 32))
+        .then(|| InviteToken(raw.to_owned()))
+    }
+
+    /// What the database keeps and compares: the SHA-256, hex.
+    pub fn hash(&self) -> String {
+        platform::secrets::sha256_hex(&self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-pub fn token_hash(token: &str) -> String {
-    platform::secrets::sha256_hex(token)
+impl std::fmt::Debug for InviteToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteToken(…)")
+    }
 }
 
 /// `{APP_URL}/onboarding/join/{token}`; the base comes from configuration, never from
 /// the request, so a forged Host header cannot redirect the link.
-pub fn invite_link(app_url: &str, token: &str) -> String {
-    format!("{}/onboarding/join/{token}", app_url.trim_end_matches('/'))
+pub fn invite_link(app_url: &str, token: &InviteToken) -> String {
+    format!(
+        "{}/onboarding/join/{}",
+        app_url.trim_end_matches('/'),
+        token.as_str()
+    )
 }
 
 /// One send of an invite, as `issue_invite_token` numbered it: the email, and the attempt
@@ -124,11 +149,12 @@ mod tests {
 
     #[test]
     fn tokens_are_43_base64url_chars_and_unique() {
-        let token = new_token();
-        assert_eq!(token.len(), TOKEN_LEN);
-        assert!(is_token_shaped(&token));
-        assert_ne!(token, new_token());
-        assert_eq!(token_hash(&token).len(), 64);
+        let token = InviteToken::generate();
+        assert_eq!(token.as_str().len(), TOKEN_LEN);
+        assert_eq!(InviteToken::parse(token.as_str()), Some(token.clone()));
+        assert_ne!(token, InviteToken::generate());
+        assert_eq!(token.hash().len(), 64);
+        assert!(!format!("{token:?}").contains(token.as_str()));
     }
 
     #[test]
@@ -140,16 +166,22 @@ mod tests {
             &format!("{}!", "a".repeat(42)),
             &format!("{}=", "a".repeat(42)),
         ] {
-            assert!(!is_token_shaped(bad), "{bad}");
+            assert_eq!(InviteToken::parse(bad), None, "{bad}");
         }
-        assert!(is_token_shaped(&"A".repeat(TOKEN_LEN)));
+        assert!(InviteToken::parse(&"A".repeat(TOKEN_LEN)).is_some());
     }
 
     #[test]
     fn links_use_the_configured_base() {
         assert_eq!(
-            invite_link("https://app.example.com/", "tok"),
-            "https://app.example.com/onboarding/join/tok"
+            invite_link(
+                "https://app.example.com/",
+                &InviteToken::parse(&"A".repeat(TOKEN_LEN)).unwrap()
+            ),
+            format!(
+                "https://app.example.com/onboarding/join/{}",
+                "A".repeat(TOKEN_LEN)
+            )
         );
     }
 

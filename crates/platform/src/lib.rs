@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod signing;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod values;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

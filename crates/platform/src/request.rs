@@ -6,6 +6,7 @@
 
 use crate::error::ApiError;
 use crate::http::{HttpRequest, MAX_BODY_BYTES};
+use crate::values::EmailAddress;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -135,12 +136,11 @@ impl Fields {
     }
 
     /// A required email address (at most 320 characters), lower-cased.
-    pub fn email(&mut self, field: &str) -> Option<String> {
+    pub fn email(&mut self, field: &str) -> Option<EmailAddress> {
         let raw = self.string(field, 320, true)?;
-        if is_email(&raw) {
-            Some(raw.to_lowercase())
-        } else {
-            self.problem(field, "must be an email address")
+        match EmailAddress::parse(&raw) {
+            Some(email) => Some(email),
+            None => self.problem(field, "must be an email address"),
         }
     }
 
@@ -197,18 +197,6 @@ impl Fields {
     }
 }
 
-fn is_email(value: &str) -> bool {
-    let Some((local, domain)) = value.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !value.chars().any(char::is_whitespace)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +231,10 @@ mod tests {
         assert_eq!(check.string("name", 10, true).as_deref(), Some("Ada"));
         assert_eq!(check.string("absent", 10, false), None);
         assert_eq!(check.uuid("id"), Some(id));
-        assert_eq!(check.email("mail").as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            check.email("mail").as_ref().map(EmailAddress::as_str),
+            Some("ada@example.com")
+        );
         assert!(check.boolean("absent", true));
         assert_eq!(check.finish(), Ok(()));
     }

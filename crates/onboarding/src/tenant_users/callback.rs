@@ -4,6 +4,7 @@
 
 use platform::error::ApiError;
 use platform::request::Fields;
+use platform::values::EmailAddress;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -12,7 +13,7 @@ use uuid::Uuid;
 pub enum Callback {
     Completed {
         correlation_id: Uuid,
-        email: String,
+        email: EmailAddress,
         chat_id: i64,
         telegram_user_id: Option<i64>,
         /// The token from the deep link's `start` parameter; only its hash goes further.

@@ -12,7 +12,7 @@ mod request;
 
 pub use callback::{parse_callback, Callback};
 pub use delivery::{deliver, Delivery, Leased, MakeConfig};
-pub use request::{parse_request, OnboardingRequest};
+pub use request::{parse_request, OnboardingRequest, TenantUserRole};
 
 pub const EVENT_TYPE: &str = "tenant.user.onboarding_requested";
 
@@ -115,7 +115,7 @@ mod tests {
             ok,
             Callback::Completed {
                 correlation_id: id.parse().unwrap(),
-                email: "a@b.co".into(),
+                email: platform::values::EmailAddress::parse("a@b.co").unwrap(),
                 chat_id: -100123,
                 telegram_user_id: Some(42),
                 start_token: token.into(),

@@ -4,8 +4,27 @@
 use super::EVENT_TYPE;
 use platform::error::ApiError;
 use platform::request::Fields;
+use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
+
+/// The two kinds of tenant users the seed onboards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TenantUserRole {
+    Executor,
+    Complainant,
+}
+
+impl TenantUserRole {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "executor" => Some(TenantUserRole::Executor),
+            "complainant" => Some(TenantUserRole::Complainant),
+            _ => None,
+        }
+    }
+}
 
 /// A validated onboarding request: the seed's payload (normalised: lower-case email,
 /// only the contract's fields) and whether it replaces an onboarding in flight.
@@ -27,12 +46,11 @@ pub fn parse_request(body: &[u8]) -> Result<OnboardingRequest, ApiError> {
     let tenant_id = check.uuid("tenant_id");
     let tenant_name = check.string("tenant_name", 200, true);
     let user_id = check.uuid("user_id");
-    let user_role = check.string("user_role", 20, true);
-    if let Some(role) = &user_role {
-        if role != "executor" && role != "complainant" {
-            check.problem::<()>("user_role", "must be \"executor\" or \"complainant\"");
-        }
-    }
+    let user_role = match check.string("user_role", 20, true) {
+        Some(role) => TenantUserRole::parse(&role)
+            .or_else(|| check.problem("user_role", "must be \"executor\" or \"complainant\"")),
+        None => None,
+    };
     let email = check.email("email");
     let full_name = check.string("full_name", 200, false);
     let employee_id = check.string("employee_id", 100, false);

@@ -7,7 +7,7 @@
 //! profile. Accepting again returns the same membership; concurrent accepts of one
 //! token yield exactly one.
 
-use onboarding::invites::{self, is_token_shaped, token_hash};
+use onboarding::invites::{self, InviteToken};
 use platform::request::{check_json_body, require_method, Fields};
 use platform::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
@@ -29,16 +29,14 @@ impl<D: Db> AcceptInvite<D> {
         let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
         check_json_body(request)?;
         let token = Fields::from_body(&request.body)?.only_string("token", 1000)?;
-        let token = token.as_str();
-        if !is_token_shaped(token) {
-            return Err(ApiError::InvalidPayload("token is malformed".into()));
-        }
+        let token = InviteToken::parse(&token)
+            .ok_or_else(|| ApiError::InvalidPayload("token is malformed".into()))?;
         let membership = self
             .db
             .rpc(
                 Caller::User(jwt),
                 "accept_invite",
-                &json!({ "p_token_hash": token_hash(token) }),
+                &json!({ "p_token_hash": token.hash() }),
             )
             .await
             .map_err(invites::from_db)?;

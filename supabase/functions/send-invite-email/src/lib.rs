@@ -8,7 +8,7 @@
 //! admin screen can show it even when the email could not be sent.
 
 use onboarding::email::{self, send_email, ResendConfig, SendError};
-use onboarding::invites::{self, invite_link, new_token, token_hash};
+use onboarding::invites::{self, invite_link, InviteToken};
 use platform::config::Secret;
 use platform::log::emit;
 use platform::outbound::{HttpOutbound, Outbound};
@@ -59,13 +59,13 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
         check_json_body(request)?;
         let invite_id = Fields::from_body(&request.body)?.only_uuid("invite_id")?;
 
-        let token = new_token();
+        let token = InviteToken::generate();
         let issued = self
             .db
             .rpc(
                 Caller::User(jwt),
                 "issue_invite_token",
-                &json!({ "p_invite_id": invite_id, "p_token_hash": token_hash(&token), "p_ttl_hours": self.ttl_hours }),
+                &json!({ "p_invite_id": invite_id, "p_token_hash": token.hash(), "p_ttl_hours": self.ttl_hours }),
             )
             .await
             .map_err(invites::from_db)?;
@@ -215,7 +215,7 @@ mod tests {
             .unwrap()
             .to_owned();
         let token = link.rsplit('/').next().unwrap();
-        assert_eq!(hash, onboarding::invites::token_hash(token));
+        assert_eq!(hash, InviteToken::parse(token).unwrap().hash());
         assert!(email.body.contains(&link));
         assert!(!calls
             .iter()

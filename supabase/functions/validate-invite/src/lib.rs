@@ -5,7 +5,7 @@
 //! nothing changes: email link scanners that open it leave the invitation as it was.
 //! A malformed token is refused before any database work.
 
-use onboarding::invites::{self, is_token_shaped, token_hash};
+use onboarding::invites::{self, InviteToken};
 use platform::request::{check_json_body, Fields};
 use platform::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
@@ -38,18 +38,18 @@ impl<D: Db> ValidateInvite<D> {
                 })
             }
         };
-        if !is_token_shaped(&token) {
-            return Err(ApiError::InvalidPayload(format!(
+        let token = InviteToken::parse(&token).ok_or_else(|| {
+            ApiError::InvalidPayload(format!(
                 "token is malformed: expected {} characters of base64url",
                 invites::TOKEN_LEN
-            )));
-        }
+            ))
+        })?;
         let preview = self
             .db
             .rpc(
                 Caller::ServiceRole,
                 "validate_invite",
-                &json!({ "p_token_hash": token_hash(&token) }),
+                &json!({ "p_token_hash": token.hash() }),
             )
             .await
             .map_err(invites::from_db)?;

@@ -3,7 +3,7 @@
 use super::Provisioner;
 use crate::secrets_file::SecretsFile;
 use crate::*;
-use platform::config::Secret;
+use onboarding::invites::InviteToken;
 
 impl<'a> Provisioner<'a> {
     /// Creates (or finds) the organization and its owner invite, gives the invite a token
@@ -54,29 +54,28 @@ impl<'a> Provisioner<'a> {
         };
         // The token of an earlier run is handed over again while it is the invite's, unless
         // it still has to be sent (a send needs a fresh issue: its attempt number).
-        let kept = secrets.get("invite_token").filter(|token| {
-            found.invite_status == "pending"
-                && found.token_hash.as_deref()
-                    == Some(platform::secrets::sha256_hex(token.expose()).as_str())
-                && (resend.is_none() || found.sent)
-        });
+        // (A kept value that is not a well-formed token is not ours: a new one is issued.)
+        let kept = secrets
+            .get("invite_token")
+            .and_then(|token| InviteToken::parse(token.expose()))
+            .filter(|token| {
+                found.invite_status == "pending"
+                    && found.token_hash.as_deref() == Some(token.hash().as_str())
+                    && (resend.is_none() || found.sent)
+            });
         let (token, issued) = match kept {
             Some(token) => (token, None),
             None => {
-                let token = Secret::new(platform::secrets::new_token());
+                let token = InviteToken::generate();
                 // Kept before the token is issued: an interruption leaves a usable link.
-                secrets.set("invite_token", token.expose())?;
-                let issued = organization::issue_token(
-                    client,
-                    &found.invite_id,
-                    &platform::secrets::sha256_hex(token.expose()),
-                )
-                .await
-                .map_err(refused)?;
+                secrets.set("invite_token", token.as_str())?;
+                let issued = organization::issue_token(client, &found.invite_id, &token.hash())
+                    .await
+                    .map_err(refused)?;
                 (token, Some(issued))
             }
         };
-        let link = onboarding::invites::invite_link(app_url, token.expose());
+        let link = onboarding::invites::invite_link(app_url, &token);
         outcome.invite_link = Some(link.clone());
         outcome.invite_status = Some("pending".into());
         let (resend, issued) = match (resend, issued) {
