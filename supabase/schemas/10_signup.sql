@@ -199,6 +199,25 @@ $_$;
 REVOKE ALL ON FUNCTION public.create_signup_org(p_user_id uuid, p_email text, p_full_name text, p_organization_name text, p_slug_base text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.create_signup_org(p_user_id uuid, p_email text, p_full_name text, p_organization_name text, p_slug_base text) TO service_role;
 
+-- FUNCTION create_signup_workspace(uuid, text, jsonb)
+CREATE FUNCTION public.create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_email text := nullif(btrim(p_email), '');
+  v_metadata jsonb := case when jsonb_typeof(p_metadata) = 'object' then p_metadata else '{}' end;
+  v_full_name text := private.signup_full_name(v_metadata, v_email);
+begin
+  return public.create_signup_org(p_user_id, v_email, v_full_name, v_full_name || '''s Workspace',
+                                  private.signup_slug_base(v_full_name, v_email));
+end
+$$;
+
+-- ACL FUNCTION create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb)
+REVOKE ALL ON FUNCTION public.create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb) TO service_role;
+
 -- FUNCTION reconcile_signups(interval, integer)
 CREATE FUNCTION public.reconcile_signups(p_older_than interval DEFAULT '00:01:00'::interval, p_limit integer DEFAULT 500) RETURNS integer
     LANGUAGE plpgsql SECURITY DEFINER
@@ -206,8 +225,6 @@ CREATE FUNCTION public.reconcile_signups(p_older_than interval DEFAULT '00:01:00
     AS $$
 declare
   missing record;
-  v_full_name text;
-  v_email text;
   v_window_end timestamptz := now() - p_older_than;
   v_without_profile integer;
   v_repaired uuid[] := '{}';
@@ -224,11 +241,7 @@ begin
     order by u.created_at
     limit p_limit
   loop
-    v_email := nullif(btrim(missing.email), '');
-    v_full_name := private.signup_full_name(missing.raw_user_meta_data, v_email);
-    perform public.create_signup_org(
-      missing.id, v_email, v_full_name, v_full_name || '''s Workspace',
-      private.signup_slug_base(v_full_name, v_email));
+    perform public.create_signup_workspace(missing.id, missing.email, missing.raw_user_meta_data);
     v_repaired := v_repaired || missing.id;
   end loop;
   insert into private.reconcile_runs (window_end, users_without_profile, repaired_user_ids)

@@ -38,6 +38,7 @@ CONCERNS = {
     "20261122000500": "60_webhooks",
     "20261130000100": "70_function_calls",
     "20261201000100": "30_tenant_users",
+    "20261201000200": "10_signup",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.

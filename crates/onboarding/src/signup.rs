@@ -1,9 +1,7 @@
-//! Pure logic of on-signup-create-org: reading the webhook payload and deriving the
-//! profile name, organization name and slug. No I/O here; the database does the rest
-//! in one transaction (`public.create_signup_org`).
-//!
-//! `public.signup_full_name` and `public.signup_slug_base` in the migrations implement
-//! the same rules for the SQL reconcile job; a test checks the two agree.
+//! Pure logic of on-signup-create-org: reading the webhook payload. The naming rules
+//! (profile name, workspace name, slug) live in one place, the database
+//! (`public.create_signup_workspace`, which the reconcile job calls too); it does the
+//! rest in one transaction.
 
 use platform::error::{ApiError, RaisedError};
 use platform::request::Fields;
@@ -11,14 +9,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// Longest profile name kept; longer metadata is cut at a character boundary.
-pub const MAX_FULL_NAME_CHARS: usize = 100;
-/// Longest slug base; the database may append `-xxxxxx` to make it unique.
-pub const MAX_SLUG_BASE_LEN: usize = 40;
 /// Longest email accepted (RFC 5321 path limit).
 pub const MAX_EMAIL_LEN: usize = 320;
-/// Slug used when neither the name nor the email yields one.
-pub const FALLBACK_SLUG: &str = "workspace";
 
 /// The errors `create_signup_org` raises that a caller may see. (`invalid_slug_base` and
 /// `slug_exhausted` guard invariants this crate keeps, so they stay 500s.)
@@ -28,18 +20,18 @@ pub fn from_db(error: platform::DbError) -> ApiError {
     ApiError::from_db(error, RAISED)
 }
 
-/// What the database needs to create a new user's workspace.
+/// What the database needs to create a new user's workspace: who, and what Auth keeps
+/// about them (the names are derived from it there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NewSignup {
     pub user_id: Uuid,
     pub email: Option<String>,
-    pub full_name: String,
-    pub organization_name: String,
-    pub slug_base: String,
+    /// `raw_user_meta_data`, an object (empty when the record has none).
+    pub metadata: Map<String, Value>,
 }
 
 /// Reads a Supabase database-webhook payload (`{type, table, schema, record, old_record}`)
-/// or the bare `{record}` form, and derives everything the RPC needs.
+/// or the bare `{record}` form: what the RPC needs, and nothing else of the record.
 pub fn parse_signup_event(body: &[u8]) -> Result<NewSignup, ApiError> {
     let mut payload = Fields::from_body(body)?;
     const ONLY: &str = ": this function handles INSERT on auth.users only";
@@ -61,84 +53,11 @@ pub fn parse_signup_event(body: &[u8]) -> Result<NewSignup, ApiError> {
     payload.absorb(record);
     payload.finish()?;
     let user_id = user_id.ok_or(ApiError::Internal)?;
-
-    let full_name = derive_full_name(metadata.as_ref(), email.as_deref());
     Ok(NewSignup {
         user_id,
-        organization_name: organization_name(&full_name),
-        slug_base: slug_base(&full_name, email.as_deref()),
         email,
-        full_name,
+        metadata: metadata.unwrap_or_default(),
     })
-}
-
-/// `full_name`, else `name` from the user's metadata, else the email's local part,
-/// else "User". Control characters are dropped and whitespace collapsed.
-pub fn derive_full_name(metadata: Option<&Map<String, Value>>, email: Option<&str>) -> String {
-    let from_metadata = |key: &str| {
-        metadata
-            .and_then(|meta| meta.get(key))
-            .and_then(Value::as_str)
-            .map(clean_name)
-            .filter(|name| !name.is_empty())
-    };
-    from_metadata("full_name")
-        .or_else(|| from_metadata("name"))
-        .or_else(|| {
-            email
-                .and_then(|email| email.split('@').next())
-                .map(clean_name)
-                .filter(|name| !name.is_empty())
-        })
-        .unwrap_or_else(|| "User".to_owned())
-}
-
-fn clean_name(raw: &str) -> String {
-    raw.split(|c: char| c.is_whitespace() || c.is_control())
-        .filter(|word| !word.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(MAX_FULL_NAME_CHARS)
-        .collect::<String>()
-        .trim_end()
-        .to_owned()
-}
-
-pub fn organization_name(full_name: &str) -> String {
-    format!("{full_name}'s Workspace")
-}
-
-/// Lower-case `[a-z0-9-]`, runs of anything else turned into one `-`, no leading or
-/// trailing `-`, at most `max_len` bytes. Only ASCII letters are lower-cased (Unicode
-/// case mapping differs between Rust and the database's locale; ASCII does not).
-pub fn slugify(text: &str, max_len: usize) -> String {
-    let mut slug = String::with_capacity(text.len().min(max_len));
-    for c in text.chars().map(|c| c.to_ascii_lowercase()) {
-        if slug.len() >= max_len {
-            break;
-        }
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').to_owned()
-}
-
-/// The slug to try first: from the name, else from the email's local part, else
-/// [`FALLBACK_SLUG`]. The database makes it unique.
-pub fn slug_base(full_name: &str, email: Option<&str>) -> String {
-    let from_name = slugify(full_name, MAX_SLUG_BASE_LEN);
-    if !from_name.is_empty() {
-        return from_name;
-    }
-    email
-        .and_then(|email| email.split('@').next())
-        .map(|local| slugify(local, MAX_SLUG_BASE_LEN))
-        .filter(|slug| !slug.is_empty())
-        .unwrap_or_else(|| FALLBACK_SLUG.to_owned())
 }
 
 #[cfg(test)]
@@ -156,53 +75,23 @@ mod tests {
     fn reads_the_supabase_webhook_payload() {
         let signup = parse(json!({
             "type": "INSERT", "table": "users", "schema": "auth", "old_record": null,
-            "record": {"id": ID, "email": "john@example.com",
+            "record": {"id": ID, "email": "john@example.com", "encrypted_password": "$2a$10$x",
                        "raw_user_meta_data": {"full_name": "John Doe", "name": "Johnny"}}
         }))
         .unwrap();
         assert_eq!(signup.user_id.to_string(), ID);
         assert_eq!(signup.email.as_deref(), Some("john@example.com"));
-        assert_eq!(signup.full_name, "John Doe");
-        assert_eq!(signup.organization_name, "John Doe's Workspace");
-        assert_eq!(signup.slug_base, "john-doe");
+        assert_eq!(
+            Value::Object(signup.metadata),
+            json!({"full_name": "John Doe", "name": "Johnny"})
+        );
     }
 
     #[test]
     fn accepts_the_bare_record_form() {
         let signup = parse(json!({"record": {"id": ID, "email": "ann.lee@example.com"}})).unwrap();
-        assert_eq!(signup.full_name, "ann.lee");
-        assert_eq!(signup.slug_base, "ann-lee");
-    }
-
-    #[test]
-    fn name_falls_back_from_full_name_to_name_to_email_to_user() {
-        let meta = json!({"name": "  Jane\n  Q.  Public "});
-        assert_eq!(
-            derive_full_name(meta.as_object(), Some("x@y.z")),
-            "Jane Q. Public"
-        );
-        let blank = json!({"full_name": "   ", "name": 42});
-        assert_eq!(derive_full_name(blank.as_object(), Some("sam@y.z")), "sam");
-        assert_eq!(derive_full_name(None, None), "User");
-        assert_eq!(derive_full_name(None, Some("@nolocal")), "User");
-    }
-
-    #[test]
-    fn long_names_are_cut_on_a_character_boundary() {
-        let meta = json!({"full_name": "é".repeat(300)});
-        let name = derive_full_name(meta.as_object(), None);
-        assert_eq!(name.chars().count(), MAX_FULL_NAME_CHARS);
-    }
-
-    #[test]
-    fn slugs_are_lowercase_ascii_with_single_dashes() {
-        assert_eq!(slugify("John  Doe!!", 40), "john-doe");
-        assert_eq!(slugify("--Ünïcode Çafé--", 40), "n-code-af");
-        assert_eq!(slugify("李雷", 40), "");
-        assert_eq!(slugify("a".repeat(100).as_str(), 40).len(), 40);
-        assert_eq!(slugify("abc def", 4), "abc");
-        assert_eq!(slug_base("李雷", Some("li.lei@example.cn")), "li-lei");
-        assert_eq!(slug_base("李雷", None), FALLBACK_SLUG);
+        assert_eq!(signup.email.as_deref(), Some("ann.lee@example.com"));
+        assert!(signup.metadata.is_empty());
     }
 
     #[test]

@@ -254,18 +254,30 @@ async fn clients_cannot_call_the_rpc() {
     let db = stack.db().await;
     let email = unique_email("sneaky");
     let user_id = insert_user_without_webhook(&stack, &email, json!({})).await;
-    let args = json!({"p_user_id": user_id, "p_email": email, "p_full_name": "S",
-                      "p_organization_name": "S's Workspace", "p_slug_base": "s"});
-    for key in [
-        stack.publishable_key().to_owned(),
-        stack.user_jwt(user_id, &email),
-    ] {
+    let calls = [
+        (
+            "rpc/create_signup_org",
+            json!({"p_user_id": user_id, "p_email": email, "p_full_name": "S",
+                   "p_organization_name": "S's Workspace", "p_slug_base": "s"}),
+        ),
+        (
+            "rpc/create_signup_workspace",
+            json!({"p_user_id": user_id, "p_email": email, "p_metadata": {}}),
+        ),
+    ];
+    for ((rpc, args), key) in calls.iter().flat_map(|call| {
+        [
+            stack.publishable_key().to_owned(),
+            stack.user_jwt(user_id, &email),
+        ]
+        .map(|key| (call, key))
+    }) {
         let response = stack
             .http
-            .post(stack.rest_url("rpc/create_signup_org"))
+            .post(stack.rest_url(rpc))
             .header("apikey", stack.publishable_key())
             .bearer_auth(key)
-            .json(&args)
+            .json(args)
             .send()
             .await
             .unwrap();
@@ -337,47 +349,4 @@ async fn reconcile_creates_what_a_lost_webhook_did_not() {
         .unwrap();
     assert_eq!(record.get::<_, i64>(0), 1);
     assert!(record.get::<_, i64>(1) > runs_before);
-}
-
-/// The reconcile job derives names and slugs in SQL; they must match the Rust rules.
-#[tokio::test]
-async fn sql_and_rust_derive_the_same_names_and_slugs() {
-    let stack = Stack::load();
-    let db = stack.db().await;
-    let cases = [
-        (json!({"full_name": "John Doe"}), Some("john@example.com")),
-        (json!({"full_name": "  Jane\t\n Q.\u{00a0}Public  "}), None),
-        (json!({"name": "Ünïcode Çafé"}), Some("cafe@example.com")),
-        (
-            json!({"full_name": "   ", "name": 42}),
-            Some("sam.o'neil+tag@example.com"),
-        ),
-        (json!({"full_name": "李雷"}), Some("li.lei@example.cn")),
-        (json!({"full_name": "李雷"}), None),
-        (json!({}), None),
-        (json!({"full_name": "x".repeat(150)}), None),
-        (json!({"full_name": "A--B__C  d".repeat(8)}), None),
-        (json!({"name": "Kelvin \u{212a} İstanbul"}), None),
-    ];
-    for (meta, email) in cases {
-        let rust_name = onboarding::signup::derive_full_name(meta.as_object(), email);
-        let rust_slug = onboarding::signup::slug_base(&rust_name, email);
-        let row = db
-            .query_one(
-                "select private.signup_full_name($1, $2), private.signup_slug_base(private.signup_full_name($1, $2), $2)",
-                &[&meta, &email],
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            row.get::<_, String>(0),
-            rust_name,
-            "name for {meta} {email:?}"
-        );
-        assert_eq!(
-            row.get::<_, String>(1),
-            rust_slug,
-            "slug for {meta} {email:?}"
-        );
-    }
 }

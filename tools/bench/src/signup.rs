@@ -36,7 +36,7 @@ pub(crate) async fn signup_scenario(stack: &Stack, runs: &mut Vec<Run>) {
         let n = ops_for(concurrency);
         for (variant, url) in [
             ("rust-wasm", stack.function("on-signup-create-org")),
-            ("direct-rpc", stack.rpc("create_signup_org")),
+            ("direct-rpc", stack.rpc("create_signup_workspace")),
             ("ts-baseline", stack.function("signup-baseline")),
         ] {
             let users = fresh_users(&stack.db, n, variant).await;
@@ -46,7 +46,7 @@ pub(crate) async fn signup_scenario(stack: &Stack, runs: &mut Vec<Run>) {
                     "direct-rpc" => Call {
                         url: url.clone(),
                         bearer: service.clone(),
-                        body: json!({"p_user_id": id, "p_email": email, "p_full_name": "Bench User", "p_organization_name": "Bench User's Workspace", "p_slug_base": "bench-user"}),
+                        body: json!({"p_user_id": id, "p_email": email, "p_metadata": {"full_name": "Bench User"}}),
                         expect: 200,
                     },
                     _ => Call { url: url.clone(), bearer: secret.clone(), body: webhook_body(*id, email), expect: 200 },

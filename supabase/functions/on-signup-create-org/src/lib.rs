@@ -1,7 +1,8 @@
 //! on-signup-create-org: the database webhook on `auth.users` INSERT.
 //!
 //! Gives every new user a profile, an organization of their own and the owner
-//! membership of it, through one RPC (`public.create_signup_org`) that does all three
+//! membership of it, through one RPC (`public.create_signup_workspace`, which names them
+//! by the rules the reconcile job uses too) that does all three
 //! in one transaction and is idempotent by unique keys: Supabase may deliver the
 //! webhook twice, or two deliveries may race, and there is still exactly one of each.
 
@@ -15,7 +16,7 @@ use platform::{
 use serde_json::json;
 
 /// The SQL function that does the work; see the migrations.
-pub const RPC: &str = "create_signup_org";
+pub const RPC: &str = "create_signup_workspace";
 
 pub struct OnSignupCreateOrg<D> {
     db: D,
@@ -36,9 +37,7 @@ impl<D: Db> OnSignupCreateOrg<D> {
         let args = json!({
             "p_user_id": signup.user_id,
             "p_email": signup.email,
-            "p_full_name": signup.full_name,
-            "p_organization_name": signup.organization_name,
-            "p_slug_base": signup.slug_base,
+            "p_metadata": signup.metadata,
         });
         let result = self
             .db
