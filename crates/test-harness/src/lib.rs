@@ -210,6 +210,23 @@ fn chrono_like_now() -> u64 {
         .as_secs()
 }
 
+/// The first column of every row `sql` returns, in order.
+pub async fn first_column<T>(
+    db: &Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Vec<T>
+where
+    T: for<'a> tokio_postgres::types::FromSql<'a>,
+{
+    db.query(sql, params)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}-{}@example.com", Uuid::new_v4().simple())
 }

@@ -24,16 +24,7 @@ fn captured() -> Value {
 async fn the_local_auth_users_has_every_column_of_the_captured_record() {
     let stack = Stack::load();
     let db = stack.db().await;
-    let local: Vec<String> = db
-        .query(
-            "select column_name::text from information_schema.columns where table_schema = 'auth' and table_name = 'users'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let local: Vec<String> = first_column(&db, "select column_name::text from information_schema.columns where table_schema = 'auth' and table_name = 'users'", &[]).await;
     let captured = captured();
     let record = captured["body"]["record"].as_object().unwrap();
     assert_eq!(record.len(), 35);

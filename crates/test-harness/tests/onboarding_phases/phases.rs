@@ -192,16 +192,12 @@ async fn every_phase_saves_the_domain_verifies_and_the_organization_activates() 
         (200, Some("active")),
         "{body}"
     );
-    let actions: Vec<String> = db
-        .query(
-            "select action from organization_audit_log where organization_id = $1 order by id",
-            &[&org],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let actions: Vec<String> = first_column(
+        &db,
+        "select action from organization_audit_log where organization_id = $1 order by id",
+        &[&org],
+    )
+    .await;
     assert!(actions.contains(&"domain.verified".to_owned()));
     assert!(actions.contains(&"organization.activated".to_owned()));
 }

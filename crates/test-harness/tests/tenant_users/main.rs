@@ -177,15 +177,12 @@ async fn notifications(db: &Client, user_id: Uuid) -> Vec<(String, String, Optio
 
 async fn events(db: &Client, correlation_id: &Value) -> Vec<String> {
     let id: Uuid = correlation_id.as_str().unwrap().parse().unwrap();
-    db.query(
+    first_column(
+        db,
         "select event from user_onboarding_events where correlation_id = $1 order by id",
         &[&id],
     )
     .await
-    .unwrap()
-    .iter()
-    .map(|row| row.get(0))
-    .collect()
 }
 
 async fn wait_for_status(db: &Client, user_id: Uuid, status: &str, seconds: u64) -> bool {

@@ -29,16 +29,12 @@ async fn three_concurrent_dispatchers_deliver_each_of_300_messages_exactly_once_
         }))
         .await;
     assert!(runs.iter().all(|run| run.status().as_u16() == 200));
-    let created: Vec<String> = db
-        .query(
-            "select id from webhook_messages where organization_id = $1 order by created_at",
-            &[&org],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let created: Vec<String> = first_column(
+        &db,
+        "select id from webhook_messages where organization_id = $1 order by created_at",
+        &[&org],
+    )
+    .await;
     assert_eq!(created.len(), 100);
     for hook in &hooks {
         eventually(30, "every message at every endpoint", || async {

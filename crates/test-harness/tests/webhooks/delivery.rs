@@ -72,16 +72,12 @@ async fn events_arrive_signed_verified_by_the_reference_library_and_carry_no_sec
     );
 
     // What went out: no token, hash or secret in any payload.
-    let payloads: Vec<String> = db
-        .query(
-            "select payload::text from webhook_messages where organization_id = $1",
-            &[&org],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let payloads: Vec<String> = first_column(
+        &db,
+        "select payload::text from webhook_messages where organization_id = $1",
+        &[&org],
+    )
+    .await;
     assert!(!payloads.is_empty());
     for payload in &payloads {
         for word in ["token", "hash", "secret", "whsec"] {

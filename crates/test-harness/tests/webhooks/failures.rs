@@ -26,16 +26,7 @@ async fn a_receiver_failing_twice_gets_the_same_id_three_times_and_a_410_is_not_
         "one webhook-id for every attempt"
     );
     assert_eq!(outbox(&db, &flaky).await[0].2, 3);
-    let recorded: Vec<Option<i32>> = db
-        .query(
-            "select status_code from webhook_deliveries where endpoint_id = $1::text::uuid order by attempt",
-            &[&flaky.id],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let recorded: Vec<Option<i32>> = first_column(&db, "select status_code from webhook_deliveries where endpoint_id = $1::text::uuid order by attempt", &[&flaky.id]).await;
     assert_eq!(recorded, [Some(500), Some(500), Some(200)]);
 
     eventually(10, "the 410 recorded", || async {
@@ -177,15 +168,11 @@ async fn a_thousand_events_made_while_the_receiver_is_down_all_arrive_in_order_w
         .filter(|d| d["status"] == 200)
         .map(|d| d["id"].as_str().unwrap().to_owned())
         .collect();
-    let created: Vec<String> = db
-        .query(
-            "select id from webhook_messages where organization_id = $1 order by created_at",
-            &[&org],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
+    let created: Vec<String> = first_column(
+        &db,
+        "select id from webhook_messages where organization_id = $1 order by created_at",
+        &[&org],
+    )
+    .await;
     assert_eq!(delivered, created, "nothing lost, in order of creation");
 }
