@@ -1,44 +1,17 @@
-//! The provision command, run as a binary against a local fake of the Supabase
-//! Management API (wiremock, following the documented endpoints) and, standing in for
+//! The provision command, run as a binary against the local fake of the Supabase
+//! Management API (local/fakes/management-api.ts, the one the deploy check uses too) and, standing in for
 //! each new project's database, a fresh database in the test stack's PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use base64::Engine;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use tokio_postgres::{Client, NoTls};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const TOKEN: &str = "sbp_test_management_token_0123456789";
 /// The organization the runs provision into: its deprecated id and its slug.
 const ORG_ID: &str = "org-test-123";
 const ORG_SLUG: &str = "acme-org";
-
-/// Region codes and groups of `region_selection` in Supabase API v1 (the `openapi.json`
-/// the Supabase CLI generates its client from, "Supabase API (v1)" 1.0.0,
-/// `V1CreateProjectBody`), as the fake checks them.
-const SPEC_REGIONS: [&str; 18] = [
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ap-east-1",
-    "ap-southeast-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-north-1",
-    "eu-central-1",
-    "eu-central-2",
-    "ca-central-1",
-    "ap-south-1",
-    "sa-east-1",
-];
-const SPEC_GROUPS: [&str; 3] = ["americas", "emea", "apac"];
 
 /// What a whole run completes, in order.
 const EVERY_STEP: [&str; 5] = [
@@ -49,460 +22,96 @@ const EVERY_STEP: [&str; 5] = [
     "organization",
 ];
 
-#[derive(Default)]
-struct State {
-    /// (project, statuses still to report on GET /v1/projects/{ref}).
-    projects: Vec<(Value, VecDeque<String>)>,
-    next_ref: String,
-    statuses: Vec<String>,
-    create_bodies: Vec<Value>,
-    /// When each create call arrived.
-    create_times: Vec<std::time::Instant>,
-    lose_create_response: bool,
-    /// Failures for any call: (status, Retry-After in seconds).
-    failures: VecDeque<(u16, Option<u64>)>,
-    /// Failures for the create call only: (status, Retry-After).
-    create_failures: VecDeque<(u16, RetryAfter)>,
-    secrets: BTreeMap<String, String>,
-    requests: usize,
-    organization_lookups: usize,
-    /// available-regions answers 403 (no recommendation to be had).
-    regions_unavailable: bool,
-    /// Where a request broke the published contract: a test fails on any.
-    contract_violations: Vec<String>,
-    /// Deployed functions by slug: the last deploy's metadata, files, and how many deploys.
-    deployed: BTreeMap<String, Deployed>,
-    /// The project's legacy API keys are switched off (none listed).
-    legacy_keys_off: bool,
-    /// The token may not reveal secret keys (none listed).
-    hide_secret_keys: bool,
+/// What the run sends to Resend as its API key.
+const RESEND_KEY: &str = "re_passthrough_secret_value";
+
+/// One of the local fakes (local/fakes/<name>.ts), a process of its own for one test,
+/// on a free port given in `port_variable`; stopped when dropped.
+struct FakeApi {
+    url: String,
+    http: reqwest::Client,
+    _process: tokio::process::Child,
 }
 
-#[derive(Clone)]
-struct Deployed {
-    metadata: Value,
-    files: BTreeMap<String, Vec<u8>>,
-    version: u32,
-}
-
-/// `POST /v1/projects/{ref}/functions/deploy?slug=` checked against `FunctionDeployBody`:
-/// `multipart/form-data` with a `metadata` part (a JSON object of `entrypoint_path`
-/// (required), `import_map_path`, `static_patterns` (strings), `verify_jwt`, `name`, and
-/// nothing else) and `file` parts, each named by a relative path; the slug as the API's
-/// pattern has it; the entrypoint among the files.
-/// A deploy request: slug, metadata, files by path.
-type DeployRequest = (String, Value, BTreeMap<String, Vec<u8>>);
-
-fn parse_deploy(request: &Request) -> Result<DeployRequest, String> {
-    let slug = query(request, "slug").ok_or("slug is required")?;
-    let slug_ok = slug.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !slug_ok {
-        return Err(format!(
-            "slug {slug} does not match ^[A-Za-z][A-Za-z0-9_-]*$"
-        ));
+impl FakeApi {
+    /// The one fake of the Management API, scripted and read back through `/_fake/*`.
+    async fn start() -> FakeApi {
+        FakeApi::start_fake(
+            "management-api",
+            "FAKE_MGMT_PORT",
+            &[("FAKE_MGMT_TOKEN", TOKEN)],
+        )
+        .await
     }
-    let content_type = request
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let boundary = multer::parse_boundary(content_type)
-        .map_err(|_| format!("not multipart/form-data: {content_type}"))?;
-    let body = request.body.clone();
-    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
-    let mut form = multer::Multipart::new(stream, boundary);
-    let (mut metadata, mut files) = (None, BTreeMap::new());
-    futures::executor::block_on(async {
-        while let Some(field) = form.next_field().await.map_err(|e| e.to_string())? {
-            match (
-                field.name().map(str::to_owned),
-                field.file_name().map(str::to_owned),
-            ) {
-                (Some(name), _) if name == "metadata" => {
-                    metadata = Some(field.text().await.map_err(|e| e.to_string())?);
-                }
-                (Some(name), Some(path)) if name == "file" => {
-                    if path.starts_with('/') || path.split('/').any(|part| part == "..") {
-                        return Err(format!("file {path} is not a relative path"));
-                    }
-                    files.insert(
-                        path,
-                        field.bytes().await.map_err(|e| e.to_string())?.to_vec(),
-                    );
-                }
-                (name, _) => return Err(format!("unexpected part {name:?}")),
-            }
+
+    async fn start_fake(name: &str, port_variable: &str, env: &[(&str, &str)]) -> FakeApi {
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = tokio::process::Command::new(root.join("node_modules/.bin/deno"));
+        command
+            .args([
+                "run",
+                "--quiet",
+                "--no-lock",
+                "--allow-net=127.0.0.1",
+                "--allow-env",
+            ])
+            .arg(format!("local/fakes/{name}.ts"))
+            .env(port_variable, port.to_string())
+            .env_remove("STACK_DIR")
+            .env_remove("FAKE_MGMT_PROJECT_REF")
+            .env_remove("FAKE_MGMT_DIR")
+            .current_dir(&root)
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true);
+        for (variable, value) in env {
+            command.env(variable, value);
         }
-        Ok::<_, String>(())
-    })?;
-    let metadata: Value = serde_json::from_str(&metadata.ok_or("the metadata part is required")?)
-        .map_err(|_| "metadata is not JSON")?;
-    let object = metadata.as_object().ok_or("metadata is not an object")?;
-    for (key, value) in object {
-        let typed = match key.as_str() {
-            "entrypoint_path" | "import_map_path" | "name" => value.is_string(),
-            "verify_jwt" => value.is_boolean(),
-            "static_patterns" => value
-                .as_array()
-                .is_some_and(|items| items.iter().all(Value::is_string)),
-            _ => {
-                return Err(format!(
-                    "{key} is not a property of FunctionDeployBody.metadata"
-                ))
-            }
+        let fake = FakeApi {
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            _process: command.spawn().unwrap(),
         };
-        if !typed {
-            return Err(format!("metadata.{key} has the wrong type"));
+        for _ in 0..200 {
+            if fake.http.get(&fake.url).send().await.is_ok() {
+                return fake;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
+        panic!("the {name} fake did not start");
     }
-    let entrypoint = metadata["entrypoint_path"]
-        .as_str()
-        .ok_or("metadata.entrypoint_path is required")?;
-    if !files.contains_key(entrypoint) {
-        return Err(format!("the entrypoint {entrypoint} was not uploaded"));
-    }
-    Ok((slug, metadata, files))
-}
 
-/// How a scripted 429 asks to be retried: in seconds, or as the HTTP date that many
-/// seconds after it is answered.
-#[derive(Clone, Copy)]
-enum RetryAfter {
-    Seconds(u64),
-    DateIn(u64),
-}
-
-#[derive(Clone)]
-struct FakeManagementApi(Arc<Mutex<State>>);
-
-fn error(status: u16, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_json(json!({ "message": message }))
-}
-
-/// `V1CreateProjectBody`: an object of the listed properties only
-/// (`additionalProperties: false`), with `db_pass`, `name` (≤ 256) and
-/// `organization_slug` (`^[\w-]+$`) required, `region_selection` one of `{type:
-/// "specific", code: <region>}` or `{type: "smartGroup", code: <group>}`. The
-/// deprecated properties (`organization_id`, `plan`, `region`, `kps_enabled`) are refused
-/// here, though the real API still accepts them: using them is the drift to catch.
-fn create_body_violations(body: &Value) -> Vec<String> {
-    const KNOWN: [&str; 10] = [
-        "db_pass",
-        "name",
-        "organization_id",
-        "organization_slug",
-        "plan",
-        "region",
-        "region_selection",
-        "kps_enabled",
-        "desired_instance_size",
-        "template_url",
-    ];
-    const DEPRECATED: [&str; 4] = ["organization_id", "plan", "region", "kps_enabled"];
-    let Some(object) = body.as_object() else {
-        return vec!["the body is not an object".into()];
-    };
-    let mut problems = Vec::new();
-    for key in object.keys() {
-        if !KNOWN.contains(&key.as_str()) {
-            problems.push(format!("{key} is not a property of V1CreateProjectBody"));
-        } else if DEPRECATED.contains(&key.as_str()) {
-            problems.push(format!("{key} is deprecated"));
-        }
+    /// Scripts what it answers next (see the fake's header).
+    async fn script(&self, script: Value) {
+        let response = self
+            .http
+            .post(format!("{}/_fake/script", self.url))
+            .json(&script)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
     }
-    for required in ["db_pass", "name", "organization_slug"] {
-        if !object.get(required).is_some_and(Value::is_string) {
-            problems.push(format!("{required} is required (a string)"));
-        }
-    }
-    if body["name"]
-        .as_str()
-        .is_some_and(|name| name.chars().count() > 256)
-    {
-        problems.push("name is longer than 256".into());
-    }
-    let slug_ok = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
-    if body["organization_slug"]
-        .as_str()
-        .is_some_and(|slug| !slug_ok(slug))
-    {
-        problems.push("organization_slug does not match ^[\\w-]+$".into());
-    }
-    if let Some(selection) = object.get("region_selection") {
-        let code = selection["code"].as_str().unwrap_or("");
-        let valid = match selection["type"].as_str() {
-            Some("specific") => SPEC_REGIONS.contains(&code),
-            Some("smartGroup") => SPEC_GROUPS.contains(&code),
-            _ => false,
-        };
-        let only_type_and_code = selection
-            .as_object()
-            .is_some_and(|o| o.keys().all(|k| k == "type" || k == "code"));
-        if !valid || !only_type_and_code {
-            problems.push(format!(
-                "region_selection {selection} matches neither of its oneOf schemas"
-            ));
-        }
-    }
-    problems
-}
 
-fn query(request: &Request, name: &str) -> Option<String> {
-    request
-        .url
-        .query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-}
-
-impl Respond for FakeManagementApi {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self.0.lock().unwrap();
-        state.requests += 1;
-        let authorized = request
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            == Some(&format!("Bearer {TOKEN}"));
-        if !authorized {
-            return error(401, "Unauthorized");
-        }
-        if let Some((status, retry_after)) = state.failures.pop_front() {
-            let response = error(
-                status,
-                if status == 429 {
-                    "Too many requests"
-                } else {
-                    "Internal server error"
-                },
-            );
-            return match retry_after {
-                Some(seconds) => {
-                    response.insert_header("retry-after", seconds.to_string().as_str())
-                }
-                None => response,
-            };
-        }
-        let path = request.url.path().to_owned();
-        let segments: Vec<&str> = path.trim_start_matches("/v1/").split('/').collect();
-        match (request.method.as_str(), segments.as_slice()) {
-            ("GET", ["projects"]) => {
-                let list: Vec<Value> = state.projects.iter().map(|(p, _)| p.clone()).collect();
-                ResponseTemplate::new(200).set_body_json(list)
-            }
-            ("GET", ["organizations"]) => {
-                state.organization_lookups += 1;
-                ResponseTemplate::new(200).set_body_json(json!([
-                    {"id": "org-other-999", "slug": "other-org", "name": "Someone Else"},
-                    {"id": ORG_ID, "slug": ORG_SLUG, "name": "Acme"},
-                ]))
-            }
-            ("GET", ["organizations", slug, "projects"]) => {
-                let limit: usize = query(request, "limit")
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or(100);
-                let offset: usize = query(request, "offset")
-                    .and_then(|o| o.parse().ok())
-                    .unwrap_or(0);
-                if !(1..=100).contains(&limit) {
-                    state
-                        .contract_violations
-                        .push(format!("limit {limit} is outside 1..100"));
-                    return error(400, "limit must be 1-100");
-                }
-                let mine: Vec<Value> = state
-                    .projects
-                    .iter()
-                    .filter(|(p, _)| p["organization_slug"] == *slug)
-                    .map(|(p, _)| json!({
-                        "ref": p["ref"], "name": p["name"], "cloud_provider": "AWS", "region": p["region"],
-                        "is_branch": false, "status": p["status"], "inserted_at": p["created_at"], "databases": [],
-                    }))
-                    .collect();
-                let page: Vec<Value> = mine.iter().skip(offset).take(limit).cloned().collect();
-                ResponseTemplate::new(200).set_body_json(json!({
-                    "projects": page, "pagination": {"count": mine.len(), "limit": limit, "offset": offset},
-                }))
-            }
-            ("GET", ["projects", "available-regions"]) if state.regions_unavailable => {
-                error(403, "Forbidden")
-            }
-            ("GET", ["projects", "available-regions"]) => {
-                let continents = ["NA", "SA", "EU", "AF", "AS", "OC", "AN"];
-                let continent = query(request, "continent");
-                if query(request, "organization_slug").is_none()
-                    || continent
-                        .as_deref()
-                        .is_some_and(|c| !continents.contains(&c))
-                {
-                    state
-                        .contract_violations
-                        .push(format!("available-regions query {:?}", request.url.query()));
-                    return error(
-                        400,
-                        "organization_slug is required; continent must be a continent code",
-                    );
-                }
-                let region = |code: &str, name: &str| json!({"name": name, "code": code, "type": "specific", "provider": "AWS", "status": "capacity"});
-                ResponseTemplate::new(200).set_body_json(json!({
-                    "recommendations": {
-                        "smartGroup": {"name": "EMEA", "code": "emea", "type": "smartGroup"},
-                        "specific": [region("eu-west-2", "West EU (London)"), region("eu-central-1", "Central EU (Frankfurt)")],
-                    },
-                    "all": {
-                        "smartGroup": [
-                            {"name": "Americas", "code": "americas", "type": "smartGroup"},
-                            {"name": "EMEA", "code": "emea", "type": "smartGroup"},
-                            {"name": "APAC", "code": "apac", "type": "smartGroup"},
-                        ],
-                        "specific": SPEC_REGIONS.iter().map(|code| region(code, code)).collect::<Vec<_>>(),
-                    },
-                }))
-            }
-            ("POST", ["projects"]) => {
-                state.create_times.push(std::time::Instant::now());
-                if let Some((status, retry_after)) = state.create_failures.pop_front() {
-                    let value = match retry_after {
-                        RetryAfter::Seconds(seconds) => seconds.to_string(),
-                        RetryAfter::DateIn(seconds) => httpdate::fmt_http_date(
-                            std::time::SystemTime::now() + std::time::Duration::from_secs(seconds),
-                        ),
-                    };
-                    return error(status, "Too many requests")
-                        .insert_header("retry-after", value.as_str());
-                }
-                let body: Value = match serde_json::from_slice(&request.body) {
-                    Ok(body) => body,
-                    Err(_) => return error(400, "Invalid JSON"),
-                };
-                let problems = create_body_violations(&body);
-                if !problems.is_empty() {
-                    state.contract_violations.extend(problems.iter().cloned());
-                    return error(400, &problems.join("; "));
-                }
-                state.create_bodies.push(body.clone());
-                let project_ref = state.next_ref.clone();
-                let region = match body["region_selection"]["type"].as_str() {
-                    Some("specific") => body["region_selection"]["code"]
-                        .as_str()
-                        .unwrap_or("eu-central-1")
-                        .to_owned(),
-                    _ => "eu-central-1".to_owned(),
-                };
-                let project = json!({
-                    "id": project_ref, "ref": project_ref, "name": body["name"],
-                    "organization_id": ORG_ID, "organization_slug": body["organization_slug"],
-                    "region": region, "created_at": "2026-11-21T10:00:00Z", "status": "COMING_UP",
-                });
-                let statuses = state.statuses.iter().cloned().collect();
-                state.projects.push((project.clone(), statuses));
-                if state.lose_create_response {
-                    return error(503, "upstream connection reset");
-                }
-                ResponseTemplate::new(201).set_body_json(project)
-            }
-            ("GET", ["projects", project_ref]) => match state
-                .projects
-                .iter_mut()
-                .find(|(p, _)| p["ref"] == *project_ref)
-            {
-                Some((project, statuses)) => {
-                    if statuses.len() > 1 {
-                        statuses.pop_front();
-                    }
-                    project["status"] = json!(statuses
-                        .front()
-                        .cloned()
-                        .unwrap_or_else(|| "ACTIVE_HEALTHY".into()));
-                    ResponseTemplate::new(200).set_body_json(project.clone())
-                }
-                None => error(404, "Project not found"),
-            },
-            // As the API lists them today: by type; a project whose legacy keys are off
-            // lists none of those, and a token that may not reveal secret keys sees none.
-            ("GET", ["projects", project_ref, "api-keys"]) => {
-                let mut keys = vec![
-                    json!({"name": "default", "type": "publishable", "api_key": format!("sb_publishable_{project_ref}")}),
-                ];
-                if !state.hide_secret_keys {
-                    keys.push(json!({"name": "default", "type": "secret", "api_key": format!("sb_secret_{project_ref}_SECRET-KEY"),
-                                     "secret_jwt_template": {"role": "service_role"}}));
-                }
-                if !state.legacy_keys_off {
-                    keys.push(json!({"name": "anon", "type": "legacy", "api_key": format!("anon.{project_ref}.public")}));
-                    keys.push(json!({"name": "service_role", "type": "legacy", "api_key": format!("service.{project_ref}.SECRET-KEY")}));
-                }
-                ResponseTemplate::new(200).set_body_json(json!(keys))
-            }
-            ("GET", ["projects", _, "secrets"]) => {
-                let list: Vec<Value> = state
-                    .secrets
-                    .keys()
-                    .map(|name| json!({"name": name, "value": "digest"}))
-                    .collect();
-                ResponseTemplate::new(200).set_body_json(list)
-            }
-            ("POST", ["projects", _, "secrets"]) => {
-                let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(&request.body) else {
-                    return error(400, "body must be an array of {name, value}");
-                };
-                for item in items {
-                    state.secrets.insert(
-                        item["name"].as_str().unwrap().to_owned(),
-                        item["value"].as_str().unwrap().to_owned(),
-                    );
-                }
-                ResponseTemplate::new(201)
-            }
-            ("POST", ["projects", _, "functions", "deploy"]) => match parse_deploy(request) {
-                Ok((slug, metadata, files)) => {
-                    let version = state.deployed.get(&slug).map_or(0, |d| d.version) + 1;
-                    state.deployed.insert(
-                        slug.clone(),
-                        Deployed {
-                            metadata: metadata.clone(),
-                            files,
-                            version,
-                        },
-                    );
-                    ResponseTemplate::new(201).set_body_json(json!({
-                        "id": format!("fn-{slug}"), "slug": slug, "name": metadata["name"], "status": "ACTIVE",
-                        "version": version, "verify_jwt": metadata["verify_jwt"],
-                        "entrypoint_path": metadata["entrypoint_path"], "created_at": 1795000000000_i64,
-                    }))
-                }
-                Err(problem) => {
-                    state.contract_violations.push(problem.clone());
-                    error(400, &problem)
-                }
-            },
-            ("GET", ["projects", project_ref, "config", "database", "pooler"]) => {
-                let host = "aws-0-eu-west-2.pooler.supabase.com";
-                let connection = format!(
-                    "postgresql://postgres.{project_ref}:[YOUR-PASSWORD]@{host}:6543/postgres"
-                );
-                ResponseTemplate::new(200).set_body_json(json!([{
-                    "identifier": project_ref, "database_type": "PRIMARY", "is_using_scram_auth": true,
-                    "db_user": format!("postgres.{project_ref}"), "db_host": host, "db_port": 6543,
-                    "db_name": "postgres", "connection_string": connection, "connectionString": connection,
-                    "default_pool_size": 15, "max_client_conn": 200, "pool_mode": "transaction",
-                }]))
-            }
-            _ => error(404, "Not found"),
-        }
+    /// What it has seen: projects, create bodies, requests, violations, secrets, deploys.
+    async fn state(&self) -> Value {
+        self.http
+            .get(format!("{}/_fake/state", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 }
 
 struct Harness {
-    server: MockServer,
-    state: Arc<Mutex<State>>,
+    api: FakeApi,
     database_url: String,
     project_ref: String,
     client_id: String,
@@ -532,7 +141,8 @@ impl Harness {
     /// which the deploy check holds to the CLI's upload), byte for byte.
     async fn assert_functions_deployed(&self, deploys: u32) {
         let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-        let deployed = self.state.lock().unwrap().deployed.clone();
+        let deployed = self.api.state().await["deployed"].clone();
+        let deployed = deployed.as_object().unwrap();
         let config = std::fs::read_to_string(root.join("supabase/config.toml")).unwrap();
         let mut expected: Vec<String> = config
             .lines()
@@ -542,13 +152,14 @@ impl Harness {
         expected.sort();
         assert_eq!(deployed.keys().cloned().collect::<Vec<_>>(), expected);
         for (slug, function) in deployed {
-            assert_eq!(function.version, deploys, "{slug}: deploys");
+            assert_eq!(function["version"], deploys, "{slug}: deploys");
+            let metadata = &function["metadata"];
             assert_eq!(
-                function.metadata["entrypoint_path"],
+                metadata["entrypoint_path"],
                 format!("supabase/functions/{slug}/index.ts")
             );
             // Off for every function: each authenticates its callers itself (config.toml).
-            assert_eq!(function.metadata["verify_jwt"], false, "{slug}");
+            assert_eq!(metadata["verify_jwt"], false, "{slug}");
             let out = self.dir.join(format!("bundle-{slug}"));
             let listed = tokio::process::Command::new(root.join("node_modules/.bin/deno"))
                 .args([
@@ -557,7 +168,7 @@ impl Harness {
                     "--no-lock",
                     "--allow-all",
                     "local/stack/bundle.ts",
-                    &slug,
+                    slug,
                 ])
                 .arg(&out)
                 .current_dir(&root)
@@ -573,13 +184,17 @@ impl Harness {
                 .lines()
                 .map(str::to_owned)
                 .collect();
+            let uploaded = function["files"].as_object().unwrap();
             assert_eq!(
-                function.files.keys().cloned().collect::<Vec<_>>(),
+                uploaded.keys().cloned().collect::<Vec<_>>(),
                 files,
                 "{slug}: not the file set the CLI uploads"
             );
-            for (path, bytes) in &function.files {
-                assert_eq!(bytes, &std::fs::read(root.join(path)).unwrap(), "{path}");
+            for (path, bytes) in uploaded {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(bytes.as_str().unwrap())
+                    .unwrap();
+                assert_eq!(bytes, std::fs::read(root.join(path)).unwrap(), "{path}");
             }
         }
     }
@@ -671,21 +286,13 @@ impl Harness {
             .await
             .unwrap();
 
-        let state = Arc::new(Mutex::new(State {
-            next_ref: project_ref.clone(),
-            statuses: statuses.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        }));
-        let server = MockServer::start().await;
-        Mock::given(wiremock::matchers::any())
-            .respond_with(FakeManagementApi(state.clone()))
-            .mount(&server)
+        let api = FakeApi::start().await;
+        api.script(json!({ "next_ref": project_ref, "statuses": statuses }))
             .await;
         let dir = std::env::temp_dir().join(format!("provision-{project_ref}"));
         std::fs::create_dir_all(&dir).unwrap();
         Harness {
-            server,
-            state,
+            api,
             database_url,
             project_ref: project_ref.clone(),
             client_id: format!("c{}", &project_ref[4..12]),
@@ -714,7 +321,7 @@ impl Harness {
             .env("PATH", std::env::var("PATH").unwrap())
             .env("SUPABASE_MANAGEMENT_TOKEN", TOKEN)
             .env("SUPABASE_ORG_SLUG", ORG_SLUG)
-            .env("SUPABASE_API_URL", self.server.uri())
+            .env("SUPABASE_API_URL", &self.api.url)
             .env("PROVISION_API_RATE_PER_MINUTE", "60000")
             // The generated password rides along as application_name, so a run that
             // does not know it cannot connect the same way.
@@ -729,15 +336,16 @@ impl Harness {
                 "PROVISION_FUNCTIONS_URL",
                 "http://127.0.0.1:9/{ref}/functions/v1",
             )
-            .env("RESEND_API_KEY", "re_passthrough_secret_value")
+            .env("RESEND_API_KEY", RESEND_KEY)
             .env("APP_URL", "https://app.acme.test");
         for (name, value) in env {
             command.env(name, value);
         }
         let output = command.output().await.unwrap();
-        let violations = self.state.lock().unwrap().contract_violations.clone();
-        assert!(
-            violations.is_empty(),
+        let violations = self.api.state().await["contract_violations"].clone();
+        assert_eq!(
+            violations,
+            json!([]),
             "requests broke the Management API's contract: {violations:?}"
         );
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
@@ -755,18 +363,20 @@ impl Harness {
     }
 
     /// Every secret this run could know; none may appear in any output.
-    fn secrets(&self) -> Vec<String> {
-        let state = self.state.lock().unwrap();
+    async fn secrets(&self) -> Vec<String> {
+        let state = self.api.state().await;
         // APP_URL is set as a function secret but is public: it starts the invite link.
-        let mut all: Vec<String> = state
-            .secrets
+        let mut all: Vec<String> = state["secrets"]
+            .as_object()
+            .unwrap()
             .iter()
             .filter(|(name, _)| *name != "APP_URL")
-            .map(|(_, value)| value.clone())
+            .map(|(_, value)| value.as_str().unwrap().to_owned())
             .collect();
         all.extend(
-            state
-                .create_bodies
+            state["create_bodies"]
+                .as_array()
+                .unwrap()
                 .iter()
                 .map(|b| b["db_pass"].as_str().unwrap().to_owned()),
         );
@@ -776,14 +386,23 @@ impl Harness {
         all
     }
 
-    fn assert_no_secret_in(&self, output: &str) {
-        for secret in self.secrets() {
+    async fn assert_no_secret_in(&self, output: &str) {
+        for secret in self.secrets().await {
             assert!(
                 !output.contains(&secret),
                 "a secret reached the output: {output}"
             );
         }
     }
+}
+
+/// How many projects were asked for (create calls that got through) and how many exist.
+async fn made(h: &Harness) -> (usize, usize) {
+    let state = h.api.state().await;
+    (
+        state["create_bodies"].as_array().unwrap().len(),
+        state["projects"].as_array().unwrap().len(),
+    )
 }
 
 async fn count(db: &Client, sql: &str) -> i64 {
@@ -831,10 +450,11 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
     h.assert_first_organization(&result, "growth").await;
     assert_eq!(result["invite_email"], "not_configured");
 
-    let (create, secrets) = {
-        let state = h.state.lock().unwrap();
-        (state.create_bodies.clone(), state.secrets.clone())
-    };
+    let state = h.api.state().await;
+    let (create, secrets) = (
+        state["create_bodies"].as_array().unwrap(),
+        state["secrets"].as_object().unwrap(),
+    );
     assert_eq!(create.len(), 1);
     // No --region: what Supabase recommends for Africa; the organization by slug; no
     // deprecated field (the fake refuses them).
@@ -891,7 +511,7 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
         .unwrap()
         .get(0);
     assert!(
-        webhook_headers.contains(&secrets["ONBOARDING_WEBHOOK_SECRET"]),
+        webhook_headers.contains(secrets["ONBOARDING_WEBHOOK_SECRET"].as_str().unwrap()),
         "the webhook uses the secret that was set"
     );
     // The dispatchers present the project's secret key, as servers do today.
@@ -926,7 +546,7 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
     let kept: Value =
         serde_json::from_str(&std::fs::read_to_string(&secrets_file).unwrap()).unwrap();
     assert_eq!(kept["db_password"], password);
-    h.assert_no_secret_in(&output);
+    h.assert_no_secret_in(&output).await;
 }
 
 /// A project whose legacy keys are off provisions fully on the new keys; with no server
@@ -934,20 +554,19 @@ async fn happy_path_creates_installs_verifies_and_sets_secrets() {
 #[tokio::test]
 async fn legacy_keys_off_provisions_fully_and_no_secret_key_fails_naming_it() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    h.state.lock().unwrap().legacy_keys_off = true;
+    h.api.script(json!({ "legacy_keys_off": true })).await;
     let secrets_file = h.secrets_file();
     let file = secrets_file.to_str().unwrap();
     let (code, result, output) = h.run(&["--secrets-file", file], &[]).await;
     assert_eq!(code, 0, "{output}");
     assert_eq!(result["completed_steps"], json!(EVERY_STEP));
-    h.assert_no_secret_in(&output);
+    h.assert_no_secret_in(&output).await;
 
     let hidden = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    {
-        let mut state = hidden.state.lock().unwrap();
-        state.legacy_keys_off = true;
-        state.hide_secret_keys = true;
-    }
+    hidden
+        .api
+        .script(json!({ "legacy_keys_off": true, "hide_secret_keys": true }))
+        .await;
     let secrets_file = hidden.secrets_file();
     let (code, _, output) = hidden
         .run(&["--secrets-file", secrets_file.to_str().unwrap()], &[])
@@ -973,12 +592,8 @@ async fn an_existing_project_is_reused_and_nothing_is_created() {
         json!(["RESEND_API_KEY", "APP_URL"]),
         "generated secrets are not replaced"
     );
-    let made = {
-        let state = h.state.lock().unwrap();
-        (state.create_bodies.len(), state.projects.len())
-    };
-    assert_eq!(made, (1, 1));
-    h.assert_no_secret_in(&output);
+    assert_eq!(made(&h).await, (1, 1));
+    h.assert_no_secret_in(&output).await;
     // The functions deployed again (an upsert by slug), the same organization and link.
     h.assert_functions_deployed(2).await;
     let first_link = h.assert_first_organization(&result, "growth").await;
@@ -989,8 +604,9 @@ async fn an_existing_project_is_reused_and_nothing_is_created() {
 #[tokio::test]
 async fn rate_limits_and_server_errors_are_retried_within_limits() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    h.state.lock().unwrap().failures =
-        VecDeque::from([(429, Some(0)), (429, Some(0)), (503, None), (429, Some(1))]);
+    h.api
+        .script(json!({ "failures": [[429, 0], [429, 0], [503, null], [429, 1]] }))
+        .await;
     let started = std::time::Instant::now();
     let (code, _, output) = h.run(&[], &[]).await;
     assert_eq!(code, 0, "{output}");
@@ -1001,14 +617,16 @@ async fn rate_limits_and_server_errors_are_retried_within_limits() {
 
     // A storm longer than the retry budget: an API failure, reported with the API's message.
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    h.state.lock().unwrap().failures = (0..20).map(|_| (429, Some(0))).collect();
+    h.api
+        .script(json!({ "failures": vec![json!([429, 0]); 20] }))
+        .await;
     let (code, result, output) = h.run(&[], &[]).await;
     assert_eq!(code, 3, "{output}");
     assert!(result["error"]["message"]
         .as_str()
         .unwrap()
         .contains("Too many requests"));
-    assert!(h.state.lock().unwrap().create_bodies.is_empty());
+    assert_eq!(made(&h).await.0, 0);
 }
 
 #[tokio::test]
@@ -1027,12 +645,11 @@ async fn init_failed_fails_fast_with_a_clear_message() {
 #[tokio::test]
 async fn a_lost_create_response_does_not_create_a_second_project() {
     let h = Harness::new(&["COMING_UP", "ACTIVE_HEALTHY"]).await;
-    h.state.lock().unwrap().lose_create_response = true;
+    h.api.script(json!({ "lose_create_response": true })).await;
     let (code, result, output) = h.run(&[], &[]).await;
     assert_eq!(code, 0, "{output}");
     assert_eq!(result["project_ref"], h.project_ref);
-    let state = h.state.lock().unwrap();
-    assert_eq!((state.create_bodies.len(), state.projects.len()), (1, 1));
+    assert_eq!(made(&h).await, (1, 1));
 }
 
 #[tokio::test]
@@ -1058,8 +675,8 @@ async fn interrupted_after_the_project_step_resumes_with_one_project() {
     assert_eq!(code, 0, "{output}");
     assert_eq!(result["created"], false);
     assert_eq!(result["completed_steps"], json!(EVERY_STEP));
-    assert_eq!(h.state.lock().unwrap().projects.len(), 1);
-    h.assert_no_secret_in(&output);
+    assert_eq!(made(&h).await.1, 1);
+    h.assert_no_secret_in(&output).await;
 }
 
 #[tokio::test]
@@ -1088,7 +705,7 @@ async fn a_missing_variable_is_named_before_any_call() {
     assert_eq!(code, 2);
     let message = result["error"]["message"].as_str().unwrap();
     assert!(message.contains("SUPABASE_ORG_SLUG") && message.contains("SUPABASE_ORG_ID"));
-    assert_eq!(h.state.lock().unwrap().requests, 0);
+    assert_eq!(h.api.state().await["requests"], 0);
 }
 
 #[tokio::test]
@@ -1282,10 +899,10 @@ async fn the_crm_template_is_complete_and_keeps_organizations_apart() {
 #[tokio::test]
 async fn without_a_recommendation_the_emea_group_is_used() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    h.state.lock().unwrap().regions_unavailable = true;
+    h.api.script(json!({ "regions_unavailable": true })).await;
     let (code, result, output) = h.run(&["--until", "project"], &[]).await;
     assert_eq!(code, 0, "{output}");
-    let create = h.state.lock().unwrap().create_bodies[0].clone();
+    let create = h.api.state().await["create_bodies"][0].clone();
     assert_eq!(
         create["region_selection"],
         json!({"type": "smartGroup", "code": "emea"})
@@ -1300,7 +917,7 @@ async fn without_a_recommendation_the_emea_group_is_used() {
         .run(&["--until", "project", "--region-group", "apac"], &[])
         .await;
     assert_eq!(code, 0, "{output}");
-    let create = h.state.lock().unwrap().create_bodies[0].clone();
+    let create = h.api.state().await["create_bodies"][0].clone();
     assert_eq!(
         create["region_selection"],
         json!({"type": "smartGroup", "code": "apac"})
@@ -1321,7 +938,7 @@ async fn a_region_that_does_not_exist_is_refused_before_any_call() {
         );
     }
     assert_eq!(
-        h.state.lock().unwrap().requests,
+        h.api.state().await["requests"],
         0,
         "a call was made before the check"
     );
@@ -1331,12 +948,11 @@ async fn a_region_that_does_not_exist_is_refused_before_any_call() {
 async fn a_same_named_project_in_another_organization_is_not_adopted() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
     let foreign_ref = "otherorgprojectrefxx";
-    h.state.lock().unwrap().projects.push((
-        json!({"id": foreign_ref, "ref": foreign_ref, "name": format!("client-{}-prod", h.client_id),
-               "organization_id": "org-other-999", "organization_slug": "other-org", "region": "us-east-1",
-               "created_at": "2026-01-01T00:00:00Z", "status": "ACTIVE_HEALTHY"}),
-        VecDeque::new(),
-    ));
+    h.api.script(json!({ "add_project": { "project":
+        {"id": foreign_ref, "ref": foreign_ref, "name": format!("client-{}-prod", h.client_id),
+         "organization_id": "org-other-999", "organization_slug": "other-org", "region": "us-east-1",
+         "created_at": "2026-01-01T00:00:00Z", "status": "ACTIVE_HEALTHY"} } }))
+        .await;
     let secrets_file = h.secrets_file();
     for until in ["project", "secrets"] {
         let (code, result, output) = h
@@ -1369,31 +985,28 @@ async fn a_same_named_project_in_another_organization_is_not_adopted() {
             "another organization's key was written"
         );
     }
-    assert!(h.state.lock().unwrap().create_bodies.is_empty());
+    assert_eq!(made(&h).await.0, 0);
 }
 
 #[tokio::test]
 async fn rate_limits_on_create_are_waited_out_in_both_forms() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    h.state.lock().unwrap().create_failures = VecDeque::from([
-        (429, RetryAfter::Seconds(1)),
-        (429, RetryAfter::DateIn(3)),
-        (429, RetryAfter::Seconds(1)),
-    ]);
+    h.api
+        .script(json!({ "create_failures": [
+            [429, {"seconds": 1}], [429, {"date_in": 3}], [429, {"seconds": 1}],
+        ] }))
+        .await;
     let (code, result, output) = h.run(&["--until", "project"], &[]).await;
     assert_eq!(code, 0, "{output}");
     assert_eq!(result["created"], true);
-    let state = h.state.lock().unwrap();
-    assert_eq!(
-        (state.create_bodies.len(), state.projects.len()),
-        (1, 1),
-        "one project"
-    );
-    let gaps: Vec<u128> = state
-        .create_times
-        .windows(2)
-        .map(|pair| (pair[1] - pair[0]).as_millis())
+    assert_eq!(made(&h).await, (1, 1), "one project");
+    let times: Vec<u64> = h.api.state().await["create_times_ms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_u64().unwrap())
         .collect();
+    let gaps: Vec<u64> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
     assert_eq!(gaps.len(), 3);
     assert!(
         gaps[0] >= 1_000,
@@ -1418,13 +1031,11 @@ async fn an_organization_id_alone_is_resolved_to_its_slug_once() {
         .await;
     assert_eq!(code, 0, "{output}");
     assert_eq!(result["organization_slug"], ORG_SLUG);
-    let (lookups, slug) = {
-        let state = h.state.lock().unwrap();
-        (
-            state.organization_lookups,
-            state.create_bodies[0]["organization_slug"].clone(),
-        )
-    };
+    let state = h.api.state().await;
+    let (lookups, slug) = (
+        state["organization_lookups"].clone(),
+        state["create_bodies"][0]["organization_slug"].clone(),
+    );
     assert_eq!(lookups, 1);
     assert_eq!(slug, ORG_SLUG);
     let (code, result, _) = h
@@ -1443,19 +1054,15 @@ async fn an_organization_id_alone_is_resolved_to_its_slug_once() {
 #[tokio::test]
 async fn the_owner_invite_is_sent_once_through_resend_and_a_rerun_hands_over_the_same_link() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
-    let resend = MockServer::start().await;
-    Mock::given(wiremock::matchers::method("POST"))
-        .and(wiremock::matchers::path("/emails"))
-        .and(wiremock::matchers::header(
-            "authorization",
-            "Bearer re_passthrough_secret_value",
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "email-1"})))
-        .expect(1)
-        .mount(&resend)
-        .await;
+    // The one Resend fake, accepting the run's key.
+    let resend = FakeApi::start_fake(
+        "resend",
+        "FAKE_RESEND_PORT",
+        &[("FAKE_RESEND_API_KEY", RESEND_KEY)],
+    )
+    .await;
     let env = [
-        ("RESEND_API_URL", resend.uri()),
+        ("RESEND_API_URL", resend.url.clone()),
         (
             "INVITE_EMAIL_FROM",
             "Acme <onboarding@acme.test>".to_owned(),
@@ -1470,11 +1077,23 @@ async fn the_owner_invite_is_sent_once_through_resend_and_a_rerun_hands_over_the
     assert_eq!(code, 0, "{output}");
     assert_eq!(result["invite_email"], "sent");
     let link = h.assert_first_organization(&result, "enterprise").await;
-    let sent = &resend.received_requests().await.unwrap()[0];
-    let email: Value = serde_json::from_slice(&sent.body).unwrap();
+    let received = || async {
+        resend
+            .http
+            .get(format!("{}/_fake/emails?to=ops@acme.test", resend.url))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let sent = received().await;
+    assert_eq!(sent["emails"].as_array().unwrap().len(), 1);
+    let email = &sent["emails"][0];
     assert_eq!(email["to"], json!(["ops@acme.test"]));
     assert!(email["html"].as_str().unwrap().contains(&link));
-    assert!(sent.headers.get("idempotency-key").is_some());
+    assert!(email["idempotency_key"].is_string());
 
     let (code, again, output) = h
         .run(&["--secrets-file", file, "--tier", "enterprise"], &env)
@@ -1487,7 +1106,7 @@ async fn the_owner_invite_is_sent_once_through_resend_and_a_rerun_hands_over_the
         ),
         (Some("already_sent"), Some(link.as_str()))
     );
-    // `expect(1)`: verified when the server drops.
+    assert_eq!(received().await["attempts"], 1, "sent once");
 }
 
 #[tokio::test]
@@ -1517,5 +1136,5 @@ async fn an_unknown_tier_or_an_unbuilt_function_is_refused_before_any_call() {
             .contains("make build"),
         "{result}"
     );
-    assert_eq!(h.state.lock().unwrap().requests, 0, "no call was made");
+    assert_eq!(h.api.state().await["requests"], 0, "no call was made");
 }
