@@ -1,6 +1,6 @@
-// What a deployed function holds, as Supabase's edge-runtime bundles it (eszip): the
-// entrypoint's static module graph, as Deno 2.1.4's own module graph sees it (`deno info`),
-// plus the files its `static_files` patterns list in supabase/config.toml. Nothing else.
+// What a deployed function holds: the entrypoint's local module graph plus the files its
+// `static_files` patterns list in supabase/config.toml, nothing else — computed once, by
+// the provisioning tool (`provision files`, as the Supabase CLI computes its upload).
 //
 // The local gateway runs every function from such a bundle (read access to it only), and
 // the deploy check copies each one alone to a fresh directory and serves a request from it.
@@ -46,28 +46,6 @@ export function extraFunctionConfig(dir: string): FunctionConfig {
   };
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
-  return new RegExp(`^${escaped}$`);
-}
-
-async function expandStatic(pattern: string): Promise<string[]> {
-  const slash = pattern.lastIndexOf("/");
-  const dir = pattern.slice(0, slash);
-  if (dir.includes("*")) throw new Error(`static_files: only the last path segment may hold a wildcard: ${pattern}`);
-  const matcher = globToRegExp(pattern);
-  const found: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(`${root}/${dir}`)) {
-      const path = `${dir}/${entry.name}`;
-      if (entry.isFile && matcher.test(path)) found.push(path);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return found.sort();
-}
-
 /** The command line that runs `fn` from `dir` in its own Deno 2.1.4 isolate
  * (local/stack/user-worker.ts) with edge-runtime's permissions: all env, all net, read access to
  * `readAccess` only (its bundle), and a V8 heap capped at `memoryMb`. */
@@ -81,34 +59,20 @@ export function userWorkerArgs(
   ];
 }
 
-/** The local files of the entrypoint's static module graph, repo-relative. A module
- * that is missing is reported by `deno info` and ends up absent from the bundle, as it
- * would be from a deployment. */
-async function moduleGraph(entrypoint: string): Promise<string[]> {
-  const output = await new Deno.Command(edgeDeno, {
-    args: ["info", "--json", "--no-lock", "--no-config", `${root}/${entrypoint}`],
-    env: { DENO_NO_UPDATE_CHECK: "1" },
+/** The provisioning tool's binary, which the stack has built (`provision migrate`). */
+const provisionBin = `${Deno.env.get("CARGO_TARGET_DIR") ?? `${root}/target`}/debug/provision`;
+
+/** The files a deployment of `fn` holds, repo-relative: the one computation of it, the
+ * provisioning tool's (`provision files`: the Supabase CLI's upload, which the deploy
+ * check compares with the real CLI's). */
+export async function deployedFiles(fn: FunctionConfig): Promise<string[]> {
+  const output = await new Deno.Command(provisionBin, {
+    args: ["files", "--project-dir", root, "--entrypoint", fn.entrypoint, ...fn.staticFiles.flatMap((p) => ["--static", p])],
     stdout: "piped",
     stderr: "piped",
   }).output();
-  if (!output.success) throw new Error(`deno info ${entrypoint}: ${new TextDecoder().decode(output.stderr).trim()}`);
-  const graph = JSON.parse(new TextDecoder().decode(output.stdout));
-  const files: string[] = [];
-  for (const module of graph.modules ?? []) {
-    const specifier: string = module.specifier ?? "";
-    if (!specifier.startsWith("file://") || module.error) continue;
-    const path = decodeURIComponent(new URL(specifier).pathname);
-    if (!path.startsWith(`${root}/`)) throw new Error(`${entrypoint} imports a file outside the repository: ${path}`);
-    files.push(path.slice(root.length + 1));
-  }
-  return files;
-}
-
-/** The files a deployment of `fn` holds, repo-relative, sorted. */
-export async function deployedFiles(fn: FunctionConfig): Promise<string[]> {
-  const files = new Set(await moduleGraph(fn.entrypoint));
-  for (const pattern of fn.staticFiles) for (const file of await expandStatic(pattern)) files.add(file);
-  return [...files].sort();
+  if (!output.success) throw new Error(`provision files ${fn.name}: ${new TextDecoder().decode(output.stderr).trim()}`);
+  return new TextDecoder().decode(output.stdout).split("\n").filter(Boolean).sort();
 }
 
 /** Copies the deployed files of `fn` into `out` (emptied first), keeping their paths. */

@@ -3,7 +3,9 @@
 //! (`pkg/function/deploy.go`): the files its `static_files` patterns match, then the
 //! entrypoint and every local module it imports, found by the CLI's own import pattern
 //! and walked depth first. Paths are relative to the project directory (the CLI's working
-//! directory), e.g. `supabase/functions/validate-invite/index.ts`.
+//! directory), e.g. `supabase/functions/validate-invite/index.ts`. The local stack
+//! bundles its functions with the same computation (`provision files`), and the deploy
+//! check holds it to what the real CLI uploads.
 
 use regex::Regex;
 use serde::Deserialize;
@@ -98,16 +100,7 @@ pub fn read_functions(project_dir: &Path) -> Result<Vec<FunctionUpload>, BundleE
                 .iter()
                 .map(|pattern| from_supabase_dir(pattern))
                 .collect();
-            let mut paths = Vec::new();
-            for pattern in &static_patterns {
-                paths.extend(expand_static(project_dir, pattern)?);
-            }
-            for module in module_graph(project_dir, &entrypoint)? {
-                if !paths.contains(&module) {
-                    paths.push(module);
-                }
-            }
-            let files = paths
+            let files = deployed_files(project_dir, &entrypoint, &static_patterns)?
                 .into_iter()
                 .map(|path| {
                     let bytes = std::fs::read(project_dir.join(&path)).map_err(|err| {
@@ -128,6 +121,27 @@ pub fn read_functions(project_dir: &Path) -> Result<Vec<FunctionUpload>, BundleE
             })
         })
         .collect()
+}
+
+/// What a deployment of one function holds, paths relative to the project directory, in
+/// upload order: the files its `static_files` patterns match, then the entrypoint and the
+/// local modules it imports. The one computation of it: the local stack bundles each
+/// function with it too (`provision files`, called by local/stack/bundle.ts).
+pub fn deployed_files(
+    project_dir: &Path,
+    entrypoint: &str,
+    static_patterns: &[String],
+) -> Result<Vec<String>, BundleError> {
+    let mut paths = Vec::new();
+    for pattern in static_patterns {
+        paths.extend(expand_static(project_dir, pattern)?);
+    }
+    for module in module_graph(project_dir, entrypoint)? {
+        if !paths.contains(&module) {
+            paths.push(module);
+        }
+    }
+    Ok(paths)
 }
 
 /// The files a `static_files` pattern matches (`*` within the last path segment only, as

@@ -101,8 +101,46 @@ async fn migrate(args: MigrateArgs) -> i32 {
     }
 }
 
+/// `provision files`: what a deployment of one function holds (see
+/// `provision::functions::deployed_files`), one path per line; the local stack bundles
+/// its functions with it.
+#[derive(Parser)]
+#[command(name = "provision files")]
+struct FilesArgs {
+    /// The entrypoint, relative to the project directory.
+    #[arg(long)]
+    entrypoint: String,
+    /// A `static_files` pattern, relative to the project directory (repeatable).
+    #[arg(long = "static")]
+    static_patterns: Vec<String>,
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))]
+    project_dir: PathBuf,
+}
+
+fn files(args: FilesArgs) -> i32 {
+    match provision::functions::deployed_files(
+        &args.project_dir,
+        &args.entrypoint,
+        &args.static_patterns,
+    ) {
+        Ok(paths) => {
+            for path in paths {
+                println!("{path}");
+            }
+            0
+        }
+        Err(err) => {
+            eprintln!("[files] {err}");
+            2
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("files") {
+        std::process::exit(files(FilesArgs::parse_from(std::env::args().skip(1))));
+    }
     if std::env::args().nth(1).as_deref() == Some("migrate") {
         let args = MigrateArgs::parse_from(std::env::args().skip(1));
         std::process::exit(migrate(args).await);
