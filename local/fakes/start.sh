@@ -1,32 +1,33 @@
 #!/usr/bin/env bash
 # Starts the third-party fakes (local/fakes/*.ts) for a stack in $STACK_DIR, and points
 # the functions at them: writes $STACK_DIR/functions.env (the functions' secrets, read
-# by the stack through FUNCTIONS_ENV_FILE) and $STACK_DIR/fakes.env (their URLs and
-# pids, for the tests and `stop`).
+# by the stack through FUNCTIONS_ENV_FILE) and $STACK_DIR/fakes.env (their URLs, for the
+# tests). Each runs supervised (local/lib.sh's spawn), its log in $STACK_DIR/logs/.
 #   start.sh start | start.sh stop
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 : "${STACK_DIR:?STACK_DIR must be set}"
-mkdir -p "$STACK_DIR/logs"
+run="$STACK_DIR/run" logs="$STACK_DIR/logs"
+mkdir -p "$run" "$logs"
+. local/lib.sh # free_port, spawn, stop
+fakes=(resend make doh webhook-receiver)
 
 if [ "${1:-start}" = stop ]; then
-  [ -f "$STACK_DIR/fakes.env" ] && . "$STACK_DIR/fakes.env" && kill $FAKE_PIDS 2>/dev/null || true
+  for name in "${fakes[@]}"; do stop "fake-$name"; done
   exit 0
 fi
 
-. local/lib.sh # free_port
 resend_port=$(free_port 0)
 make_port=$(free_port 0)
 doh_port=$(free_port 0)
 receiver_port=$(free_port 0)
 resend_key="re_test_$(openssl rand -hex 8)"
-pids=()
-fake() { # name, VAR=value...
+fake() { # name, VAR=value...: supervised, as the stack's parts are
   local name=$1; shift
-  env "$@" STACK_DIR="$STACK_DIR" setsid node_modules/.bin/deno run --quiet --no-lock --allow-net=127.0.0.1 --allow-env \
-    --allow-read="$STACK_DIR" "local/fakes/$name.ts" >"$STACK_DIR/logs/fake-$name.log" 2>&1 </dev/null &
-  pids+=($!)
+  stop "fake-$name"
+  spawn "fake-$name" env "$@" STACK_DIR="$STACK_DIR" node_modules/.bin/deno run --quiet --no-lock \
+    --allow-net=127.0.0.1 --allow-env --allow-read="$STACK_DIR" "local/fakes/$name.ts"
 }
 fake resend "FAKE_RESEND_PORT=$resend_port" "FAKE_RESEND_API_KEY=$resend_key"
 make_signing_secret="whsec_$(openssl rand -base64 32)"
@@ -63,5 +64,4 @@ RESEND_FAKE_URL=http://127.0.0.1:$resend_port
 MAKE_FAKE_URL=http://127.0.0.1:$make_port
 DOH_FAKE_URL=http://127.0.0.1:$doh_port
 WEBHOOK_RECEIVER_URL=http://127.0.0.1:$receiver_port
-FAKE_PIDS="${pids[*]}"
 ENV

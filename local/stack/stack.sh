@@ -35,13 +35,6 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 
 . "$root/local/lib.sh" # free_port, port_is_free
 
-# Running, and not a zombie: a killed part whose parent is gone may wait a while to be
-# reaped (a container's init may never reap it), and kill -0 still succeeds on it.
-alive() {
-  [ -f "$run/$1.pid" ] || return 1
-  local pid; pid=$(cat "$run/$1.pid")
-  kill -0 "$pid" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null)" != Z ]
-}
 
 wait_for() { # name, seconds, command...
   local name=$1 seconds=$2; shift 2
@@ -221,19 +214,6 @@ apply_schema() {
   psql_db -c "notify pgrst, 'reload schema'" >/dev/null
 }
 
-spawn() { # name, command...: runs it detached and supervised: restarted when it exits
-  local name=$1; shift
-  setsid nohup bash -c '
-    name=$1; shift
-    trap "kill -TERM \$child 2>/dev/null; wait \$child; exit 0" TERM INT
-    while :; do
-      "$@" & child=$!
-      wait $child; code=$?
-      printf "{\"service\":\"stack\",\"event\":\"restarting\",\"part\":\"%s\",\"exit_code\":%s}\n" "$name" "$code"
-      sleep 1
-    done' supervise "$name" "$@" >>"$logs/$name.log" 2>&1 </dev/null &
-  echo $! > "$run/$name.pid"
-}
 
 start_postgrest() {
   alive postgrest && return
@@ -328,14 +308,6 @@ ready() {
     && curl -fsS "$SUPABASE_URL/health" >/dev/null 2>&1 && path_ready
 }
 
-stop() { # name
-  alive "$1" || { rm -f "$run/$1.pid"; return 0; }
-  local pid; pid=$(cat "$run/$1.pid")
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$run/$1.pid"
-}
 
 cmd_up() {
   bash local/stack/tools.sh # first: the key minting below needs its npm packages
