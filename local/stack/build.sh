@@ -43,7 +43,7 @@ done
 # file changed, and a build when a source is newer than the last one.
 if [ -f web/package.json ] && [ "${SKIP_WEB_BUILD:-}" != 1 ]; then
   if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
-    (cd web && npm install --no-audit --no-fund --loglevel=error >&2)
+    (cd web && npm install --no-save --no-audit --no-fund --loglevel=error >&2)
   fi
   if [ ! -f web/dist/index.html ] || [ -n "$(find web/src web/index.html web/vite.config.ts clients/ts/src -newer web/dist/index.html -type f | head -n 1)" ]; then
     (cd web && node_modules/.bin/vite build --logLevel warn >&2)

@@ -406,8 +406,19 @@ async function toFunction(original: Request, isolate: Isolate, subpath: string, 
   }
 }
 
+// Methods `fetch` cannot send on: nothing here serves them. Said as such (405, with what
+// is served), not reported as the upstream's failure.
+const unforwardable = new Set(["CONNECT", "TRACE", "TRACK"]);
+const forwardable = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
 Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listening", port }) }, async (request) => {
   const url = new URL(request.url);
+  if (unforwardable.has(request.method.toUpperCase())) {
+    return Response.json(
+      { error: { code: "method_not_allowed", message: `${request.method} is not served; use ${forwardable}` } },
+      { status: 405, headers: { allow: forwardable } },
+    );
+  }
   if (url.pathname === "/health") {
     const states = Object.fromEntries([...isolates].map(([name, isolate]) => [name, isolate.isReady() ? "ready" : "starting"]));
     const ready = Object.values(states).every((state) => state === "ready");

@@ -28,9 +28,10 @@ stamp=node_modules/.package-lock.json
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   say "installing npm packages"
   # Not `npm ci`: this registry mirror leaves other platforms' optional packages out of
-  # the lock file, which `npm ci` then rejects. Versions are exact in package.json and
-  # locked in package-lock.json either way.
-  npm install --no-audit --no-fund --loglevel=error >&2
+  # the lock file, which `npm ci` then rejects. `--no-save`: installed from the committed
+  # lock file, which is left as it is (npm would otherwise add those packages to it and
+  # leave a fresh checkout dirty).
+  npm install --no-save --no-audit --no-fund --loglevel=error >&2
 fi
 # Deno 2.1.4, the one Supabase's edge-runtime embeds, comes as a platform package whose
 # binary npm does not mark executable.

@@ -3,7 +3,8 @@
 # temporary directory and runs the README's `make up` there, then `make down`. Tools
 # already installed on the machine (the wasm target, wasm-bindgen, PostgreSQL, npm's
 # cache, and a target directory kept for this test) are reused; everything of the clone's
-# own (node_modules, keys, the database, ports) starts from nothing.
+# own (node_modules, keys, the database, ports) starts from nothing, and the checkout is
+# left as it was.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 clone=$(mktemp -d /tmp/fresh-clone-XXXXXX)
@@ -23,6 +24,10 @@ if ! env -i "${keep[@]}" CARGO_TARGET_DIR="$root/target/fresh-clone" make up >"$
   echo "make up failed on a fresh clone" >&2; exit 1
 fi
 rm -f "$clone.log"
+# The first run leaves the checkout as it was (no lock file rewritten, nothing generated
+# outside the git-ignored folders).
+dirty=$(git status --porcelain)
+[ -z "$dirty" ] || { echo "make up changed the checkout:" >&2; echo "$dirty" >&2; exit 1; }
 grep -q '^SUPABASE_SERVICE_ROLE_KEY=ey' .local/stack.env || { echo "no service role key in .local/stack.env" >&2; exit 1; }
 grep -q '^SUPABASE_PUBLISHABLE_KEY=sb_publishable_' .local/stack.env || { echo "no publishable key in .local/stack.env" >&2; exit 1; }
 grep -q '^SUPABASE_SECRET_KEY=sb_secret_' .local/stack.env || { echo "no secret key in .local/stack.env" >&2; exit 1; }

@@ -5,7 +5,7 @@
 # Needs STACK_ENV_FILE (a stack with the migrations applied).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm install --no-audit --no-fund --loglevel=error >&2
+npm install --no-save --no-audit --no-fund --loglevel=error >&2
 fresh=$(mktemp --suffix=.ts)
 trap 'rm -f "$fresh"' EXIT
 node node_modules/openapi-typescript/bin/cli.js ../../openapi/functions.json --output "$fresh" >/dev/null 2>&1

@@ -180,3 +180,23 @@ async fn scheduled_jobs_run_on_the_local_stack() {
         .unwrap();
     assert!(ran, "a job scheduled every second did not run within 6 s");
 }
+
+/// A method the gateway cannot forward is a 405 with what is served, never reported as the
+/// function crashing.
+#[tokio::test]
+async fn methods_nothing_serves_are_405_not_crashes() {
+    let stack = Stack::load();
+    for url in [stack.function_url(FUNCTION), stack.rest_url("plans")] {
+        let response = stack
+            .http
+            .request(reqwest::Method::TRACE, &url)
+            .header("apikey", stack.publishable_key())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 405, "{url}");
+        let allow = response.headers()["allow"].to_str().unwrap().to_owned();
+        assert!(allow.contains("POST") && allow.contains("GET"), "{allow}");
+        assert_eq!(error_code(response, 405).await, "method_not_allowed");
+    }
+}
