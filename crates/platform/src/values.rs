@@ -4,8 +4,8 @@
 use serde::Serialize;
 use std::fmt;
 
-/// An email address as the product keeps them: trimmed, lower-cased, at most 320
-/// characters, one `@` with a dotted domain, no whitespace.
+/// An email address as the product keeps them: trimmed, lower-cased, at most 320 octets
+/// (RFC 5321's path limit), one `@` with a dotted domain, no whitespace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct EmailAddress(String);
@@ -13,8 +13,7 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     pub fn parse(raw: &str) -> Option<Self> {
         let value = raw.trim();
-        (value.chars().count() <= 320 && is_email(value))
-            .then(|| EmailAddress(value.to_lowercase()))
+        (value.len() <= 320 && is_email(value)).then(|| EmailAddress(value.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {

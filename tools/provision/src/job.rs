@@ -68,16 +68,7 @@ impl Job {
         if self.client_name.trim().is_empty() {
             return Err(Failure::Config("client name must not be empty".into()));
         }
-        let email = self.org_email.trim();
-        let email_ok = email.len() <= 320
-            && email.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-            })
-            && !email.chars().any(char::is_whitespace);
-        if !email_ok {
+        if platform::values::EmailAddress::parse(&self.org_email).is_none() {
             return Err(Failure::Config("org email is not an email address".into()));
         }
         Ok(())
