@@ -8,7 +8,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import {
-  account, base, checkPage, close, createOrganization, env, launch, newPage, PASSWORD, PHONE, signIn, sql, unique,
+  account, base, checkPage, clickInInbox, close, createOrganization, launch, newPage, PASSWORD, PHONE, signIn, sql,
+  unique,
 } from "../support/browser.mjs";
 
 before(launch);
@@ -50,9 +51,8 @@ test("the seed's journey: sign up from the invitation, confirm in the inbox, acc
   // The confirmation, clicked inside the local inbox: it opens at the top level and
   // brings the owner back to the invitation, signed in, with no token left in the address.
   await owner.goto(`${base}/_inbox`);
-  const message = owner.locator("article", { hasText: ownerEmail }).filter({ hasText: "Confirm Your Signup" }).first();
   await checkPage(owner, "journey-2-inbox");
-  await message.frameLocator("iframe").locator("a").first().click();
+  await clickInInbox(owner, ownerEmail, "Confirm Your Signup");
   await owner.locator('button:has-text("Accept the invitation")').waitFor();
   assert.equal(new URL(owner.url()).pathname, joinPath);
   assert.doesNotMatch(owner.url(), /#|access_token/);
@@ -170,13 +170,7 @@ test("an enterprise organization: each step refuses one invalid value beside its
   await adminPage.goto(`${base}/admin`);
   await signIn(adminPage, admin);
   const { joinPath } = await createOrganization(adminPage, { name: "Enterprise Ltd", ownerEmail, plan: "enterprise" });
-  const owner = { email: ownerEmail, password: PASSWORD };
-  const signup = await fetch(`${base}/auth/v1/signup`, {
-    method: "POST", headers: { apikey: env.SUPABASE_PUBLISHABLE_KEY, "content-type": "application/json" },
-    body: JSON.stringify({ email: ownerEmail, password: PASSWORD }),
-  });
-  assert.equal(signup.status, 200);
-  await sql`update auth.users set email_confirmed_at = now() where email = ${ownerEmail}`;
+  const owner = await account("enterprise", { email: ownerEmail });
   const page = await newPage({ viewport: PHONE });
   await page.goto(`${base}${joinPath}`);
   await page.fill('input[name="password"]', owner.password);

@@ -9,21 +9,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import {
-  account, base, checkPage, close, createOrganization, env, inboxLink, launch, newPage, PASSWORD, PHONE, screenshots,
+  account, base, checkPage, clickInInbox, close, createOrganization, env, inboxLink, launch, newPage, PASSWORD, PHONE, screenshots,
   signIn, sql, unique, workspaceOf,
 } from "../support/browser.mjs";
 
 before(launch);
 after(close);
-
-/** Clicks the newest `subject` email to `email` inside the local inbox page, as a person
- * does: the link opens at the top level. */
-async function clickInInbox(page, email, subject) {
-  await page.goto(`${base}/_inbox`);
-  const message = page.locator("article", { hasText: email }).filter({ hasText: subject }).first();
-  await message.frameLocator("iframe").locator("a").first().click();
-  await page.waitForURL((url) => !url.pathname.startsWith("/_inbox") && !url.pathname.startsWith("/auth/"));
-}
 
 test("a platform admin signs up, confirms in the inbox, is told the page is not theirs until granted, creates an organization, waits to resend, signs out", async () => {
   const email = unique("new-admin");

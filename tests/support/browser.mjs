@@ -43,9 +43,10 @@ export async function newPage(options = {}) {
   return page;
 }
 
-/** An account with a password, confirmed, made through the Auth stand-in as a user would. */
+/** An account with a password, confirmed, made through the Auth stand-in as a user would
+ * (at `options.email`, else a fresh address). */
 export async function account(prefix, options = {}) {
-  const email = unique(prefix);
+  const email = options.email ?? unique(prefix);
   const signup = await fetch(`${base}/auth/v1/signup`, {
     method: "POST", headers: { apikey: env.SUPABASE_PUBLISHABLE_KEY, "content-type": "application/json" },
     body: JSON.stringify({ email, password: PASSWORD, data: options.data ?? {} }),
@@ -54,6 +55,15 @@ export async function account(prefix, options = {}) {
   await (await fetch(await inboxLink(email, "signup"), { redirect: "manual" })).body?.cancel();
   if (options.platformAdmin) await sql`select private.set_platform_role(${email}, 'platform_admin')`;
   return { email, password: PASSWORD };
+}
+
+/** Clicks the newest `subject` email to `email` inside the local inbox page, as a person
+ * does: the link opens at the top level. */
+export async function clickInInbox(page, email, subject) {
+  await page.goto(`${base}/_inbox`);
+  const message = page.locator("article", { hasText: email }).filter({ hasText: subject }).first();
+  await message.frameLocator("iframe").locator("a").first().click();
+  await page.waitForURL((url) => !url.pathname.startsWith("/_inbox") && !url.pathname.startsWith("/auth/"));
 }
 
 export async function signIn(page, who) {
