@@ -94,18 +94,24 @@ def fresh_database(with_objects):
     return dump
 
 
-def entries(dump):
-    """{(type, schema, name): SQL} of a pg_dump, without pg_dump's session settings."""
-    found = {}
+def split_dump(dump):
+    """(type, schema, name, SQL as dumped) of each pg_dump entry, in the dump's order."""
     matches = list(ENTRY.finditer(dump))
     for i, match in enumerate(matches):
-        body = dump[match.end(): matches[i + 1].start() if i + 1 < len(matches) else len(dump)]
-        body = "\n".join(line for line in body.splitlines()
-                         if line.strip() and not line.startswith(("--", "SET ", "\\restrict", "\\unrestrict"))
-                         and not line.startswith("SELECT pg_catalog.set_config")).strip()
-        name, kind, schema = match.group(1), match.group(2), match.group(3)
-        found[(kind, schema, name)] = body
-    return found
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(dump)
+        yield match.group(2), match.group(3), match.group(1), dump[match.end():end]
+
+
+def normalised(body):
+    """An entry's SQL without pg_dump's comments, blank lines and session settings."""
+    return "\n".join(line for line in body.splitlines()
+                     if line.strip() and not line.startswith(("--", "SET ", "\\restrict", "\\unrestrict"))
+                     and not line.startswith("SELECT pg_catalog.set_config")).strip()
+
+
+def entries(dump):
+    """{(type, schema, name): SQL} of a pg_dump, normalised."""
+    return {(kind, schema, name): normalised(body) for kind, schema, name, body in split_dump(dump)}
 
 
 def migrations():
@@ -174,10 +180,9 @@ def generate():
     base = entries(fresh_database([]))
     built = fresh_database(migrations())
     files = {}
-    matches = list(ENTRY.finditer(built))
-    for i, match in enumerate(matches):
-        name, kind, schema = match.group(1), match.group(2), match.group(3)
-        body = built[match.end(): matches[i + 1].start() if i + 1 < len(matches) else len(built)]
+    for kind, schema, name, body in split_dump(built):
+        if base.get((kind, schema, name)) == normalised(body):
+            continue  # Supabase's own, unchanged
         body = body.split("--\n-- PostgreSQL database dump complete", 1)[0]
         # pg_dump's session settings (at the start of a line; a function's own SET clauses
         # are indented) are not part of the definition.
@@ -186,9 +191,6 @@ def generate():
                          # every object here is the migrating role's (postgres): said once, not per object
                          and not re.fullmatch(r"ALTER .* OWNER TO postgres;", line)).strip()
         body = re.sub(r"\n{3,}", "\n\n", body)
-        key = (kind, schema, name)
-        if key in base and entries(built[match.start(): matches[i + 1].start() if i + 1 < len(matches) else len(built)]).get(key) == base[key]:
-            continue  # Supabase's own, unchanged
         concern = concern_of(kind, name)
         # A reference to a table of a later concern goes with that concern (a column added
         # by a later story: organizations.plan_id → plans).
