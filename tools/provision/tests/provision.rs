@@ -27,16 +27,16 @@ const RESEND_KEY: &str = "re_passthrough_secret_value";
 
 /// One of the local fakes (local/fakes/<name>.ts), a process of its own for one test,
 /// on a free port given in `port_variable`; stopped when dropped.
-struct FakeApi {
+struct LocalFake {
     url: String,
     http: reqwest::Client,
     _process: tokio::process::Child,
 }
 
-impl FakeApi {
+impl LocalFake {
     /// The one fake of the Management API, scripted and read back through `/_fake/*`.
-    async fn start() -> FakeApi {
-        FakeApi::start_fake(
+    async fn start() -> LocalFake {
+        LocalFake::start_fake(
             "management-api",
             "FAKE_MGMT_PORT",
             &[("FAKE_MGMT_TOKEN", TOKEN)],
@@ -44,7 +44,7 @@ impl FakeApi {
         .await
     }
 
-    async fn start_fake(name: &str, port_variable: &str, env: &[(&str, &str)]) -> FakeApi {
+    async fn start_fake(name: &str, port_variable: &str, env: &[(&str, &str)]) -> LocalFake {
         let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -71,7 +71,7 @@ impl FakeApi {
         for (variable, value) in env {
             command.env(variable, value);
         }
-        let fake = FakeApi {
+        let fake = LocalFake {
             url: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
             _process: command.spawn().unwrap(),
@@ -111,7 +111,7 @@ impl FakeApi {
 }
 
 struct Harness {
-    api: FakeApi,
+    api: LocalFake,
     database_url: String,
     project_ref: String,
     client_id: String,
@@ -286,7 +286,7 @@ impl Harness {
             .await
             .unwrap();
 
-        let api = FakeApi::start().await;
+        let api = LocalFake::start().await;
         api.script(json!({ "next_ref": project_ref, "statuses": statuses }))
             .await;
         let dir = std::env::temp_dir().join(format!("provision-{project_ref}"));
@@ -1055,7 +1055,7 @@ async fn an_organization_id_alone_is_resolved_to_its_slug_once() {
 async fn the_owner_invite_is_sent_once_through_resend_and_a_rerun_hands_over_the_same_link() {
     let h = Harness::new(&["ACTIVE_HEALTHY"]).await;
     // The one Resend fake, accepting the run's key.
-    let resend = FakeApi::start_fake(
+    let resend = LocalFake::start_fake(
         "resend",
         "FAKE_RESEND_PORT",
         &[("FAKE_RESEND_API_KEY", RESEND_KEY)],
