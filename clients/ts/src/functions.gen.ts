@@ -26,20 +26,20 @@ export interface paths {
   };
   "/validate-invite": {
     /**
-     * Preview an invitation (read-only)
+     * Preview an invitation or an invite link (read-only)
      * @description Public; safe for link scanners.
      */
     get: operations["validateInviteByLink"];
     /**
-     * Preview an invitation (read-only)
+     * Preview an invitation or an invite link (read-only)
      * @description Public; safe for link scanners.
      */
     post: operations["validateInvite"];
   };
   "/accept-invite": {
     /**
-     * Accept an invitation as the signed-in invitee
-     * @description One transaction; the same answer on a repeat.
+     * Accept an invitation or an invite link as the signed-in user
+     * @description One transaction; the same answer on a repeat. The body is an email invitation's or a shareable invite link's token (the link's last segment), or the id of one of the caller's own pending invites from my_invites() — one a verified domain made is never emailed — accepted only by the user whose confirmed email it is for. A link makes the user a member with its role while it is unexpired, unrevoked, has uses left and the plan has a seat; at its allowed_domain only when it has one.
      */
     post: operations["acceptInvite"];
   };
@@ -123,6 +123,11 @@ export interface components {
       attempts?: number;
     };
     InvitePreview: {
+      /**
+       * @description an invitation to one email address, or a shareable link
+       * @enum {string}
+       */
+      kind: "invite" | "link";
       organization: {
         /** Format: uuid */
         id?: string;
@@ -138,9 +143,12 @@ export interface components {
           name?: string;
         }[];
       feature_count?: number;
-      email: string;
+      /** @description the invited address; null for a link */
+      email: string | null;
       role: string;
       expires_at: string;
+      /** @description a link's: only addresses at this hostname may use it */
+      allowed_domain?: string | null;
     };
     Accepted: {
       /** Format: uuid */
@@ -423,7 +431,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -467,7 +475,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
             };
           }) & components["schemas"]["Error"];
         };
@@ -552,7 +560,7 @@ export interface operations {
     };
   };
   /**
-   * Preview an invitation (read-only)
+   * Preview an invitation or an invite link (read-only)
    * @description Public; safe for link scanners.
    */
   validateInviteByLink: {
@@ -585,7 +593,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -629,7 +637,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
             };
           }) & components["schemas"]["Error"];
         };
@@ -714,7 +722,7 @@ export interface operations {
     };
   };
   /**
-   * Preview an invitation (read-only)
+   * Preview an invitation or an invite link (read-only)
    * @description Public; safe for link scanners.
    */
   validateInvite: {
@@ -750,7 +758,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -794,7 +802,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
             };
           }) & components["schemas"]["Error"];
         };
@@ -879,16 +887,22 @@ export interface operations {
     };
   };
   /**
-   * Accept an invitation as the signed-in invitee
-   * @description One transaction; the same answer on a repeat.
+   * Accept an invitation or an invite link as the signed-in user
+   * @description One transaction; the same answer on a repeat. The body is an email invitation's or a shareable invite link's token (the link's last segment), or the id of one of the caller's own pending invites from my_invites() — one a verified domain made is never emailed — accepted only by the user whose confirmed email it is for. A link makes the user a member with its role while it is unexpired, unrevoked, has uses left and the plan has a seat; at its allowed_domain only when it has one.
    */
   acceptInvite: {
     requestBody: {
       content: {
-        "application/json": {
+        "application/json": OneOf<[{
           /** @description 43 characters of base64url (the invite link's last segment) */
           token: string;
-        };
+        }, {
+          /**
+           * Format: uuid
+           * @description the id of one of the caller's pending invites (my_invites)
+           */
+          invite_id: string;
+        }]>;
       };
     };
     responses: {
@@ -926,7 +940,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_wrong_user" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -970,7 +984,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
             };
           }) & components["schemas"]["Error"];
         };

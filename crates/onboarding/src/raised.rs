@@ -26,6 +26,16 @@ pub const INVITES: &[RaisedError] = &[
         410,
         "this invitation has expired; ask for a new one",
     ),
+    (
+        "invite_link_used_up",
+        410,
+        "this invite link has been used as many times as it allows",
+    ),
+    (
+        "invite_link_wrong_domain",
+        403,
+        "this invite link is for addresses at another domain",
+    ),
     ("invite_not_found", 404, "no invitation matches this link"),
     ("invite_revoked", 410, "this invitation was revoked"),
     (
@@ -37,6 +47,11 @@ pub const INVITES: &[RaisedError] = &[
         "invite_wrong_user",
         403,
         "this invitation was sent to a different email address",
+    ),
+    (
+        "member_limit_reached",
+        403,
+        "the organization has no seat left on its plan",
     ),
     (
         "not_platform_admin",

@@ -295,6 +295,24 @@ pub async fn answer(response: reqwest::Response) -> (u16, Value) {
     (status, response.json().await.unwrap_or_default())
 }
 
+/// PostgREST's error for a refused RPC: the status and the stable code (the message).
+pub async fn refused(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or_default();
+    (
+        status,
+        body["message"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// The JSON body of a response that must be a 200.
+pub async fn ok(response: reqwest::Response) -> Value {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or_default();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// Asserts the documented error shape and returns the code.
 pub async fn error_code(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status, "unexpected status");

@@ -15,23 +15,6 @@ mod races;
 mod refusals;
 mod team;
 
-/// PostgREST's error for a refused RPC: the status and the stable code (the message).
-async fn refused(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or_default();
-    (
-        status,
-        body["message"].as_str().unwrap_or_default().to_owned(),
-    )
-}
-
-async fn ok(response: reqwest::Response) -> Value {
-    let status = response.status().as_u16();
-    let body: Value = response.json().await.unwrap_or_default();
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
 async fn user(stack: &Stack, db: &Client, name: &str) -> User {
     stack.confirmed_user(db, &unique_email(name)).await
 }

@@ -6,6 +6,11 @@
 //! invited one, then creates the membership, marks the invite accepted and links the
 //! profile. Accepting again returns the same membership; concurrent accepts of one
 //! token yield exactly one.
+//!
+//! The same route serves the other ways in: a shareable invite link's token (the
+//! database tells the two apart by the token's hash), and `{"invite_id": …}` for an
+//! invite from `my_invites()` that was never emailed (a verified domain's), accepted only
+//! by the signed-in user whose confirmed email it is for.
 
 use onboarding::invites::{self, InviteToken};
 use platform::request::{check_json_body, require_method, Fields};
@@ -14,6 +19,35 @@ use platform::{
     PostgrestDb,
 };
 use serde_json::json;
+use uuid::Uuid;
+
+/// What the invitee presents: a token from an email or a link, or the id of one of
+/// their own pending invites.
+enum Presented {
+    Token(InviteToken),
+    InviteId(Uuid),
+}
+
+impl Presented {
+    fn from_body(body: &[u8]) -> Result<Self, ApiError> {
+        let fields = Fields::from_body(body)?;
+        match (
+            fields.get("token").is_some(),
+            fields.get("invite_id").is_some(),
+        ) {
+            (true, true) => Err(ApiError::InvalidPayload(
+                "give token or invite_id, not both".into(),
+            )),
+            (false, true) => Ok(Presented::InviteId(fields.only_uuid("invite_id")?)),
+            _ => {
+                let token = fields.only_string("token", 1000)?;
+                InviteToken::parse(&token)
+                    .map(Presented::Token)
+                    .ok_or_else(|| ApiError::InvalidPayload("token is malformed".into()))
+            }
+        }
+    }
+}
 
 pub struct AcceptInvite<D> {
     db: D,
@@ -28,16 +62,13 @@ impl<D: Db> AcceptInvite<D> {
         require_method(request, "POST")?;
         let jwt = request.bearer_jwt().ok_or(ApiError::Unauthorized)?;
         check_json_body(request)?;
-        let token = Fields::from_body(&request.body)?.only_string("token", 1000)?;
-        let token = InviteToken::parse(&token)
-            .ok_or_else(|| ApiError::InvalidPayload("token is malformed".into()))?;
+        let (function, args) = match Presented::from_body(&request.body)? {
+            Presented::Token(token) => ("accept_invite", json!({ "p_token_hash": token.hash() })),
+            Presented::InviteId(id) => ("accept_invite_by_id", json!({ "p_invite_id": id })),
+        };
         let membership = self
             .db
-            .rpc(
-                Caller::User(jwt),
-                "accept_invite",
-                &json!({ "p_token_hash": token.hash() }),
-            )
+            .rpc(Caller::User(jwt), function, &args)
             .await
             .map_err(invites::from_db)?;
         Ok(HttpResponse::json(200, &membership))

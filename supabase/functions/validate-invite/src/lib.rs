@@ -3,7 +3,9 @@
 //! Anyone holding the link may see what it invites to — the organization's name, plan,
 //! enabled features and the invited email (for the read-only signup field) — and
 //! nothing changes: email link scanners that open it leave the invitation as it was.
-//! A malformed token is refused before any database work.
+//! A shareable invite link's token is previewed the same way, with `kind: "link"` (and
+//! no email: a link is not bound to one). A malformed token is refused before any
+//! database work.
 
 use onboarding::invites::{self, InviteToken};
 use platform::request::{check_json_body, Fields};
