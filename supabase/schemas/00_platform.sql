@@ -9,6 +9,19 @@ CREATE SCHEMA private;
 GRANT USAGE ON SCHEMA private TO authenticated;
 GRANT USAGE ON SCHEMA private TO service_role;
 
+-- FUNCTION administered_organization_ids()
+CREATE FUNCTION private.administered_organization_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select organization_id from public.organization_members
+  where user_id = auth.uid() and role in ('owner', 'admin')
+$$;
+
+-- ACL FUNCTION administered_organization_ids()
+REVOKE ALL ON FUNCTION private.administered_organization_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.administered_organization_ids() TO authenticated;
+
 -- FUNCTION is_platform_admin()
 CREATE FUNCTION private.is_platform_admin() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER

@@ -71,55 +71,20 @@ CREATE FUNCTION public.accept_invite(p_token_hash text) RETURNS jsonb
     SET search_path TO ''
     AS $$
 declare
-  v_user_id uuid := auth.uid();
-  v_user auth.users;
-  v_invite public.onboarding_invites;
-  v_membership_id uuid;
-  v_role text;
+  v_id uuid;
 begin
-  if v_user_id is null then
+  if auth.uid() is null then
     raise exception using errcode = '42501', message = 'not_signed_in', detail = 'sign in first';
   end if;
-  -- The row lock serialises concurrent accepts of one token.
-  select * into v_invite from public.onboarding_invites where token_hash = p_token_hash for update;
-  if not found then
-    raise exception using message = 'invite_not_found';
-  elsif v_invite.status = 'revoked' then
-    raise exception using message = 'invite_revoked';
+  select id into v_id from public.onboarding_invites where token_hash = p_token_hash;
+  if found then
+    return private.accept_invite_row(v_id);
   end if;
-  select * into v_user from auth.users where id = v_user_id;
-  if v_user.id is null or lower(v_user.email) is distinct from v_invite.email then
-    raise exception using message = 'invite_wrong_user';
+  select id into v_id from public.invite_links where token_hash = p_token_hash;
+  if found then
+    return private.accept_invite_link(v_id);
   end if;
-  if v_invite.status = 'accepted' then
-    if v_invite.accepted_by is distinct from v_user_id then
-      raise exception using message = 'invite_already_accepted';
-    end if;
-    -- The same user again: the same answer.
-  else
-    if v_invite.status = 'expired' or v_invite.expires_at <= now() then
-      raise exception using message = 'invite_expired';
-    end if;
-    if v_user.email_confirmed_at is null then
-      raise exception using message = 'email_not_confirmed';
-    end if;
-    -- The signup webhook may not have run yet: the profile is created here if need be.
-    insert into public.profiles (id, email, full_name)
-    values (v_user_id, v_user.email, private.signup_full_name(v_user.raw_user_meta_data, v_user.email))
-    on conflict (id) do nothing;
-    insert into public.organization_members (organization_id, user_id, role)
-    values (v_invite.organization_id, v_user_id, v_invite.role)
-    on conflict (organization_id, user_id) do update set role = excluded.role;
-    update public.onboarding_invites
-    set status = 'accepted', accepted_at = now(), accepted_by = v_user_id
-    where id = v_invite.id;
-    update public.profiles set organization_id = v_invite.organization_id where id = v_user_id;
-  end if;
-  select id, role into v_membership_id, v_role from public.organization_members
-  where organization_id = v_invite.organization_id and user_id = v_user_id;
-  return jsonb_build_object(
-    'organization_id', v_invite.organization_id, 'membership_id', v_membership_id, 'role', v_role,
-    'redirect_to', '/onboarding/' || v_invite.organization_id);
+  raise exception using message = 'invite_not_found';
 end
 $$;
 
@@ -374,7 +339,7 @@ declare
 begin
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
   if not found or not (private.is_platform_admin() or auth.role() = 'service_role'
-                       or v_invite.organization_id in (select private.owned_organization_ids())) then
+                       or v_invite.organization_id in (select private.administered_organization_ids())) then
     raise exception using errcode = 'PT404', message = 'invite_not_found', detail = 'no such invitation';
   end if;
   if v_invite.status = 'accepted' then
@@ -400,30 +365,39 @@ CREATE FUNCTION public.validate_invite(p_token_hash text) RETURNS jsonb
     AS $$
 declare
   v_invite public.onboarding_invites;
+  v_link public.invite_links;
   v_organization public.organizations;
   v_features text[];
 begin
   select * into v_invite from public.onboarding_invites where token_hash = p_token_hash;
-  if not found then
-    raise exception using message = 'invite_not_found';
-  elsif v_invite.status = 'revoked' then
-    raise exception using message = 'invite_revoked';
-  elsif v_invite.status = 'accepted' then
-    raise exception using message = 'invite_already_accepted';
-  elsif v_invite.status = 'expired' or v_invite.expires_at <= now() then
-    raise exception using message = 'invite_expired';
+  if found then
+    if v_invite.status = 'revoked' then
+      raise exception using message = 'invite_revoked';
+    elsif v_invite.status = 'accepted' then
+      raise exception using message = 'invite_already_accepted';
+    elsif v_invite.status = 'expired' or v_invite.expires_at <= now() then
+      raise exception using message = 'invite_expired';
+    end if;
+  else
+    select * into v_link from public.invite_links where token_hash = p_token_hash;
+    if not found then
+      raise exception using message = 'invite_not_found';
+    end if;
+    perform private.check_invite_link(v_link);
   end if;
-  select * into v_organization from public.organizations where id = v_invite.organization_id;
+  select * into v_organization from public.organizations where id = coalesce(v_invite.organization_id, v_link.organization_id);
   v_features := private.enabled_features(v_organization.id);
   return jsonb_build_object(
+    'kind', case when v_link.id is null then 'invite' else 'link' end,
     'organization', jsonb_build_object('id', v_organization.id, 'name', v_organization.name, 'slug', v_organization.slug),
     'plan', (select jsonb_build_object('id', p.id, 'name', p.name) from public.plans p where p.id = v_organization.plan_id),
     'features', (select coalesce(jsonb_agg(jsonb_build_object('key', f.key, 'name', f.name) order by f.key), '[]')
                  from public.features f where f.key = any (v_features)),
     'feature_count', cardinality(v_features),
     'email', v_invite.email,
-    'role', v_invite.role,
-    'expires_at', v_invite.expires_at);
+    'role', coalesce(v_invite.role, v_link.role),
+    'expires_at', coalesce(v_invite.expires_at, v_link.expires_at),
+    'allowed_domain', v_link.allowed_domain);
 end
 $$;
 
@@ -461,12 +435,16 @@ CREATE TABLE public.onboarding_invites (
     accepted_by uuid,
     revoked_at timestamp with time zone,
     declined_at timestamp with time zone,
+    domain_id uuid,
     CONSTRAINT onboarding_invites_check CHECK (((status <> 'accepted'::text) OR ((accepted_at IS NOT NULL) AND (accepted_by IS NOT NULL)))),
     CONSTRAINT onboarding_invites_email_check CHECK (((email = lower(email)) AND (char_length(email) <= 320) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'::text))),
     CONSTRAINT onboarding_invites_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'recruiter'::text, 'viewer'::text]))),
     CONSTRAINT onboarding_invites_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'accepted'::text, 'expired'::text, 'revoked'::text, 'declined'::text]))),
     CONSTRAINT onboarding_invites_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
 );
+
+-- ACL COLUMN onboarding_invites.domain_id
+GRANT SELECT(domain_id) ON TABLE public.onboarding_invites TO authenticated;
 
 -- ACL COLUMN onboarding_invites.declined_at
 GRANT SELECT(declined_at) ON TABLE public.onboarding_invites TO authenticated;
@@ -704,6 +682,9 @@ ALTER TABLE public.organization_billing ENABLE ROW LEVEL SECURITY;
 
 -- ROW SECURITY organization_feature_overrides
 ALTER TABLE public.organization_feature_overrides ENABLE ROW LEVEL SECURITY;
+
+-- POLICY onboarding_invites owners and admins read their organization's invites
+CREATE POLICY "owners and admins read their organization's invites" ON public.onboarding_invites FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.administered_organization_ids() AS administered_organization_ids)));
 
 -- ROW SECURITY plan_features
 ALTER TABLE public.plan_features ENABLE ROW LEVEL SECURITY;

@@ -2,19 +2,6 @@
 -- Function bodies may name objects of later files: they are checked when called.
 set check_function_bodies = false;
 
--- FUNCTION administered_organization_ids()
-CREATE FUNCTION private.administered_organization_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-  select organization_id from public.organization_members
-  where user_id = auth.uid() and role in ('owner', 'admin')
-$$;
-
--- ACL FUNCTION administered_organization_ids()
-REVOKE ALL ON FUNCTION private.administered_organization_ids() FROM PUBLIC;
-GRANT ALL ON FUNCTION private.administered_organization_ids() TO authenticated;
-
 -- FUNCTION audit(uuid, text, uuid, uuid, jsonb, jsonb)
 CREATE FUNCTION private.audit(p_organization_id uuid, p_action text, p_target_user_id uuid, p_target_invite_id uuid, p_before jsonb, p_after jsonb) RETURNS void
     LANGUAGE sql SECURITY DEFINER
@@ -62,7 +49,8 @@ CREATE FUNCTION private.audit_membership() RETURNS trigger
 begin
   if tg_op = 'INSERT' then
     perform private.audit(new.organization_id, 'member.added', new.user_id, null, null,
-                          jsonb_build_object('role', new.role));
+                          jsonb_strip_nulls(jsonb_build_object('role', new.role,
+                            'via', nullif(current_setting('app.join_via', true), ''))));
   elsif tg_op = 'UPDATE' and new.role is distinct from old.role then
     perform private.audit(new.organization_id, 'member.role_changed', new.user_id, null,
                           jsonb_build_object('role', old.role), jsonb_build_object('role', new.role));
@@ -117,21 +105,10 @@ CREATE FUNCTION private.check_invite_limits(p_organization_id uuid) RETURNS void
     SET search_path TO ''
     AS $$
 declare
-  v_limit integer;
-  v_used integer;
   v_recent integer;
   v_oldest timestamptz;
 begin
-  select p.member_limit into v_limit
-  from public.organizations o join public.plans p on p.id = o.plan_id where o.id = p_organization_id;
-  select (select count(*) from public.organization_members where organization_id = p_organization_id)
-       + (select count(*) from public.onboarding_invites
-          where organization_id = p_organization_id and status = 'pending' and expires_at > now())
-  into v_used;
-  if v_limit is not null and v_used >= v_limit then
-    raise exception using errcode = 'PT403', message = 'member_limit_reached',
-      detail = format('the plan allows %s members, pending invites included', v_limit);
-  end if;
+  perform private.require_seat(p_organization_id);
   select count(*), min(created_at) into v_recent, v_oldest from public.onboarding_invites
   where organization_id = p_organization_id and created_at > now() - interval '1 hour';
   if v_recent >= private.invite_rate_per_hour() then
@@ -482,11 +459,14 @@ CREATE FUNCTION public.my_invites() RETURNS jsonb
     AS $$
   select coalesce(jsonb_agg(jsonb_build_object(
       'id', i.id, 'organization_id', i.organization_id, 'organization_name', o.name, 'role', i.role,
-      'invited_by', p.full_name, 'expires_at', i.expires_at) order by i.created_at), '[]'::jsonb)
+      'invited_by', p.full_name, 'expires_at', i.expires_at,
+      'via', case when i.domain_id is null then 'email' else 'domain' end,
+      'hostname', d.hostname) order by i.created_at), '[]'::jsonb)
   from auth.users u
   join public.onboarding_invites i on i.email = lower(u.email)
   join public.organizations o on o.id = i.organization_id
   left join public.profiles p on p.id = i.created_by
+  left join public.organization_domains d on d.id = i.domain_id
   where u.id = auth.uid() and u.email_confirmed_at is not null
     and i.status = 'pending' and i.expires_at > now()
 $$;

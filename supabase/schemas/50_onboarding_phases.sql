@@ -2,6 +2,71 @@
 -- Function bodies may name objects of later files: they are checked when called.
 set check_function_bodies = false;
 
+-- TABLE organization_domains
+CREATE TABLE public.organization_domains (
+    organization_id uuid NOT NULL,
+    hostname text NOT NULL,
+    txt_name text NOT NULL,
+    txt_value text NOT NULL,
+    verified_at timestamp with time zone,
+    lookup_request_id bigint,
+    lookup_requested_at timestamp with time zone,
+    last_checked_at timestamp with time zone,
+    last_check_result text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    enrollment_mode text DEFAULT 'manual'::text NOT NULL,
+    default_role text DEFAULT 'viewer'::text NOT NULL,
+    created_by uuid,
+    CONSTRAINT organization_domains_default_role_check CHECK ((default_role = ANY (ARRAY['admin'::text, 'recruiter'::text, 'viewer'::text]))),
+    CONSTRAINT organization_domains_enrollment_mode_check CHECK ((enrollment_mode = ANY (ARRAY['manual'::text, 'automatic_invitation'::text, 'automatic_suggestion'::text]))),
+    CONSTRAINT organization_domains_hostname_check CHECK ((char_length(hostname) <= 253)),
+    CONSTRAINT organization_domains_last_check_result_check CHECK ((last_check_result = ANY (ARRAY['verified'::text, 'not_found'::text, 'lookup_failed'::text])))
+);
+
+-- ACL COLUMN organization_domains.created_by
+GRANT SELECT(created_by) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.default_role
+GRANT SELECT(default_role) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.enrollment_mode
+GRANT SELECT(enrollment_mode) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.id
+GRANT SELECT(id) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.updated_at
+GRANT SELECT(updated_at) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.created_at
+GRANT SELECT(created_at) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.last_check_result
+GRANT SELECT(last_check_result) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.last_checked_at
+GRANT SELECT(last_checked_at) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.verified_at
+GRANT SELECT(verified_at) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.txt_value
+GRANT SELECT(txt_value) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.txt_name
+GRANT SELECT(txt_name) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.hostname
+GRANT SELECT(hostname) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL COLUMN organization_domains.organization_id
+GRANT SELECT(organization_id) ON TABLE public.organization_domains TO authenticated;
+
+-- ACL TABLE organization_domains
+GRANT ALL ON TABLE public.organization_domains TO service_role;
+
 -- FUNCTION configure_domain_verification(text)
 CREATE FUNCTION private.configure_domain_verification(p_doh_url text) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
@@ -97,15 +162,16 @@ CREATE FUNCTION private.onboarding_phase_view(p_organization_id uuid, p_key text
   select jsonb_build_object(
     'key', p_key, 'title', p_title,
     'done', coalesce(p.done, false), 'saved_at', p.saved_at, 'saved_by', p.saved_by,
-    'data', case when p_key = 'domain-verification' and d.organization_id is not null
+    'data', case when p_key = 'domain-verification' and d.id is not null
                  then coalesce(p.data, '{}') || jsonb_build_object(
                    'txt_record', jsonb_build_object('type', 'TXT', 'name', d.txt_name, 'value', d.txt_value),
-                   'verified', d.verified_at is not null, 'verified_at', d.verified_at,
+                   'domain_id', d.id, 'verified', d.verified_at is not null, 'verified_at', d.verified_at,
                    'last_checked_at', d.last_checked_at, 'last_check_result', d.last_check_result)
                  else p.data end)
   from (select 1) one
   left join public.organization_onboarding_phases p on p.organization_id = p_organization_id and p.phase = p_key
   left join public.organization_domains d on d.organization_id = p_organization_id and p_key = 'domain-verification'
+    and d.hostname = p.data ->> 'hostname'
 $$;
 
 -- ACL FUNCTION onboarding_phase_view(p_organization_id uuid, p_key text, p_title text)
@@ -288,29 +354,10 @@ begin
                                  'accepted_at', now());
 
   elsif p_phase = 'domain-verification' then
-    v_text := lower(private.text_field(p_data -> 'hostname', 253));
-    if not private.is_hostname(v_text) then
-      raise exception using errcode = '22023', message = 'invalid_hostname',
-        detail = 'hostname: a DNS name such as app.example.com (labels of a-z, 0-9, -)';
-    end if;
-    if exists (select 1 from public.organization_domains
-               where hostname = v_text and verified_at is not null and organization_id <> p_organization_id) then
-      raise exception using errcode = '23505', message = 'domain_taken',
-        detail = 'another organization has verified this hostname';
-    end if;
-    select * into v_domain from public.organization_domains where organization_id = p_organization_id for update;
-    if not found or v_domain.hostname <> v_text then
-      -- A new hostname gets a new challenge and starts unverified.
-      insert into public.organization_domains (organization_id, hostname, txt_name, txt_value)
-      values (p_organization_id, v_text, '_onboarding-verification.' || v_text,
-              'onboarding-verification=' || encode(extensions.gen_random_bytes(16), 'hex'))
-      on conflict (organization_id) do update set
-        hostname = excluded.hostname, txt_name = excluded.txt_name, txt_value = excluded.txt_value,
-        verified_at = null, lookup_request_id = null, lookup_requested_at = null,
-        last_checked_at = null, last_check_result = null
-      returning * into v_domain;
-    end if;
-    v_data := jsonb_build_object('hostname', v_text);
+    -- The phase's hostname is one of the organization's domains (added if need be); a new
+    -- hostname adds a domain and leaves the others as they were.
+    v_domain := private.add_domain(p_organization_id, private.text_field(p_data -> 'hostname', 253));
+    v_data := jsonb_build_object('hostname', v_domain.hostname);
     v_done := v_domain.verified_at is not null;
 
   elsif p_phase = 'brand-identity' then
@@ -395,72 +442,22 @@ CREATE FUNCTION public.verify_domain(p_organization_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 declare
-  v_role text;
-  v_domain public.organization_domains;
-  v_response record;
-  v_result text;
+  v_domain_id uuid;
 begin
-  v_role := private.lock_organization_as_member(p_organization_id);
-  if private.role_rank(v_role) < 3 then
-    raise exception using errcode = '42501', message = 'not_org_admin',
-      detail = 'only owners and admins verify domains';
-  end if;
+  perform private.lock_organization_as_admin(p_organization_id, 'verify domains');
   if not ('custom-domain' = any (private.enabled_features(p_organization_id))) then
     raise exception using errcode = '42501', message = 'phase_not_available',
       detail = 'the organization''s features do not include custom-domain';
   end if;
-  select * into v_domain from public.organization_domains where organization_id = p_organization_id for update;
+  select d.id into v_domain_id from public.organization_domains d
+  join public.organization_onboarding_phases p
+    on p.organization_id = d.organization_id and p.phase = 'domain-verification' and p.data ->> 'hostname' = d.hostname
+  where d.organization_id = p_organization_id;
   if not found then
     raise exception using errcode = 'PT409', message = 'domain_not_saved',
       detail = 'save the domain-verification phase with a hostname first';
   end if;
-
-  if v_domain.verified_at is null and v_domain.lookup_request_id is not null then
-    select status_code, content, timed_out into v_response
-    from net._http_response where id = v_domain.lookup_request_id;
-    if found then
-      v_result := case
-        when v_response.status_code = 200 and private.doh_has_txt(v_response.content, v_domain.txt_name, v_domain.txt_value)
-          then 'verified'
-        when v_response.status_code = 200 then 'not_found'
-        else 'lookup_failed' end;
-      if v_result = 'verified' and exists (select 1 from public.organization_domains
-          where hostname = v_domain.hostname and verified_at is not null and organization_id <> p_organization_id) then
-        raise exception using errcode = '23505', message = 'domain_taken',
-          detail = 'another organization has verified this hostname';
-      end if;
-      update public.organization_domains set
-        lookup_request_id = null, last_checked_at = now(), last_check_result = v_result,
-        verified_at = case when v_result = 'verified' then now() end
-      where organization_id = p_organization_id
-      returning * into v_domain;
-      if v_result = 'verified' then
-        update public.organization_onboarding_phases set done = true
-        where organization_id = p_organization_id and phase = 'domain-verification';
-        perform private.audit(p_organization_id, 'domain.verified', null, null, null,
-                              jsonb_build_object('hostname', v_domain.hostname));
-      end if;
-      return jsonb_build_object('hostname', v_domain.hostname, 'status', v_result,
-        'verified', v_result = 'verified', 'verified_at', v_domain.verified_at, 'checked_at', v_domain.last_checked_at);
-    elsif v_domain.lookup_requested_at > now() - interval '30 seconds' then
-      return jsonb_build_object('hostname', v_domain.hostname, 'status', 'checking', 'verified', false);
-    end if;
-    -- No answer after 30 s (pg_net delivers at most once): ask again.
-  end if;
-  if v_domain.verified_at is not null then
-    return jsonb_build_object('hostname', v_domain.hostname, 'status', 'verified', 'verified', true,
-                              'verified_at', v_domain.verified_at, 'checked_at', v_domain.last_checked_at);
-  end if;
-
-  update public.organization_domains set
-    lookup_request_id = net.http_get(
-      private.setting('doh_url', 'https://cloudflare-dns.com/dns-query'),
-      jsonb_build_object('name', v_domain.txt_name, 'type', 'TXT'),
-      '{"accept": "application/dns-json"}'::jsonb, 5000),
-    lookup_requested_at = now()
-  where organization_id = p_organization_id;
-  return jsonb_build_object('hostname', v_domain.hostname, 'status', 'checking', 'verified', false,
-    'txt_record', jsonb_build_object('type', 'TXT', 'name', v_domain.txt_name, 'value', v_domain.txt_value));
+  return private.check_domain(v_domain_id);
 end
 $$;
 
@@ -475,53 +472,6 @@ CREATE TABLE private.integration_secrets (
     ats_api_key text NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
-
--- TABLE organization_domains
-CREATE TABLE public.organization_domains (
-    organization_id uuid NOT NULL,
-    hostname text NOT NULL,
-    txt_name text NOT NULL,
-    txt_value text NOT NULL,
-    verified_at timestamp with time zone,
-    lookup_request_id bigint,
-    lookup_requested_at timestamp with time zone,
-    last_checked_at timestamp with time zone,
-    last_check_result text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organization_domains_hostname_check CHECK ((char_length(hostname) <= 253)),
-    CONSTRAINT organization_domains_last_check_result_check CHECK ((last_check_result = ANY (ARRAY['verified'::text, 'not_found'::text, 'lookup_failed'::text])))
-);
-
--- ACL COLUMN organization_domains.updated_at
-GRANT SELECT(updated_at) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.created_at
-GRANT SELECT(created_at) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.last_check_result
-GRANT SELECT(last_check_result) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.last_checked_at
-GRANT SELECT(last_checked_at) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.verified_at
-GRANT SELECT(verified_at) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.txt_value
-GRANT SELECT(txt_value) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.txt_name
-GRANT SELECT(txt_name) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.hostname
-GRANT SELECT(hostname) ON TABLE public.organization_domains TO authenticated;
-
--- ACL COLUMN organization_domains.organization_id
-GRANT SELECT(organization_id) ON TABLE public.organization_domains TO authenticated;
-
--- ACL TABLE organization_domains
-GRANT ALL ON TABLE public.organization_domains TO service_role;
 
 -- TABLE organization_onboarding_phases
 CREATE TABLE public.organization_onboarding_phases (
@@ -543,9 +493,13 @@ GRANT SELECT ON TABLE public.organization_onboarding_phases TO authenticated;
 ALTER TABLE ONLY private.integration_secrets
     ADD CONSTRAINT integration_secrets_pkey PRIMARY KEY (organization_id);
 
+-- CONSTRAINT organization_domains organization_domains_organization_id_hostname_key
+ALTER TABLE ONLY public.organization_domains
+    ADD CONSTRAINT organization_domains_organization_id_hostname_key UNIQUE (organization_id, hostname);
+
 -- CONSTRAINT organization_domains organization_domains_pkey
 ALTER TABLE ONLY public.organization_domains
-    ADD CONSTRAINT organization_domains_pkey PRIMARY KEY (organization_id);
+    ADD CONSTRAINT organization_domains_pkey PRIMARY KEY (id);
 
 -- CONSTRAINT organization_onboarding_phases organization_onboarding_phases_pkey
 ALTER TABLE ONLY public.organization_onboarding_phases
@@ -560,6 +514,14 @@ CREATE TRIGGER touch_updated_at BEFORE UPDATE ON public.organization_domains FOR
 -- FK CONSTRAINT integration_secrets integration_secrets_organization_id_fkey
 ALTER TABLE ONLY private.integration_secrets
     ADD CONSTRAINT integration_secrets_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+-- FK CONSTRAINT onboarding_invites onboarding_invites_domain_id_fkey
+ALTER TABLE ONLY public.onboarding_invites
+    ADD CONSTRAINT onboarding_invites_domain_id_fkey FOREIGN KEY (domain_id) REFERENCES public.organization_domains(id) ON DELETE SET NULL;
+
+-- FK CONSTRAINT organization_domains organization_domains_created_by_fkey
+ALTER TABLE ONLY public.organization_domains
+    ADD CONSTRAINT organization_domains_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
 
 -- FK CONSTRAINT organization_domains organization_domains_organization_id_fkey
 ALTER TABLE ONLY public.organization_domains

@@ -148,6 +148,7 @@ CREATE FUNCTION private.webhook_event_types() RETURNS text[]
     AS $$
   select array['organization.activated', 'invite.created', 'invite.accepted', 'invite.revoked', 'invite.declined',
                'member.added', 'member.removed', 'member.role_changed', 'ownership.transferred',
+               'member.join_requested', 'member.join_request_denied', 'domain.verified', 'domain.removed',
                'tenant_user.onboarding.completed', 'tenant_user.onboarding.failed']
 $$;
 

@@ -39,6 +39,8 @@ CONCERNS = {
     "20261130000100": "70_function_calls",
     "20261201000100": "30_tenant_users",
     "20261201000200": "10_signup",
+    "20261201000300": "80_ways_in",
+    "20261201000400": "80_ways_in",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.
@@ -46,7 +48,7 @@ PLATFORM_FIRST = "00_platform"
 SHARED = {
     "SCHEMA private", "FUNCTION touch_updated_at", "FUNCTION is_platform_admin",
     "FUNCTION member_organization_ids", "FUNCTION owned_organization_ids", "FUNCTION is_tenant_admin",
-    "FUNCTION role_rank", "TABLE settings", "FUNCTION setting",
+    "FUNCTION role_rank", "TABLE settings", "FUNCTION setting", "FUNCTION administered_organization_ids",
 }
 ENTRY = re.compile(r"^--\n-- (?:Data for )?Name: (.*?); Type: (.*?); Schema: (.*?); Owner: .*?\n--\n", re.M)
 
