@@ -907,7 +907,7 @@ begin
     where id = v_invite.id;
   end if;
   return coalesce(v_membership, jsonb_build_object('organization_id', v_invite.organization_id))
-         || jsonb_build_object('redirect_to', '/onboarding/' || v_invite.organization_id);
+         || jsonb_build_object('redirect_to', private.landing_page(v_invite.organization_id));
 end
 $$;
 revoke all on function private.accept_invite_row(uuid) from public;

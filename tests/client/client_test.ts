@@ -71,3 +71,27 @@ Deno.test("function routes and RPCs answer typed data, refusals come back as the
   const offline = await createOnboardingClient(supabase, { functionsUrl: "http://127.0.0.1:9" }).validateInvite("A".repeat(43));
   assert.equal(offline.error?.kind, "network");
 });
+
+Deno.test("a shareable invite link: created, previewed and accepted through the client, its uses counted", async () => {
+  const owner = createOnboardingClient(await signedIn());
+  const organizationId = (await owner.createOrganization("Linked Client Ltd")).data!.organization_id;
+  const link = await owner.createInviteLink(organizationId, { role: "recruiter", maxUses: 1 });
+  assert.equal(link.error, null);
+  assert.equal(link.data!.token.length, 43);
+
+  const joiner = createOnboardingClient(await signedIn());
+  const preview = await joiner.validateInvite(link.data!.token);
+  assert.equal(preview.data?.kind, "link");
+  assert.equal(preview.data?.email, null);
+  const joined = await joiner.acceptInvite(link.data!.token);
+  assert.equal(joined.data?.role, "recruiter");
+  assert.equal(joined.data?.redirect_to, `/org/${organizationId}/team`);
+
+  const third = await createOnboardingClient(await signedIn()).acceptInvite(link.data!.token);
+  assert.equal(third.error?.code, "invite_link_used_up");
+  assert.equal(third.error?.status, 410);
+  const listed = await owner.listInviteLinks(organizationId);
+  assert.deepEqual(listed.data!.map((l) => [l.uses, l.status]), [[1, "used_up"]]);
+  const byViewer = await joiner.createInviteLink(organizationId);
+  assert.equal(byViewer.error?.code, "not_org_admin");
+});

@@ -5,10 +5,13 @@ import { AdminPage } from "./admin.tsx";
 import { AuthPanel, ResetPasswordPage, signOut } from "./auth.tsx";
 import type { Deps } from "./deps.ts";
 import { describe } from "./errors.tsx";
+import { ForYou } from "./for-you.tsx";
 import { JoinPage } from "./join.tsx";
 import { OnboardingPage } from "./onboarding.tsx";
+import { OrganizationSwitcher } from "./org-switcher.tsx";
 import { YourOrganizations } from "./organizations.tsx";
 import { interceptLinks } from "./router.ts";
+import { TeamPage } from "./team/page.tsx";
 import { TenantPage } from "./tenant.tsx";
 import type { LinkOutcome } from "./url-session.ts";
 
@@ -49,6 +52,7 @@ export function App({ supabase, onboarding, link }: Props) {
         <a class="brand" href="/">{PRODUCT}</a>
         {session && (
           <div class="account">
+            <OrganizationSwitcher supabase={supabase} onboarding={onboarding} session={session} path={location_.path} />
             <span class="who">Signed in as <strong class="email" data-testid="signed-in-as">{session.user.email}</strong></span>
             <button type="button" class="secondary small" onClick={() => signOut(supabase)}>Sign out</button>
           </div>
@@ -72,6 +76,7 @@ function route(path: string, query: URLSearchParams, deps: Deps): { title: strin
   if ((match = path.match(new RegExp(`^/onboarding/(${UUID})/?$`)))) {
     return { title: "Organization setup", view: <OnboardingPage {...deps} organizationId={match[1]} step={query.get("step")} /> };
   }
+  if ((match = path.match(new RegExp(`^/org/(${UUID})/team/?$`)))) return { title: "Team", view: <TeamPage {...deps} organizationId={match[1]} /> };
   if ((match = path.match(new RegExp(`^/tenant/(${UUID})/?$`)))) return { title: "Dashboard", view: <TenantPage {...deps} tenantId={match[1]} /> };
   if (path === "/") return { title: "Home", view: <Home {...deps} /> };
   return {
@@ -80,7 +85,7 @@ function route(path: string, query: URLSearchParams, deps: Deps): { title: strin
   };
 }
 
-function Home({ supabase, session }: Deps) {
+function Home({ supabase, onboarding, session }: Deps) {
   if (!session) {
     return (
       <>
@@ -95,6 +100,7 @@ function Home({ supabase, session }: Deps) {
   return (
     <>
       <h1>Home</h1>
+      <ForYou onboarding={onboarding} />
       <YourOrganizations supabase={supabase} session={session} />
       <p class="muted">Platform admins manage organizations on the <a href="/admin">admin page</a>.</p>
     </>

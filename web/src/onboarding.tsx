@@ -3,11 +3,13 @@
 // Back/Forward or a new tab returns to it), each prefilled with what was saved and with
 // what was typed but not saved yet (a draft kept in this browser), then completion.
 import { useEffect, useState } from "preact/hooks";
-import type { Onboarding, Phase, PhaseKey } from "../../clients/ts/src/index.ts";
+import type { DomainCheck as DomainResult, Onboarding, Phase, PhaseKey } from "../../clients/ts/src/index.ts";
+
+type DomainStatus = DomainResult["status"];
 import { AuthPanel } from "./auth.tsx";
 import type { Deps } from "./deps.ts";
 import { ErrorBox, type Problem } from "./errors.tsx";
-import { DomainCheck } from "./domain-check.tsx";
+import { DomainCheck, type TxtRecord } from "./domain-check.tsx";
 import { PhaseForm } from "./phase-form.tsx";
 import { navigate } from "./router.ts";
 
@@ -87,7 +89,10 @@ export function OnboardingPage({ supabase, onboarding, session, organizationId, 
         <PhaseForm key={`${phase.key}`} organizationId={organizationId} organizationName={state.name} phase={phase}
           onboarding={onboarding} canEdit={canEdit} onSaved={afterSave}>
           {phase.key === "domain-verification" && phase.data?.txt_record
-            ? <DomainCheck onboarding={onboarding} organizationId={organizationId} phase={phase} canEdit={canEdit} onVerified={() => afterSave({ ...phase, done: true })} />
+            ? <DomainCheck hostname={String(phase.data.hostname ?? "")} record={phase.data.txt_record as TxtRecord}
+                initial={phase.data.verified ? "verified" : (phase.data.last_check_result as DomainStatus | undefined) ?? null}
+                verify={() => onboarding.verifyDomain(organizationId)} canEdit={canEdit}
+                onVerified={() => afterSave({ ...phase, done: true })} />
             : null}
         </PhaseForm>
       )}

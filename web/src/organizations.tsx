@@ -24,6 +24,7 @@ export function YourOrganizations({ supabase, session }: { supabase: SupabaseCli
             <a href={pending ? `/onboarding/${m.organization_id}` : `/tenant/${m.organization_id}`}>{m.organizations?.name ?? "Organization"}</a>
             <span class="muted"> · {m.role}{pending ? " · setup not finished" : ""}</span>
             {pending && <> <a class="button small" href={`/onboarding/${m.organization_id}`}>Continue setup</a></>}
+            {" "}<a class="button small secondary-link" href={`/org/${m.organization_id}/team`}>Team</a>
           </li>
         );
       })}</ul>

@@ -218,6 +218,123 @@ export type paths = {
       };
     };
   };
+  "/invite_links": {
+    get: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.invite_links.id"];
+          organization_id?: parameters["rowFilter.invite_links.organization_id"];
+          token_hash?: parameters["rowFilter.invite_links.token_hash"];
+          role?: parameters["rowFilter.invite_links.role"];
+          max_uses?: parameters["rowFilter.invite_links.max_uses"];
+          uses?: parameters["rowFilter.invite_links.uses"];
+          expires_at?: parameters["rowFilter.invite_links.expires_at"];
+          allowed_domain?: parameters["rowFilter.invite_links.allowed_domain"];
+          revoked_at?: parameters["rowFilter.invite_links.revoked_at"];
+          created_by?: parameters["rowFilter.invite_links.created_by"];
+          created_at?: parameters["rowFilter.invite_links.created_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["invite_links"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** invite_links */
+          invite_links?: definitions["invite_links"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.invite_links.id"];
+          organization_id?: parameters["rowFilter.invite_links.organization_id"];
+          token_hash?: parameters["rowFilter.invite_links.token_hash"];
+          role?: parameters["rowFilter.invite_links.role"];
+          max_uses?: parameters["rowFilter.invite_links.max_uses"];
+          uses?: parameters["rowFilter.invite_links.uses"];
+          expires_at?: parameters["rowFilter.invite_links.expires_at"];
+          allowed_domain?: parameters["rowFilter.invite_links.allowed_domain"];
+          revoked_at?: parameters["rowFilter.invite_links.revoked_at"];
+          created_by?: parameters["rowFilter.invite_links.created_by"];
+          created_at?: parameters["rowFilter.invite_links.created_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.invite_links.id"];
+          organization_id?: parameters["rowFilter.invite_links.organization_id"];
+          token_hash?: parameters["rowFilter.invite_links.token_hash"];
+          role?: parameters["rowFilter.invite_links.role"];
+          max_uses?: parameters["rowFilter.invite_links.max_uses"];
+          uses?: parameters["rowFilter.invite_links.uses"];
+          expires_at?: parameters["rowFilter.invite_links.expires_at"];
+          allowed_domain?: parameters["rowFilter.invite_links.allowed_domain"];
+          revoked_at?: parameters["rowFilter.invite_links.revoked_at"];
+          created_by?: parameters["rowFilter.invite_links.created_by"];
+          created_at?: parameters["rowFilter.invite_links.created_at"];
+        };
+        body: {
+          /** invite_links */
+          invite_links?: definitions["invite_links"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
   "/webhook_messages": {
     get: {
       parameters: {
@@ -536,6 +653,7 @@ export type paths = {
           accepted_by?: parameters["rowFilter.onboarding_invites.accepted_by"];
           revoked_at?: parameters["rowFilter.onboarding_invites.revoked_at"];
           declined_at?: parameters["rowFilter.onboarding_invites.declined_at"];
+          domain_id?: parameters["rowFilter.onboarding_invites.domain_id"];
           /** Filtering Columns */
           select?: parameters["select"];
           /** Ordering */
@@ -603,6 +721,7 @@ export type paths = {
           accepted_by?: parameters["rowFilter.onboarding_invites.accepted_by"];
           revoked_at?: parameters["rowFilter.onboarding_invites.revoked_at"];
           declined_at?: parameters["rowFilter.onboarding_invites.declined_at"];
+          domain_id?: parameters["rowFilter.onboarding_invites.domain_id"];
         };
         header: {
           /** Preference */
@@ -634,6 +753,7 @@ export type paths = {
           accepted_by?: parameters["rowFilter.onboarding_invites.accepted_by"];
           revoked_at?: parameters["rowFilter.onboarding_invites.revoked_at"];
           declined_at?: parameters["rowFilter.onboarding_invites.declined_at"];
+          domain_id?: parameters["rowFilter.onboarding_invites.domain_id"];
         };
         body: {
           /** onboarding_invites */
@@ -1661,6 +1781,10 @@ export type paths = {
           last_check_result?: parameters["rowFilter.organization_domains.last_check_result"];
           created_at?: parameters["rowFilter.organization_domains.created_at"];
           updated_at?: parameters["rowFilter.organization_domains.updated_at"];
+          id?: parameters["rowFilter.organization_domains.id"];
+          enrollment_mode?: parameters["rowFilter.organization_domains.enrollment_mode"];
+          default_role?: parameters["rowFilter.organization_domains.default_role"];
+          created_by?: parameters["rowFilter.organization_domains.created_by"];
           /** Filtering Columns */
           select?: parameters["select"];
           /** Ordering */
@@ -1722,6 +1846,10 @@ export type paths = {
           last_check_result?: parameters["rowFilter.organization_domains.last_check_result"];
           created_at?: parameters["rowFilter.organization_domains.created_at"];
           updated_at?: parameters["rowFilter.organization_domains.updated_at"];
+          id?: parameters["rowFilter.organization_domains.id"];
+          enrollment_mode?: parameters["rowFilter.organization_domains.enrollment_mode"];
+          default_role?: parameters["rowFilter.organization_domains.default_role"];
+          created_by?: parameters["rowFilter.organization_domains.created_by"];
         };
         header: {
           /** Preference */
@@ -1747,6 +1875,10 @@ export type paths = {
           last_check_result?: parameters["rowFilter.organization_domains.last_check_result"];
           created_at?: parameters["rowFilter.organization_domains.created_at"];
           updated_at?: parameters["rowFilter.organization_domains.updated_at"];
+          id?: parameters["rowFilter.organization_domains.id"];
+          enrollment_mode?: parameters["rowFilter.organization_domains.enrollment_mode"];
+          default_role?: parameters["rowFilter.organization_domains.default_role"];
+          created_by?: parameters["rowFilter.organization_domains.created_by"];
         };
         body: {
           /** organization_domains */
@@ -1985,6 +2117,123 @@ export type paths = {
         body: {
           /** webhook_outbox */
           webhook_outbox?: definitions["webhook_outbox"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
+  "/organization_join_requests": {
+    get: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.organization_join_requests.id"];
+          organization_id?: parameters["rowFilter.organization_join_requests.organization_id"];
+          user_id?: parameters["rowFilter.organization_join_requests.user_id"];
+          email?: parameters["rowFilter.organization_join_requests.email"];
+          domain_id?: parameters["rowFilter.organization_join_requests.domain_id"];
+          status?: parameters["rowFilter.organization_join_requests.status"];
+          role?: parameters["rowFilter.organization_join_requests.role"];
+          decided_by?: parameters["rowFilter.organization_join_requests.decided_by"];
+          decided_at?: parameters["rowFilter.organization_join_requests.decided_at"];
+          created_at?: parameters["rowFilter.organization_join_requests.created_at"];
+          updated_at?: parameters["rowFilter.organization_join_requests.updated_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["organization_join_requests"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** organization_join_requests */
+          organization_join_requests?: definitions["organization_join_requests"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.organization_join_requests.id"];
+          organization_id?: parameters["rowFilter.organization_join_requests.organization_id"];
+          user_id?: parameters["rowFilter.organization_join_requests.user_id"];
+          email?: parameters["rowFilter.organization_join_requests.email"];
+          domain_id?: parameters["rowFilter.organization_join_requests.domain_id"];
+          status?: parameters["rowFilter.organization_join_requests.status"];
+          role?: parameters["rowFilter.organization_join_requests.role"];
+          decided_by?: parameters["rowFilter.organization_join_requests.decided_by"];
+          decided_at?: parameters["rowFilter.organization_join_requests.decided_at"];
+          created_at?: parameters["rowFilter.organization_join_requests.created_at"];
+          updated_at?: parameters["rowFilter.organization_join_requests.updated_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.organization_join_requests.id"];
+          organization_id?: parameters["rowFilter.organization_join_requests.organization_id"];
+          user_id?: parameters["rowFilter.organization_join_requests.user_id"];
+          email?: parameters["rowFilter.organization_join_requests.email"];
+          domain_id?: parameters["rowFilter.organization_join_requests.domain_id"];
+          status?: parameters["rowFilter.organization_join_requests.status"];
+          role?: parameters["rowFilter.organization_join_requests.role"];
+          decided_by?: parameters["rowFilter.organization_join_requests.decided_by"];
+          decided_at?: parameters["rowFilter.organization_join_requests.decided_at"];
+          created_at?: parameters["rowFilter.organization_join_requests.created_at"];
+          updated_at?: parameters["rowFilter.organization_join_requests.updated_at"];
+        };
+        body: {
+          /** organization_join_requests */
+          organization_join_requests?: definitions["organization_join_requests"];
         };
         header: {
           /** Preference */
@@ -2315,6 +2564,68 @@ export type paths = {
       };
     };
   };
+  "/rpc/revoke_invite_link": {
+    get: {
+      parameters: {
+        query: {
+          p_link_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_link_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/list_invite_links": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/remove_member": {
     get: {
       parameters: {
@@ -2337,6 +2648,91 @@ export type paths = {
             /** Format: uuid */
             p_user_id: string;
           };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/deny_join_request": {
+    get: {
+      parameters: {
+        query: {
+          p_request_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_request_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/remove_organization_domain": {
+    get: {
+      parameters: {
+        query: {
+          p_domain_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_domain_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/my_suggestions": {
+    get: {
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: { [key: string]: unknown };
         };
         header: {
           /** Preference */
@@ -2544,6 +2940,74 @@ export type paths = {
       };
     };
   };
+  "/rpc/accept_invite_by_id": {
+    get: {
+      parameters: {
+        query: {
+          p_invite_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_invite_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/set_domain_enrollment": {
+    get: {
+      parameters: {
+        query: {
+          p_domain_id: string;
+          p_mode: string;
+          p_default_role?: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_default_role?: string;
+            /** Format: uuid */
+            p_domain_id: string;
+            /** Format: text */
+            p_mode: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/issue_invite_token": {
     get: {
       parameters: {
@@ -2568,6 +3032,40 @@ export type paths = {
             p_token_hash: string;
             /** Format: integer */
             p_ttl_hours?: number;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/approve_join_request": {
+    get: {
+      parameters: {
+        query: {
+          p_request_id: string;
+          p_role?: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_request_id: string;
+            /** Format: text */
+            p_role?: string;
           };
         };
         header: {
@@ -2715,6 +3213,60 @@ export type paths = {
       };
     };
   };
+  "/rpc/request_to_join": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/my_join_requests": {
+    get: {
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: { [key: string]: unknown };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/set_active_organization": {
     get: {
       parameters: {
@@ -2770,6 +3322,80 @@ export type paths = {
             p_role: string;
             /** Format: uuid */
             p_user_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/list_join_requests": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/create_invite_link": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_role?: string;
+          p_max_uses?: number;
+          p_expires_in_hours?: number;
+          p_allowed_domain?: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_allowed_domain?: string;
+            /** Format: integer */
+            p_expires_in_hours?: number;
+            /** Format: integer */
+            p_max_uses?: number;
+            /** Format: uuid */
+            p_organization_id: string;
+            /** Format: text */
+            p_role?: string;
           };
         };
         header: {
@@ -2900,6 +3526,37 @@ export type paths = {
           args: {
             /** Format: uuid */
             p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/verify_organization_domain": {
+    get: {
+      parameters: {
+        query: {
+          p_domain_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_domain_id: string;
           };
         };
         header: {
@@ -3080,6 +3737,40 @@ export type paths = {
       };
     };
   };
+  "/rpc/add_organization_domain": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_hostname: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_hostname: string;
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
 };
 
 export type definitions = {
@@ -3131,6 +3822,45 @@ export type definitions = {
      * @default clock_timestamp()
      */
     at: string;
+  };
+  invite_links: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `organizations.id`.<fk table='organizations' column='id'/>
+     */
+    organization_id: string;
+    /** Format: text */
+    token_hash: string;
+    /** Format: text */
+    role: string;
+    /** Format: integer */
+    max_uses?: number;
+    /**
+     * Format: integer
+     * @default 0
+     */
+    uses: number;
+    /** Format: timestamp with time zone */
+    expires_at: string;
+    /** Format: text */
+    allowed_domain?: string;
+    /** Format: timestamp with time zone */
+    revoked_at?: string;
+    /** Format: uuid */
+    created_by?: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
   };
   webhook_messages: {
     /**
@@ -3260,6 +3990,12 @@ export type definitions = {
     revoked_at?: string;
     /** Format: timestamp with time zone */
     declined_at?: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `organization_domains.id`.<fk table='organization_domains' column='id'/>
+     */
+    domain_id?: string;
   };
   features: {
     /**
@@ -3579,7 +4315,7 @@ export type definitions = {
     /**
      * Format: uuid
      * @description Note:
-     * This is a Primary Key.<pk/>
+     * This is a Foreign Key to `organizations.id`.<fk table='organizations' column='id'/>
      */
     organization_id: string;
     /** Format: text */
@@ -3608,6 +4344,25 @@ export type definitions = {
      * @default now()
      */
     updated_at: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: text
+     * @default manual
+     */
+    enrollment_mode: string;
+    /**
+     * Format: text
+     * @default viewer
+     */
+    default_role: string;
+    /** Format: uuid */
+    created_by?: string;
   };
   organization_billing: {
     /**
@@ -3688,6 +4443,52 @@ export type definitions = {
     last_error?: string;
     /** Format: timestamp with time zone */
     delivered_at?: string;
+  };
+  organization_join_requests: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `organizations.id`.<fk table='organizations' column='id'/>
+     */
+    organization_id: string;
+    /** Format: uuid */
+    user_id: string;
+    /** Format: text */
+    email: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `organization_domains.id`.<fk table='organization_domains' column='id'/>
+     */
+    domain_id?: string;
+    /**
+     * Format: text
+     * @default pending
+     */
+    status: string;
+    /** Format: text */
+    role?: string;
+    /** Format: uuid */
+    decided_by?: string;
+    /** Format: timestamp with time zone */
+    decided_at?: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    updated_at: string;
   };
   webhook_deliveries: {
     /**
@@ -3827,6 +4628,30 @@ export type parameters = {
   "rowFilter.organization_audit_log.after": string;
   /** Format: timestamp with time zone */
   "rowFilter.organization_audit_log.at": string;
+  /** @description invite_links */
+  "body.invite_links": definitions["invite_links"];
+  /** Format: uuid */
+  "rowFilter.invite_links.id": string;
+  /** Format: uuid */
+  "rowFilter.invite_links.organization_id": string;
+  /** Format: text */
+  "rowFilter.invite_links.token_hash": string;
+  /** Format: text */
+  "rowFilter.invite_links.role": string;
+  /** Format: integer */
+  "rowFilter.invite_links.max_uses": string;
+  /** Format: integer */
+  "rowFilter.invite_links.uses": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.invite_links.expires_at": string;
+  /** Format: text */
+  "rowFilter.invite_links.allowed_domain": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.invite_links.revoked_at": string;
+  /** Format: uuid */
+  "rowFilter.invite_links.created_by": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.invite_links.created_at": string;
   /** @description webhook_messages */
   "body.webhook_messages": definitions["webhook_messages"];
   /** Format: text */
@@ -3899,6 +4724,8 @@ export type parameters = {
   "rowFilter.onboarding_invites.revoked_at": string;
   /** Format: timestamp with time zone */
   "rowFilter.onboarding_invites.declined_at": string;
+  /** Format: uuid */
+  "rowFilter.onboarding_invites.domain_id": string;
   /** @description features */
   "body.features": definitions["features"];
   /** Format: text */
@@ -4101,6 +4928,14 @@ export type parameters = {
   "rowFilter.organization_domains.created_at": string;
   /** Format: timestamp with time zone */
   "rowFilter.organization_domains.updated_at": string;
+  /** Format: uuid */
+  "rowFilter.organization_domains.id": string;
+  /** Format: text */
+  "rowFilter.organization_domains.enrollment_mode": string;
+  /** Format: text */
+  "rowFilter.organization_domains.default_role": string;
+  /** Format: uuid */
+  "rowFilter.organization_domains.created_by": string;
   /** @description organization_billing */
   "body.organization_billing": definitions["organization_billing"];
   /** Format: uuid */
@@ -4149,6 +4984,30 @@ export type parameters = {
   "rowFilter.webhook_outbox.last_error": string;
   /** Format: timestamp with time zone */
   "rowFilter.webhook_outbox.delivered_at": string;
+  /** @description organization_join_requests */
+  "body.organization_join_requests": definitions["organization_join_requests"];
+  /** Format: uuid */
+  "rowFilter.organization_join_requests.id": string;
+  /** Format: uuid */
+  "rowFilter.organization_join_requests.organization_id": string;
+  /** Format: uuid */
+  "rowFilter.organization_join_requests.user_id": string;
+  /** Format: text */
+  "rowFilter.organization_join_requests.email": string;
+  /** Format: uuid */
+  "rowFilter.organization_join_requests.domain_id": string;
+  /** Format: text */
+  "rowFilter.organization_join_requests.status": string;
+  /** Format: text */
+  "rowFilter.organization_join_requests.role": string;
+  /** Format: uuid */
+  "rowFilter.organization_join_requests.decided_by": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.organization_join_requests.decided_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.organization_join_requests.created_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.organization_join_requests.updated_at": string;
   /** @description webhook_deliveries */
   "body.webhook_deliveries": definitions["webhook_deliveries"];
   /** Format: bigint */

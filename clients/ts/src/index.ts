@@ -58,20 +58,22 @@ export type Result<T, Code extends string = string> =
 
 /** The stable codes the RPCs raise (README, "Adding a function, an RPC, an error code"). */
 export type RpcErrorCode =
-  | "already_member" | "cannot_remove_self" | "domain_not_saved" | "domain_taken" | "email_not_confirmed"
+  | "already_member" | "cannot_remove_self" | "domain_limit_reached" | "domain_not_allowed" | "domain_not_found"
+  | "domain_not_saved" | "domain_not_verified" | "domain_taken" | "email_not_confirmed"
   | "endpoint_not_found" | "feature_not_enabled" | "invalid_accent_color" | "invalid_address"
   | "invalid_arguments" | "invalid_ats_api_key" | "invalid_ats_provider" | "invalid_billing_email"
   | "invalid_completed" | "invalid_country" | "invalid_data_region" | "invalid_description"
-  | "invalid_dpa_version" | "invalid_email" | "invalid_events" | "invalid_feature_overrides"
+  | "invalid_dpa_version" | "invalid_email" | "invalid_enrollment_mode" | "invalid_events" | "invalid_feature_overrides"
   | "invalid_hostname" | "invalid_industry" | "invalid_integrations" | "invalid_legal_name"
-  | "invalid_logo_url" | "invalid_name" | "invalid_phase" | "invalid_phase_data" | "invalid_plan"
+  | "invalid_logo_url" | "invalid_max_uses" | "invalid_name" | "invalid_phase" | "invalid_phase_data" | "invalid_plan"
   | "invalid_primary_color" | "invalid_role" | "invalid_sender_name" | "invalid_size_band" | "invalid_slug"
   | "invalid_tax_id" | "invalid_time_zone" | "invalid_ttl" | "invalid_url" | "invalid_webhook_urls"
-  | "invite_already_accepted" | "invite_not_found" | "invite_not_pending" | "invite_wrong_user"
+  | "invite_already_accepted" | "invite_link_not_found" | "invite_not_found" | "invite_not_pending"
+  | "invite_wrong_user" | "join_not_available" | "join_request_denied" | "join_request_not_pending"
   | "last_owner" | "member_limit_reached" | "member_not_found" | "message_not_found" | "not_member"
   | "not_org_admin" | "not_owner" | "not_platform_admin" | "not_signed_in" | "not_tenant_admin"
   | "onboarding_incomplete" | "organization_not_found" | "phase_not_available" | "rate_limited"
-  | "role_too_high" | "slug_taken" | "unknown_field"
+  | "request_not_found" | "role_too_high" | "slug_taken" | "unknown_field"
   /** PostgREST's own, e.g. a JWT it refuses or a permission the role lacks. */
   | `PGRST${string}` | "42501";
 
@@ -103,10 +105,51 @@ export type DomainCheck = {
   verified_at?: string | null;
   txt_record?: { type: "TXT"; name: string; value: string };
 };
+/** How users at a verified domain come in. */
+export type EnrollmentMode = "manual" | "automatic_invitation" | "automatic_suggestion";
+export type Domain = {
+  id: string;
+  organization_id: string;
+  hostname: string;
+  status: "unverified" | "checking" | "verified" | "not_found" | "lookup_failed";
+  verified: boolean;
+  verified_at: string | null;
+  checked_at: string | null;
+  enrollment_mode: EnrollmentMode;
+  default_role: Exclude<Role, "owner">;
+  /** The record to publish: `TXT <name> "<value>"`. */
+  txt_record: { type: "TXT"; name: string; value: string };
+};
+export type InviteLink = {
+  id: string;
+  organization_id: string;
+  role: Exclude<Role, "owner">;
+  max_uses: number | null;
+  uses: number;
+  uses_left: number | null;
+  expires_at: string;
+  allowed_domain: string | null;
+  revoked_at: string | null;
+  created_at: string;
+  status: "active" | "expired" | "revoked" | "used_up";
+};
+export type JoinRequest = {
+  id: string;
+  organization_id: string;
+  organization_name: string;
+  user_id: string;
+  email: string;
+  full_name: string | null;
+  status: "pending" | "approved" | "denied";
+  role: Role | null;
+  created_at: string;
+  decided_at: string | null;
+};
 export type Member = { user_id: string; email: string; full_name: string | null; role: Role; joined_at: string };
 export type WebhookEventType =
   | "organization.activated" | "invite.created" | "invite.accepted" | "invite.revoked" | "invite.declined"
   | "member.added" | "member.removed" | "member.role_changed" | "ownership.transferred"
+  | "member.join_requested" | "member.join_request_denied" | "domain.verified" | "domain.removed"
   | "tenant_user.onboarding.completed" | "tenant_user.onboarding.failed";
 
 type RpcArgs<Name extends string> = `/rpc/${Name}` extends keyof rest
@@ -203,8 +246,12 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
       }),
     validateInvite: (token: string) =>
       call<Schemas["InvitePreview"], CodeOf<"/validate-invite", "post">>("POST", "validate-invite", { token }),
+    /** An email invitation's or a shareable link's token. */
     acceptInvite: (token: string) =>
       call<Schemas["Accepted"], CodeOf<"/accept-invite", "post">>("POST", "accept-invite", { token }),
+    /** One of the caller's own pending invites from `myInvites()` (a verified domain's is never emailed). */
+    acceptInviteById: (inviteId: string) =>
+      call<Schemas["Accepted"], CodeOf<"/accept-invite", "post">>("POST", "accept-invite", { invite_id: inviteId }),
     requestUserOnboarding: (request: Schemas["OnboardingRequest"]) =>
       call<Schemas["Queued"], CodeOf<"/user-onboarding/request", "post">>("POST", "user-onboarding/request", request),
 
@@ -250,10 +297,17 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
         p_role: role,
       }),
     myInvites: () =>
-      rpc<{ id: string; organization_id: string; organization_name: string; role: Role; invited_by: string | null; expires_at: string }[]>(
-        "my_invites",
-        {},
-      ),
+      rpc<{
+        id: string;
+        organization_id: string;
+        organization_name: string;
+        role: Role;
+        invited_by: string | null;
+        expires_at: string;
+        /** An invitation by email, or one a verified domain made. */
+        via: "email" | "domain";
+        hostname: string | null;
+      }[]>("my_invites", {}),
     declineInvite: (inviteId: string) => rpc<unknown>("decline_invite", { p_invite_id: inviteId }),
     listMembers: (organizationId: string) => rpc<Member[]>("list_members", { p_organization_id: organizationId }),
     changeMemberRole: (organizationId: string, userId: string, role: Role) =>
@@ -273,6 +327,47 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
     saveOnboardingPhase: (organizationId: string, phase: PhaseKey, data: Record<string, unknown>) =>
       rpc<Phase>("save_onboarding_phase", { p_organization_id: organizationId, p_phase: phase, p_data: data }),
     verifyDomain: (organizationId: string) => rpc<DomainCheck>("verify_domain", { p_organization_id: organizationId }),
+
+    // Ways in: domains, enrollment, join requests, invite links -----------------------------
+    addOrganizationDomain: (organizationId: string, hostname: string) =>
+      rpc<Domain & { existing: boolean }>("add_organization_domain", { p_organization_id: organizationId, p_hostname: hostname }),
+    verifyOrganizationDomain: (domainId: string) => rpc<Domain>("verify_organization_domain", { p_domain_id: domainId }),
+    removeOrganizationDomain: (domainId: string) =>
+      rpc<{ id: string; hostname: string; removed: true }>("remove_organization_domain", { p_domain_id: domainId }),
+    setDomainEnrollment: (domainId: string, mode: EnrollmentMode, defaultRole: Exclude<Role, "owner"> = "viewer") =>
+      rpc<Domain & { invited: number; skipped_for_seats: number }>("set_domain_enrollment", {
+        p_domain_id: domainId,
+        p_mode: mode,
+        p_default_role: defaultRole,
+      }),
+    mySuggestions: () =>
+      rpc<{
+        organization_id: string;
+        organization_name: string;
+        hostname: string;
+        request: { id: string; status: JoinRequest["status"]; created_at: string } | null;
+      }[]>("my_suggestions", {}),
+    requestToJoin: (organizationId: string) =>
+      rpc<JoinRequest & { existing: boolean }>("request_to_join", { p_organization_id: organizationId }),
+    myJoinRequests: () => rpc<JoinRequest[]>("my_join_requests", {}),
+    listJoinRequests: (organizationId: string) => rpc<JoinRequest[]>("list_join_requests", { p_organization_id: organizationId }),
+    approveJoinRequest: (requestId: string, role?: Exclude<Role, "owner">) =>
+      rpc<JoinRequest & { membership_id: string }>("approve_join_request", { p_request_id: requestId, p_role: role ?? null }),
+    denyJoinRequest: (requestId: string) => rpc<JoinRequest>("deny_join_request", { p_request_id: requestId }),
+    /** The token comes back this once: the link is `{app}/onboarding/join/{token}`. */
+    createInviteLink: (
+      organizationId: string,
+      options: { role?: Exclude<Role, "owner">; maxUses?: number | null; expiresInHours?: number; allowedDomain?: string | null } = {},
+    ) =>
+      rpc<InviteLink & { token: string }>("create_invite_link", {
+        p_organization_id: organizationId,
+        p_role: options.role ?? "viewer",
+        p_max_uses: options.maxUses ?? null,
+        p_expires_in_hours: options.expiresInHours ?? 168,
+        p_allowed_domain: options.allowedDomain ?? null,
+      }),
+    listInviteLinks: (organizationId: string) => rpc<InviteLink[]>("list_invite_links", { p_organization_id: organizationId }),
+    revokeInviteLink: (linkId: string) => rpc<InviteLink>("revoke_invite_link", { p_link_id: linkId }),
     completeOnboarding: (organizationId: string) =>
       rpc<{ organization_id: string; status: "active"; onboarding_completed_at: string }>("complete_onboarding", {
         p_organization_id: organizationId,

@@ -1,0 +1,53 @@
+import { useEffect, useState } from "preact/hooks";
+import { ErrorBox, type Problem } from "../errors.tsx";
+import type { SectionProps } from "./section.ts";
+
+type Entry = { id: number; action: string; actor_id: string | null; target_user_id: string | null; after: Record<string, unknown> | null; at: string };
+
+const PAGE = 20;
+const WAYS: Record<string, string> = {
+  invite: "by invitation", domain_invite: "through a verified domain", join_request: "by request", invite_link: "through an invite link",
+};
+
+/** The audit log, newest first, 20 a page. */
+export function AuditLog({ supabase, onboarding, organizationId, version }: SectionProps) {
+  const [page, setPage] = useState(0);
+  const [entries, setEntries] = useState<Entry[]>([]);
+  const [emails, setEmails] = useState<Record<string, string>>({});
+  const [error, setError] = useState<Problem | null>(null);
+  const load = async () => {
+    const [log, people] = await Promise.all([
+      supabase.from("organization_audit_log").select("id,action,actor_id,target_user_id,after,at")
+        .eq("organization_id", organizationId).order("id", { ascending: false }).range(page * PAGE, page * PAGE + PAGE),
+      onboarding.listMembers(organizationId),
+    ]);
+    if (log.error) return setError({ code: "network_error", message: "" });
+    setError(null);
+    setEntries(log.data as Entry[]);
+    setEmails(Object.fromEntries((people.data ?? []).map((member) => [member.user_id, member.email])));
+  };
+  useEffect(() => { load(); }, [organizationId, version, page]);
+  const who = (id: string | null) => (id ? emails[id] ?? "a former member" : "the system");
+
+  return (
+    <section class="card" data-section="audit" aria-labelledby="audit-heading">
+      <h2 id="audit-heading">Audit log</h2>
+      <ErrorBox error={error} retry={load} />
+      <ol class="list audit">{entries.slice(0, PAGE).map((entry) => (
+        <li data-action={entry.action}>
+          <time dateTime={entry.at}>{new Date(entry.at).toLocaleString()}</time>{" "}
+          <strong>{entry.action.replaceAll("_", " ").replace(".", ": ")}</strong>
+          {entry.target_user_id && <> · <span class="email">{who(entry.target_user_id)}</span></>}
+          {typeof entry.after?.via === "string" && <> · {WAYS[entry.after.via] ?? entry.after.via}</>}
+          {typeof entry.after?.hostname === "string" && <> · {entry.after.hostname}</>}
+          <span class="muted"> · by {who(entry.actor_id)}</span>
+        </li>
+      ))}</ol>
+      <div>
+        <button type="button" class="secondary small" disabled={page === 0} onClick={() => setPage(page - 1)}>Newer</button>
+        <button type="button" class="secondary small" disabled={entries.length <= PAGE} onClick={() => setPage(page + 1)}>Older</button>
+        <span class="muted"> Page {page + 1}</span>
+      </div>
+    </section>
+  );
+}
