@@ -184,6 +184,25 @@ test("an invite link: made once and copied, used by a newcomer who signs up thro
   assert.match(await latePage.locator('[role="alert"]').textContent(), /used as many times as it allows/);
   await checkPage(latePage, "join-link-used-up");
 
+  // A revoked link and an expired one: each its own page, in words.
+  await page.click('button:has-text("Create link")');
+  await page.waitForFunction((old) => document.querySelector('[data-testid="new-link-url"]')?.textContent !== old, url);
+  const revokedUrl = await links.locator('[data-testid="new-link-url"]').textContent();
+  await links.locator('li[data-status="active"] button:has-text("Revoke")').first().click();
+  await links.locator('button:has-text("Yes, revoke")').click();
+  await links.locator('li[data-status="revoked"]').waitFor();
+  await latePage.goto(revokedUrl);
+  await latePage.locator('[data-page="invite_revoked"]').waitFor();
+  assert.match(await latePage.locator('[role="alert"]').textContent(), /revoked/);
+  await page.click('button:has-text("Create link")');
+  await page.waitForFunction((old) => document.querySelector('[data-testid="new-link-url"]')?.textContent !== old, revokedUrl);
+  const expiredUrl = await links.locator('[data-testid="new-link-url"]').textContent();
+  await sql`update invite_links set expires_at = now() - interval '1 second'
+            where organization_id = ${organizationId} and revoked_at is null and uses = 0`;
+  await latePage.goto(expiredUrl);
+  await latePage.locator('[data-page="invite_expired"]').waitFor();
+  assert.match(await latePage.locator('[role="alert"]').textContent(), /expired/);
+
   // Members: the owner makes the newcomer an admin, invites someone by email and revokes it.
   await page.reload();
   const members = page.locator('[data-section="members"]');

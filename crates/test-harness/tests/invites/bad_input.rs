@@ -82,23 +82,39 @@ async fn bad_input_to_every_endpoint_is_a_4xx_and_writes_nothing() {
         );
     }
     // Missing or invalid credentials.
-    for function in ["send-invite-email", "accept-invite"] {
-        let none = stack
-            .call_function(
-                function,
-                None,
-                json!({"token": token, "invite_id": invited.invite_id}),
-            )
-            .await;
+    for (function, body) in [
+        ("send-invite-email", json!({"invite_id": invited.invite_id})),
+        ("accept-invite", json!({"token": token})),
+        ("accept-invite", json!({"invite_id": invited.invite_id})),
+    ] {
+        let none = stack.call_function(function, None, body.clone()).await;
         assert_eq!(none.status().as_u16(), 401);
         let forged = stack
             .call_function(
                 function,
                 Some("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad"),
-                json!({"token": token, "invite_id": invited.invite_id}),
+                body,
             )
             .await;
         assert_eq!(forged.status().as_u16(), 401);
+    }
+    // accept-invite takes a token or an invite's id, not both, and the id is a UUID.
+    for body in [
+        json!({"token": token, "invite_id": invited.invite_id}),
+        json!({"invite_id": "not-a-uuid"}),
+        json!({}),
+    ] {
+        assert_eq!(
+            error_code(
+                stack
+                    .call_function("accept-invite", Some(&user.jwt), body.clone())
+                    .await,
+                400
+            )
+            .await,
+            "invalid_payload",
+            "{body}"
+        );
     }
     // A valid-looking token that matches nothing.
     let unknown = platform::secrets::new_token();
