@@ -152,7 +152,7 @@ test("people at a domain that lets them ask request to join: one is approved as 
 test("an invite link: made once and copied, used by a newcomer who signs up through it, then used up; members managed, invitations sent and revoked, organizations switched", async () => {
   const owner = await account("link-owner");
   const organizationId = await workspaceOf(owner.email);
-  const page = await teamPage(owner, organizationId);
+  const page = await teamPage(owner, organizationId, { viewport: PHONE });
   const links = page.locator('[data-section="links"]');
 
   await page.fill('input[name="link-domain"]', "gmail.com");

@@ -22,6 +22,9 @@ type Props = { supabase: SupabaseClient; onboarding: OnboardingClient; link: Lin
 
 export function App({ supabase, onboarding, link }: Props) {
   const [location_, setLocation] = useState({ path: location.pathname, search: location.search });
+  // What an email link said is shown on the page it landed on, not on every page after.
+  const [landing] = useState(location.pathname);
+  const onLandingPage = location_.path === landing;
   const [session, setSession] = useState<Session | null>(null);
   const [ready, setReady] = useState(false);
   useEffect(() => {
@@ -59,8 +62,8 @@ export function App({ supabase, onboarding, link }: Props) {
         )}
       </header>
       <main id="main">
-        {link.kind === "error" && <div class="alert error" role="alert" data-code={link.code}>{describe({ code: link.code, message: link.description })}</div>}
-        {link.kind === "signed-in" && link.type === "signup" && session && <p class="alert success" role="status" data-testid="confirmed">Your email address is confirmed.</p>}
+        {onLandingPage && link.kind === "error" && <div class="alert error" role="alert" data-code={link.code}>{describe({ code: link.code, message: link.description })}</div>}
+        {onLandingPage && link.kind === "signed-in" && link.type === "signup" && session && <p class="alert success" role="status" data-testid="confirmed">Your email address is confirmed.</p>}
         {page ? page.view : <p class="loading" aria-live="polite">Loading…</p>}
       </main>
     </>
