@@ -9,18 +9,22 @@ CREATE SCHEMA private;
 GRANT USAGE ON SCHEMA private TO authenticated;
 GRANT USAGE ON SCHEMA private TO service_role;
 
--- FUNCTION administered_organization_ids()
-CREATE FUNCTION private.administered_organization_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+-- FUNCTION check_role_exists()
+CREATE FUNCTION private.check_role_exists() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select organization_id from public.organization_members
-  where user_id = auth.uid() and role in ('owner', 'admin')
+begin
+  if not private.role_exists(new.organization_id, new.role) then
+    raise exception using errcode = '23514', message = 'invalid_role',
+      detail = format('%L is neither a system role nor one of the organization''s', new.role);
+  end if;
+  return new;
+end
 $$;
 
--- ACL FUNCTION administered_organization_ids()
-REVOKE ALL ON FUNCTION private.administered_organization_ids() FROM PUBLIC;
-GRANT ALL ON FUNCTION private.administered_organization_ids() TO authenticated;
+-- ACL FUNCTION check_role_exists()
+REVOKE ALL ON FUNCTION private.check_role_exists() FROM PUBLIC;
 
 -- FUNCTION is_platform_admin()
 CREATE FUNCTION private.is_platform_admin() RETURNS boolean
@@ -42,9 +46,7 @@ CREATE FUNCTION private.is_tenant_admin(p_tenant_id uuid) RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (
-    select 1 from public.organization_members
-    where organization_id = p_tenant_id and user_id = (select auth.uid()) and role in ('owner', 'admin'))
+  select public.authorize(p_tenant_id, 'tenant_users:manage')
 $$;
 
 -- ACL FUNCTION is_tenant_admin(p_tenant_id uuid)
@@ -57,25 +59,27 @@ CREATE FUNCTION private.member_organization_ids() RETURNS SETOF uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select organization_id from public.organization_members where user_id = (select auth.uid())
+  select m.organization_id from public.organization_members m
+  where m.user_id = (select auth.uid()) and private.session_meets_mfa(m.organization_id)
 $$;
 
 -- ACL FUNCTION member_organization_ids()
 REVOKE ALL ON FUNCTION private.member_organization_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.member_organization_ids() TO authenticated;
 
--- FUNCTION owned_organization_ids()
-CREATE FUNCTION private.owned_organization_ids() RETURNS SETOF uuid
+-- FUNCTION permitted_organization_ids(text)
+CREATE FUNCTION private.permitted_organization_ids(p_permission text) RETURNS SETOF uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select organization_id from public.organization_members
-  where user_id = (select auth.uid()) and role = 'owner'
+  select m.organization_id from public.organization_members m
+  where m.user_id = (select auth.uid())
+    and public.authorize(m.organization_id, p_permission)
 $$;
 
--- ACL FUNCTION owned_organization_ids()
-REVOKE ALL ON FUNCTION private.owned_organization_ids() FROM PUBLIC;
-GRANT ALL ON FUNCTION private.owned_organization_ids() TO authenticated;
+-- ACL FUNCTION permitted_organization_ids(p_permission text)
+REVOKE ALL ON FUNCTION private.permitted_organization_ids(p_permission text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.permitted_organization_ids(p_permission text) TO authenticated;
 
 -- FUNCTION role_rank(text)
 CREATE FUNCTION private.role_rank(p_role text) RETURNS integer

@@ -283,8 +283,7 @@ CREATE TABLE public.organization_members (
     user_id uuid NOT NULL,
     role text DEFAULT 'viewer'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT organization_members_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'recruiter'::text, 'viewer'::text])))
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 -- ACL TABLE organization_members
@@ -304,6 +303,7 @@ CREATE TABLE public.organizations (
     status text DEFAULT 'active'::text NOT NULL,
     plan_id text DEFAULT 'free'::text NOT NULL,
     onboarding_completed_at timestamp with time zone,
+    mfa_required boolean DEFAULT false NOT NULL,
     CONSTRAINT organizations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
     CONSTRAINT organizations_slug_check CHECK (((char_length(slug) <= 63) AND (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text))),
     CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['pending-activation'::text, 'active'::text])))
@@ -402,6 +402,9 @@ ALTER TABLE ONLY public.profiles
 -- ROW SECURITY reconcile_runs
 ALTER TABLE private.reconcile_runs ENABLE ROW LEVEL SECURITY;
 
+-- POLICY organization_members member readers read their organization's members
+CREATE POLICY "member readers read their organization's members" ON public.organization_members FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:members:read'::text) AS permitted_organization_ids)));
+
 -- ROW SECURITY organization_members
 ALTER TABLE public.organization_members ENABLE ROW LEVEL SECURITY;
 
@@ -416,9 +419,6 @@ CREATE POLICY "platform admins read every organization" ON public.organizations 
 
 -- ROW SECURITY profiles
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
-
--- POLICY organization_members read members of my organizations
-CREATE POLICY "read members of my organizations" ON public.organization_members FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.member_organization_ids() AS member_organization_ids)));
 
 -- POLICY organizations read organizations I belong to
 CREATE POLICY "read organizations I belong to" ON public.organizations FOR SELECT TO authenticated USING ((id IN ( SELECT private.member_organization_ids() AS member_organization_ids)));

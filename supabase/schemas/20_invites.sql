@@ -179,7 +179,8 @@ declare
   v_organization public.organizations;
   v_missing text[];
 begin
-  if not (p_organization_id in (select private.owned_organization_ids())) then
+  perform private.caller_role(p_organization_id);
+  if not public.authorize(p_organization_id, 'org:activate') then
     raise exception using errcode = 'PT403', message = 'not_owner', detail = 'only the owner completes onboarding';
   end if;
   select * into v_organization from public.organizations where id = p_organization_id for update;
@@ -240,7 +241,8 @@ begin
   end if;
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
   if not (auth.role() = 'service_role'
-          or coalesce(private.caller_role(v_invite.organization_id) in ('owner', 'admin'), false)) then
+          or (private.caller_role(v_invite.organization_id) is not null
+              and public.authorize(v_invite.organization_id, 'org:members:invite'))) then
     -- The code stays the one send-invite-email always answered (a documented contract).
     raise exception using errcode = '42501', message = 'not_platform_admin',
       detail = 'only platform admins, and the owners and admins of the organization, send its invites';
@@ -339,7 +341,7 @@ declare
 begin
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
   if not found or not (private.is_platform_admin() or auth.role() = 'service_role'
-                       or v_invite.organization_id in (select private.administered_organization_ids())) then
+                       or public.authorize(v_invite.organization_id, 'org:members:invite')) then
     raise exception using errcode = 'PT404', message = 'invite_not_found', detail = 'no such invitation';
   end if;
   if v_invite.status = 'accepted' then
@@ -438,7 +440,6 @@ CREATE TABLE public.onboarding_invites (
     domain_id uuid,
     CONSTRAINT onboarding_invites_check CHECK (((status <> 'accepted'::text) OR ((accepted_at IS NOT NULL) AND (accepted_by IS NOT NULL)))),
     CONSTRAINT onboarding_invites_email_check CHECK (((email = lower(email)) AND (char_length(email) <= 320) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'::text))),
-    CONSTRAINT onboarding_invites_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'recruiter'::text, 'viewer'::text]))),
     CONSTRAINT onboarding_invites_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'accepted'::text, 'expired'::text, 'revoked'::text, 'declined'::text]))),
     CONSTRAINT onboarding_invites_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
 );
@@ -662,9 +663,6 @@ ALTER TABLE ONLY public.plan_features
 ALTER TABLE ONLY public.platform_roles
     ADD CONSTRAINT platform_roles_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
--- POLICY onboarding_invites admins read all invites, owners their organization's
-CREATE POLICY "admins read all invites, owners their organization's" ON public.onboarding_invites FOR SELECT TO authenticated USING ((( SELECT private.is_platform_admin() AS is_platform_admin) OR (organization_id IN ( SELECT private.owned_organization_ids() AS owned_organization_ids))));
-
 -- ROW SECURITY features
 ALTER TABLE public.features ENABLE ROW LEVEL SECURITY;
 
@@ -683,14 +681,14 @@ ALTER TABLE public.organization_billing ENABLE ROW LEVEL SECURITY;
 -- ROW SECURITY organization_feature_overrides
 ALTER TABLE public.organization_feature_overrides ENABLE ROW LEVEL SECURITY;
 
--- POLICY onboarding_invites owners and admins read their organization's invites
-CREATE POLICY "owners and admins read their organization's invites" ON public.onboarding_invites FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.administered_organization_ids() AS administered_organization_ids)));
-
 -- ROW SECURITY plan_features
 ALTER TABLE public.plan_features ENABLE ROW LEVEL SECURITY;
 
 -- ROW SECURITY plans
 ALTER TABLE public.plans ENABLE ROW LEVEL SECURITY;
+
+-- POLICY onboarding_invites platform admins read all invites, inviters their organization's
+CREATE POLICY "platform admins read all invites, inviters their organization's" ON public.onboarding_invites FOR SELECT TO authenticated USING ((( SELECT private.is_platform_admin() AS is_platform_admin) OR (organization_id IN ( SELECT private.permitted_organization_ids('org:members:invite'::text) AS permitted_organization_ids))));
 
 -- ROW SECURITY platform_roles
 ALTER TABLE public.platform_roles ENABLE ROW LEVEL SECURITY;

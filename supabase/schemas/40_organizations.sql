@@ -87,13 +87,21 @@ REVOKE ALL ON FUNCTION private.audit_organization() FROM PUBLIC;
 
 -- FUNCTION caller_role(uuid)
 CREATE FUNCTION private.caller_role(p_organization_id uuid) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(
+declare
+  v_role text := coalesce(
     (select 'owner' where private.is_platform_admin()),
     (select m.role from public.organization_members m
-     where m.organization_id = p_organization_id and m.user_id = auth.uid()))
+     where m.organization_id = p_organization_id and m.user_id = auth.uid()));
+begin
+  if v_role is not null and not private.session_meets_mfa(p_organization_id) then
+    raise exception using errcode = '42501', message = 'mfa_required',
+      detail = 'this organization requires two-factor authentication: verify a second factor (aal2) first';
+  end if;
+  return v_role;
+end
 $$;
 
 -- ACL FUNCTION caller_role(p_organization_id uuid)
@@ -215,8 +223,8 @@ declare
   v_caller_role text;
   v_current text;
 begin
-  if p_role is null or private.role_rank(p_role) is null then
-    raise exception using errcode = '22023', message = 'invalid_role', detail = 'role must be owner, admin, recruiter or viewer';
+  if p_role is null or not private.role_exists(p_organization_id, p_role) then
+    raise exception using errcode = '22023', message = 'invalid_role', detail = 'role must be owner, admin, recruiter, viewer or one of the organization''s roles';
   end if;
   v_caller_role := private.lock_organization_as_member(p_organization_id);
   select role into v_current from public.organization_members
@@ -224,8 +232,7 @@ begin
   if not found then
     raise exception using errcode = 'PT404', message = 'member_not_found', detail = 'no such member';
   end if;
-  if v_caller_role not in ('owner', 'admin')
-     or (v_caller_role = 'admin' and (private.role_rank(v_current) >= 3 or private.role_rank(p_role) >= 3)) then
+  if not private.may_manage_role(p_organization_id, v_current) or not private.may_manage_role(p_organization_id, p_role) then
     raise exception using errcode = '42501', message = 'role_too_high',
       detail = 'owners change any role; admins only roles below admin';
   end if;
@@ -318,7 +325,9 @@ begin
     return event;
   end if;
   return jsonb_set(event, '{claims}',
-    v_claims || jsonb_build_object('organization_id', v_organization_id, 'org_role', v_role));
+    v_claims || jsonb_build_object('organization_id', v_organization_id, 'org_role', v_role,
+      -- For frontends to hide what the user may not do; never used for access.
+      'org_permissions', to_jsonb(coalesce(private.role_permissions(v_organization_id, v_role), '{}'))));
 end
 $$;
 
@@ -367,19 +376,19 @@ declare
   v_invite public.onboarding_invites;
   v_existing boolean := true;
 begin
-  if p_role is null or private.role_rank(p_role) is null then
+  if p_role is null or not private.role_exists(p_organization_id, p_role) then
     raise exception using errcode = '22023', message = 'invalid_role',
-      detail = 'role must be owner, admin, recruiter or viewer';
+      detail = 'role must be owner, admin, recruiter, viewer or one of the organization''s roles';
   end if;
   if char_length(v_email) > 320 or v_email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' then
     raise exception using errcode = '22023', message = 'invalid_email', detail = 'not an email address';
   end if;
   v_caller_role := private.lock_organization_as_member(p_organization_id);
-  if v_caller_role not in ('owner', 'admin') then
+  if not public.authorize(p_organization_id, 'org:members:invite') then
     raise exception using errcode = '42501', message = 'not_org_admin',
       detail = 'only owners and admins invite members';
   end if;
-  if private.role_rank(p_role) > private.role_rank(v_caller_role) then
+  if not private.may_grant(p_organization_id, p_role) then
     raise exception using errcode = '42501', message = 'role_too_high',
       detail = 'nobody invites to a role above their own';
   end if;
@@ -437,10 +446,12 @@ CREATE FUNCTION public.list_members(p_organization_id uuid) RETURNS jsonb
 begin
   if private.caller_role(p_organization_id) is null then
     raise exception using errcode = '42501', message = 'not_member', detail = 'you are not a member of this organization';
+  elsif not public.authorize(p_organization_id, 'org:members:read') then
+    raise exception using errcode = '42501', message = 'permission_denied', detail = 'your role does not include org:members:read';
   end if;
   return (select coalesce(jsonb_agg(jsonb_build_object(
       'user_id', m.user_id, 'email', u.email, 'full_name', p.full_name, 'role', m.role, 'joined_at', m.created_at)
-      order by private.role_rank(m.role) desc, m.created_at), '[]'::jsonb)
+      order by private.role_rank(m.role) desc nulls last, m.created_at), '[]'::jsonb)
     from public.organization_members m
     join auth.users u on u.id = m.user_id
     left join public.profiles p on p.id = m.user_id
@@ -493,7 +504,7 @@ begin
   if not found then
     raise exception using errcode = 'PT404', message = 'member_not_found', detail = 'no such member';
   end if;
-  if v_caller_role not in ('owner', 'admin') or (v_caller_role = 'admin' and private.role_rank(v_role) >= 3) then
+  if not private.may_manage_role(p_organization_id, v_role) then
     raise exception using errcode = '42501', message = 'role_too_high',
       detail = 'owners remove anyone; admins only recruiters and viewers';
   end if;
@@ -532,8 +543,8 @@ CREATE FUNCTION public.transfer_ownership(p_organization_id uuid, p_user_id uuid
     AS $$
 begin
   perform private.lock_organization_as_member(p_organization_id);
-  if not exists (select 1 from public.organization_members
-                 where organization_id = p_organization_id and user_id = auth.uid() and role = 'owner') then
+  if not public.authorize(p_organization_id, 'org:ownership:transfer') or not exists (
+      select 1 from public.organization_members where organization_id = p_organization_id and user_id = auth.uid()) then
     raise exception using errcode = '42501', message = 'not_owner', detail = 'only an owner transfers ownership';
   end if;
   if p_user_id = auth.uid() or not exists (
@@ -607,8 +618,8 @@ ALTER TABLE ONLY public.organization_audit_log
 ALTER TABLE ONLY public.organization_audit_log
     ADD CONSTRAINT organization_audit_log_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
+-- POLICY organization_audit_log audit readers read their organization's log
+CREATE POLICY "audit readers read their organization's log" ON public.organization_audit_log FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.permitted_organization_ids('org:audit:read'::text) AS permitted_organization_ids)) OR ( SELECT private.is_platform_admin() AS is_platform_admin)));
+
 -- ROW SECURITY organization_audit_log
 ALTER TABLE public.organization_audit_log ENABLE ROW LEVEL SECURITY;
-
--- POLICY organization_audit_log owners and admins read their organization's log
-CREATE POLICY "owners and admins read their organization's log" ON public.organization_audit_log FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.administered_organization_ids() AS administered_organization_ids)) OR ( SELECT private.is_platform_admin() AS is_platform_admin)));

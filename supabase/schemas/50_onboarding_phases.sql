@@ -233,9 +233,9 @@ begin
       detail = 'p_data must be a JSON object (at most 32 kB)';
   end if;
   v_role := private.lock_organization_as_member(p_organization_id);
-  if private.role_rank(v_role) < 3 then
+  if not public.authorize(p_organization_id, case when p_phase = 'billing' then 'org:billing:manage' else 'org:settings:manage' end) then
     raise exception using errcode = '42501', message = 'not_org_admin',
-      detail = 'only owners and admins save onboarding';
+      detail = 'only those who manage the organization''s settings (billing: its billing) save onboarding';
   end if;
   v_features := private.enabled_features(p_organization_id);
   select title into v_title from private.onboarding_phases(v_features) where key = p_phase;
@@ -444,7 +444,7 @@ CREATE FUNCTION public.verify_domain(p_organization_id uuid) RETURNS jsonb
 declare
   v_domain_id uuid;
 begin
-  perform private.lock_organization_as_admin(p_organization_id, 'verify domains');
+  perform private.require_permission(p_organization_id, 'org:domains:manage', 'only those who manage domains verify them');
   if not ('custom-domain' = any (private.enabled_features(p_organization_id))) then
     raise exception using errcode = '42501', message = 'phase_not_available',
       detail = 'the organization''s features do not include custom-domain';

@@ -8,7 +8,8 @@ CREATE FUNCTION private.administer_webhooks(p_organization_id uuid) RETURNS void
     SET search_path TO ''
     AS $$
 begin
-  if private.role_rank(private.lock_organization_as_member(p_organization_id)) < 3 then
+  perform private.lock_organization_as_member(p_organization_id);
+  if not public.authorize(p_organization_id, 'org:webhooks:manage') then
     raise exception using errcode = '42501', message = 'not_org_admin',
       detail = 'only owners and admins manage webhooks';
   end if;
@@ -55,7 +56,7 @@ declare
   v_endpoint public.webhook_endpoints;
 begin
   select * into v_endpoint from public.webhook_endpoints where id = p_endpoint_id;
-  if not found or not (v_endpoint.organization_id in (select private.administered_organization_ids())
+  if not found or not (v_endpoint.organization_id in (select private.permitted_organization_ids('org:webhooks:manage'))
                        or private.is_platform_admin()) then
     raise exception using errcode = 'PT404', message = 'endpoint_not_found', detail = 'no such webhook endpoint';
   end if;
@@ -391,7 +392,7 @@ declare
   v_count integer;
 begin
   select * into v_message from public.webhook_messages where id = p_message_id;
-  if not found or not (v_message.organization_id in (select private.administered_organization_ids())) then
+  if not found or not (v_message.organization_id in (select private.permitted_organization_ids('org:webhooks:manage'))) then
     raise exception using errcode = 'PT404', message = 'message_not_found', detail = 'no such webhook message';
   end if;
   perform private.administer_webhooks(v_message.organization_id);
@@ -669,15 +670,15 @@ ALTER TABLE ONLY public.webhook_outbox
 CREATE POLICY "owners and admins read their deliveries" ON public.webhook_deliveries FOR SELECT TO authenticated USING ((endpoint_id IN ( SELECT webhook_endpoints.id
    FROM public.webhook_endpoints)));
 
--- POLICY webhook_endpoints owners and admins read their endpoints
-CREATE POLICY "owners and admins read their endpoints" ON public.webhook_endpoints FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.administered_organization_ids() AS administered_organization_ids)));
-
--- POLICY webhook_messages owners and admins read their messages
-CREATE POLICY "owners and admins read their messages" ON public.webhook_messages FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.administered_organization_ids() AS administered_organization_ids)));
-
 -- POLICY webhook_outbox owners and admins read their queue
 CREATE POLICY "owners and admins read their queue" ON public.webhook_outbox FOR SELECT TO authenticated USING ((endpoint_id IN ( SELECT webhook_endpoints.id
    FROM public.webhook_endpoints)));
+
+-- POLICY webhook_endpoints webhook managers read their endpoints
+CREATE POLICY "webhook managers read their endpoints" ON public.webhook_endpoints FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:webhooks:manage'::text) AS permitted_organization_ids)));
+
+-- POLICY webhook_messages webhook managers read their messages
+CREATE POLICY "webhook managers read their messages" ON public.webhook_messages FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:webhooks:manage'::text) AS permitted_organization_ids)));
 
 -- ROW SECURITY webhook_deliveries
 ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;

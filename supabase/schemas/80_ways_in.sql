@@ -149,7 +149,7 @@ begin
   if not found or private.caller_role(v_domain.organization_id) is null then
     raise exception using errcode = 'PT404', message = 'domain_not_found', detail = 'no such domain';
   end if;
-  perform private.lock_organization_as_admin(v_domain.organization_id, p_what);
+  perform private.require_permission(v_domain.organization_id, 'org:domains:manage', 'only those who manage domains ' || p_what);
   select * into v_domain from public.organization_domains where id = p_domain_id for update;
   return v_domain;
 end
@@ -225,25 +225,27 @@ $$;
 -- ACL FUNCTION check_domain(p_domain_id uuid)
 REVOKE ALL ON FUNCTION private.check_domain(p_domain_id uuid) FROM PUBLIC;
 
--- FUNCTION check_grantable_role(text, text)
-CREATE FUNCTION private.check_grantable_role(p_role text, p_granter_role text) RETURNS void
-    LANGUAGE plpgsql
+-- FUNCTION check_grantable_role(uuid, text, boolean)
+CREATE FUNCTION private.check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
-  if p_role is null or private.role_rank(p_role) is null then
+  if p_role is null or not private.role_exists(p_organization_id, p_role)
+     or (not p_custom and p_role not in ('owner', 'admin', 'recruiter', 'viewer')) then
     raise exception using errcode = '22023', message = 'invalid_role',
-      detail = 'role must be admin, recruiter or viewer';
+      detail = case when p_custom then 'role must be admin, recruiter, viewer or one of the organization''s roles'
+                    else 'role must be admin, recruiter or viewer' end;
   end if;
-  if p_role = 'owner' or private.role_rank(p_role) > private.role_rank(p_granter_role) then
+  if p_role = 'owner' or not private.may_grant(p_organization_id, p_role) then
     raise exception using errcode = '42501', message = 'role_too_high',
-      detail = 'never owner, and never above your own role';
+      detail = 'never owner, and never a role holding a permission you lack';
   end if;
 end
 $$;
 
--- ACL FUNCTION check_grantable_role(p_role text, p_granter_role text)
-REVOKE ALL ON FUNCTION private.check_grantable_role(p_role text, p_granter_role text) FROM PUBLIC;
+-- ACL FUNCTION check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean)
+REVOKE ALL ON FUNCTION private.check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean) FROM PUBLIC;
 
 -- TABLE invite_links
 CREATE TABLE public.invite_links (
@@ -261,7 +263,7 @@ CREATE TABLE public.invite_links (
     CONSTRAINT invite_links_allowed_domain_check CHECK ((char_length(allowed_domain) <= 253)),
     CONSTRAINT invite_links_check CHECK (((uses >= 0) AND ((max_uses IS NULL) OR (uses <= max_uses)))),
     CONSTRAINT invite_links_max_uses_check CHECK (((max_uses >= 1) AND (max_uses <= 10000))),
-    CONSTRAINT invite_links_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'recruiter'::text, 'viewer'::text]))),
+    CONSTRAINT invite_links_role_check CHECK ((role <> 'owner'::text)),
     CONSTRAINT invite_links_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
 );
 
@@ -539,25 +541,6 @@ $$;
 -- ACL FUNCTION landing_page(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.landing_page(p_organization_id uuid) FROM PUBLIC;
 
--- FUNCTION lock_organization_as_admin(uuid, text)
-CREATE FUNCTION private.lock_organization_as_admin(p_organization_id uuid, p_what text) RETURNS text
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  v_role text := private.lock_organization_as_member(p_organization_id);
-begin
-  if private.role_rank(v_role) < 3 then
-    raise exception using errcode = '42501', message = 'not_org_admin',
-      detail = format('only owners and admins %s', p_what);
-  end if;
-  return v_role;
-end
-$$;
-
--- ACL FUNCTION lock_organization_as_admin(p_organization_id uuid, p_what text)
-REVOKE ALL ON FUNCTION private.lock_organization_as_admin(p_organization_id uuid, p_what text) FROM PUBLIC;
-
 -- FUNCTION pending_join_request(uuid)
 CREATE FUNCTION private.pending_join_request(p_request_id uuid, OUT o_request public.organization_join_requests, OUT o_role text) RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
@@ -568,7 +551,7 @@ begin
   if not found or private.caller_role(o_request.organization_id) is null then
     raise exception using errcode = 'PT404', message = 'request_not_found', detail = 'no such join request';
   end if;
-  o_role := private.lock_organization_as_admin(o_request.organization_id, 'decide join requests');
+  o_role := private.require_permission(o_request.organization_id, 'org:members:manage', 'only those who manage members decide join requests');
   select * into o_request from public.organization_join_requests where id = p_request_id for update;
   if o_request.status <> 'pending' then
     raise exception using errcode = 'PT409', message = 'join_request_not_pending',
@@ -656,7 +639,7 @@ declare
   v_existing boolean;
   v_domain public.organization_domains;
 begin
-  perform private.lock_organization_as_admin(p_organization_id, 'add domains');
+  perform private.require_permission(p_organization_id, 'org:domains:manage', 'only those who manage domains add them');
   v_existing := exists (select 1 from public.organization_domains
                         where organization_id = p_organization_id
                           and hostname = rtrim(lower(btrim(coalesce(p_hostname, ''))), '.'));
@@ -689,7 +672,7 @@ begin
       detail = 'the requester''s email domain is no longer verified for this organization';
   end if;
   v_role := coalesce(p_role, v_domain.default_role);
-  perform private.check_grantable_role(v_role, v_pending.o_role);
+  perform private.check_grantable_role(v_request.organization_id, v_role, false);
   if not exists (select 1 from public.organization_members
                  where organization_id = v_request.organization_id and user_id = v_user.id) then
     perform private.require_seat(v_request.organization_id);
@@ -712,12 +695,12 @@ CREATE FUNCTION public.create_invite_link(p_organization_id uuid, p_role text DE
     SET search_path TO ''
     AS $$
 declare
-  v_role text := private.lock_organization_as_admin(p_organization_id, 'create invite links');
+  v_role text := private.require_permission(p_organization_id, 'org:members:invite', 'only those who invite create invite links');
   v_token text := translate(encode(extensions.gen_random_bytes(32), 'base64'), '+/=', '-_');
   v_domain text := rtrim(lower(btrim(p_allowed_domain)), '.');
   v_link public.invite_links;
 begin
-  perform private.check_grantable_role(p_role, v_role);
+  perform private.check_grantable_role(p_organization_id, p_role, true);
   if p_max_uses is not null and p_max_uses not between 1 and 10000 then
     raise exception using errcode = '22023', message = 'invalid_max_uses', detail = 'max_uses: 1-10000, or none';
   end if;
@@ -774,8 +757,8 @@ CREATE FUNCTION public.list_invite_links(p_organization_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-  if coalesce(private.role_rank(private.caller_role(p_organization_id)), 0) < 3 then
-    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only owners and admins see invite links';
+  if private.caller_role(p_organization_id) is null or not public.authorize(p_organization_id, 'org:members:invite') then
+    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only those who invite see invite links';
   end if;
   return (select coalesce(jsonb_agg(private.invite_link_view(l) order by l.created_at desc), '[]'::jsonb)
           from public.invite_links l where l.organization_id = p_organization_id);
@@ -792,8 +775,8 @@ CREATE FUNCTION public.list_join_requests(p_organization_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-  if coalesce(private.role_rank(private.caller_role(p_organization_id)), 0) < 3 then
-    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only owners and admins see join requests';
+  if private.caller_role(p_organization_id) is null or not public.authorize(p_organization_id, 'org:members:manage') then
+    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only those who manage members see join requests';
   end if;
   return (select coalesce(jsonb_agg(private.join_request_view(r)
                             order by r.status = 'pending' desc, r.created_at desc), '[]'::jsonb)
@@ -924,7 +907,7 @@ begin
   if not found or private.caller_role(v_link.organization_id) is null then
     raise exception using errcode = 'PT404', message = 'invite_link_not_found', detail = 'no such invite link';
   end if;
-  perform private.lock_organization_as_admin(v_link.organization_id, 'revoke invite links');
+  perform private.require_permission(v_link.organization_id, 'org:members:invite', 'only those who invite revoke invite links');
   update public.invite_links set revoked_at = coalesce(revoked_at, now()) where id = p_link_id returning * into v_link;
   perform private.audit(v_link.organization_id, 'invite_link.revoked', null, null, null,
                         jsonb_build_object('link_id', v_link.id));
@@ -952,7 +935,7 @@ begin
     raise exception using errcode = '22023', message = 'invalid_enrollment_mode',
       detail = 'mode: manual, automatic_invitation or automatic_suggestion';
   end if;
-  perform private.check_grantable_role(p_default_role, private.caller_role(v_domain.organization_id));
+  perform private.check_grantable_role(v_domain.organization_id, p_default_role, false);
   if v_domain.verified_at is null then
     raise exception using errcode = 'PT409', message = 'domain_not_verified',
       detail = 'verify the domain before choosing how its users come in';
@@ -1070,6 +1053,9 @@ CREATE INDEX organization_join_requests_user_idx ON public.organization_join_req
 -- TRIGGER users invite_confirmed_user_through_domains
 CREATE TRIGGER invite_confirmed_user_through_domains AFTER INSERT OR UPDATE OF email_confirmed_at, email ON auth.users FOR EACH ROW EXECUTE FUNCTION private.invite_confirmed_user_through_domains();
 
+-- TRIGGER invite_links check_role_exists
+CREATE TRIGGER check_role_exists BEFORE INSERT OR UPDATE OF role ON public.invite_links FOR EACH ROW EXECUTE FUNCTION private.check_role_exists();
+
 -- TRIGGER organization_join_requests touch_updated_at
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON public.organization_join_requests FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
@@ -1100,14 +1086,14 @@ ALTER TABLE ONLY public.organization_join_requests
 -- ROW SECURITY invite_links
 ALTER TABLE public.invite_links ENABLE ROW LEVEL SECURITY;
 
+-- POLICY invite_links inviters read their organization's links
+CREATE POLICY "inviters read their organization's links" ON public.invite_links FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:members:invite'::text) AS permitted_organization_ids)));
+
+-- POLICY organization_join_requests member managers read their organization's requests
+CREATE POLICY "member managers read their organization's requests" ON public.organization_join_requests FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:members:manage'::text) AS permitted_organization_ids)));
+
 -- ROW SECURITY organization_join_requests
 ALTER TABLE public.organization_join_requests ENABLE ROW LEVEL SECURITY;
-
--- POLICY invite_links owners and admins read their organization's links
-CREATE POLICY "owners and admins read their organization's links" ON public.invite_links FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.administered_organization_ids() AS administered_organization_ids)));
-
--- POLICY organization_join_requests owners and admins read their organization's requests
-CREATE POLICY "owners and admins read their organization's requests" ON public.organization_join_requests FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.administered_organization_ids() AS administered_organization_ids)));
 
 -- POLICY organization_join_requests requesters read their requests
 CREATE POLICY "requesters read their requests" ON public.organization_join_requests FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));

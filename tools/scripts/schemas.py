@@ -40,6 +40,7 @@ CONCERNS = {
     "20261201000100": "30_tenant_users",
     "20261201000200": "10_signup",
     "20261201000300": "80_ways_in",
+    "20261201000350": "90_permissions",
     "20261201000400": "80_ways_in",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
@@ -47,8 +48,8 @@ CONCERNS = {
 PLATFORM_FIRST = "00_platform"
 SHARED = {
     "SCHEMA private", "FUNCTION touch_updated_at", "FUNCTION is_platform_admin",
-    "FUNCTION member_organization_ids", "FUNCTION owned_organization_ids", "FUNCTION is_tenant_admin",
-    "FUNCTION role_rank", "TABLE settings", "FUNCTION setting", "FUNCTION administered_organization_ids",
+    "FUNCTION member_organization_ids", "FUNCTION is_tenant_admin", "FUNCTION role_rank", "TABLE settings",
+    "FUNCTION setting", "FUNCTION permitted_organization_ids", "FUNCTION check_role_exists",
 }
 ENTRY = re.compile(r"^--\n-- (?:Data for )?Name: (.*?); Type: (.*?); Schema: (.*?); Owner: .*?\n--\n", re.M)
 

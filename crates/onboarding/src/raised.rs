@@ -54,6 +54,11 @@ pub const INVITES: &[RaisedError] = &[
         "the organization has no seat left on its plan",
     ),
     (
+        "mfa_required",
+        403,
+        "this organization requires two-factor authentication: verify a second factor first",
+    ),
+    (
         "not_platform_admin",
         403,
         "only platform admins may do this",
