@@ -533,6 +533,144 @@ begin
 end
 $$;
 
+CREATE OR REPLACE FUNCTION public.organization_onboarding(p_organization_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_organization public.organizations;
+  v_features text[];
+begin
+  perform private.caller_role(p_organization_id);
+  if not (p_organization_id in (select private.member_organization_ids()) or private.is_platform_admin()) then
+    raise exception using errcode = 'PT404', message = 'organization_not_found', detail = 'no such organization';
+  end if;
+  select * into v_organization from public.organizations where id = p_organization_id;
+  v_features := private.enabled_features(p_organization_id);
+  return jsonb_build_object(
+    'organization_id', v_organization.id, 'name', v_organization.name, 'status', v_organization.status,
+    'plan', v_organization.plan_id, 'features', to_jsonb(v_features),
+    'onboarding_completed_at', v_organization.onboarding_completed_at,
+    'phases', (
+      select jsonb_agg(private.onboarding_phase_view(p_organization_id, key, title) order by phase_position)
+      from private.onboarding_phases(v_features) where shown));
+end
+$$;
+
+-- The tenant's users: a session below the MFA policy is told so.
+CREATE OR REPLACE FUNCTION public.request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_admin uuid := auth.uid();
+  v_tenant_id uuid := (p_payload ->> 'tenant_id')::uuid;
+  v_correlation_id uuid := (p_payload ->> 'correlation_id')::uuid;
+  v_user public.tenant_users;
+  v_message public.onboarding_outbox;
+  v_previous uuid;
+begin
+  perform private.caller_role(v_tenant_id);
+  if v_admin is null or not private.is_tenant_admin(v_tenant_id) then
+    raise exception using errcode = '42501', message = 'not_tenant_admin';
+  end if;
+  if (p_payload -> 'initiated_by' ->> 'id') is distinct from v_admin::text then
+    raise exception using errcode = '42501', message = 'initiated_by_mismatch';
+  end if;
+  if p_start_token !~ '^[A-Za-z0-9_-]{16,64}$' then
+    raise exception using errcode = '22023', message = 'invalid_start_token';
+  end if;
+  select * into v_user from public.tenant_users
+  where id = (p_payload ->> 'user_id')::uuid and tenant_id = v_tenant_id
+  for update;
+  if not found then
+    raise exception using errcode = '42501', message = 'user_not_in_tenant';
+  end if;
+  if v_user.email <> lower(p_payload ->> 'email') or v_user.user_role <> p_payload ->> 'user_role' then
+    raise exception using message = 'user_mismatch';
+  end if;
+  -- The same request again (a client retry): the same answer, nothing written.
+  if v_user.bot_correlation_id = v_correlation_id then
+    return jsonb_build_object('correlation_id', v_correlation_id, 'replay', true);
+  end if;
+  if exists (select 1 from public.onboarding_outbox where correlation_id = v_correlation_id) then
+    raise exception using message = 'correlation_id_used';
+  end if;
+  if v_user.bot_onboarding_status = 'completed' then
+    raise exception using message = 'already_onboarded';
+  end if;
+  if v_user.bot_correlation_id is not null and v_user.bot_onboarding_status in ('pending', 'invite_sent', 'awaiting_chat') and not p_resend then
+    raise exception using message = 'onboarding_in_flight';
+  end if;
+
+  v_previous := v_user.bot_correlation_id;
+  if v_previous is not null then
+    -- Resend: the previous correlation id is superseded; its message is never sent
+    -- again and its late callbacks are refused.
+    update public.onboarding_outbox set status = 'superseded', payload = payload - 'start_token', lease_until = null
+    where correlation_id = v_previous and status = 'pending';
+    perform private.onboarding_event(v_user, v_previous, 'superseded', jsonb_build_object('by', v_correlation_id));
+  end if;
+
+  update public.tenant_users
+  set bot_onboarding_status = 'pending',
+      bot_onboarding_started_at = coalesce(bot_onboarding_started_at, now()),
+      bot_onboarding_requested_at = now(),
+      bot_onboarding_completed_at = null,
+      bot_onboarding_error = null,
+      bot_onboarding_retry_count = bot_onboarding_retry_count + case when v_previous is null then 0 else 1 end,
+      bot_correlation_id = v_correlation_id,
+      bot_start_token_hash = encode(sha256(convert_to(p_start_token, 'UTF8')), 'hex')
+  where id = v_user.id
+  returning * into v_user;
+
+  perform private.notify_tenant(v_user, v_correlation_id, 'onboarding', 'Queued',
+    format('Onboarding started for %s', v_user.email), 'info', v_admin);
+  perform private.onboarding_event(v_user, v_correlation_id,
+    case when v_previous is null then 'requested' else 'resend_requested' end,
+    jsonb_build_object('initiated_by', v_admin, 'retry_count', v_user.bot_onboarding_retry_count));
+
+  -- Written leased to this request, which delivers it at once; if it cannot, the
+  -- lease runs out and the dispatcher takes over.
+  insert into public.onboarding_outbox (tenant_id, user_id, correlation_id, payload, attempts, lease_until)
+  values (v_tenant_id, v_user.id, v_correlation_id, p_payload || jsonb_build_object('start_token', p_start_token),
+          1, now() + interval '30 seconds')
+  returning * into v_message;
+  return private.outbox_message(v_message) || jsonb_build_object('replay', false);
+end
+$_$;
+
+CREATE OR REPLACE FUNCTION public.force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user public.tenant_users;
+begin
+  if p_chat_id is null or char_length(btrim(coalesce(p_reason, ''))) not between 1 and 500 then
+    raise exception using errcode = '22023', message = 'invalid_arguments',
+      detail = 'a chat id and a reason (1-500 characters) are required';
+  end if;
+  select * into v_user from public.tenant_users where id = p_user_id for update;
+  perform private.caller_role(v_user.tenant_id);
+  if not found or not private.is_tenant_admin(v_user.tenant_id) then
+    raise exception using errcode = '42501', message = 'not_tenant_admin';
+  end if;
+  if v_user.bot_onboarding_status = 'completed' then
+    raise exception using message = 'already_completed';
+  end if;
+  update public.tenant_users
+  set telegram_chat_id = p_chat_id, bot_onboarding_status = 'completed', bot_onboarding_completed_at = now(),
+      bot_onboarding_error = null, is_active = true, bot_start_token_hash = null
+  where id = v_user.id returning * into v_user;
+  perform private.notify_tenant(v_user, v_user.bot_correlation_id, 'onboarding', 'Completed',
+    format('%s was completed by hand', v_user.email), 'success');
+  perform private.onboarding_event(v_user, v_user.bot_correlation_id, 'force_completed',
+    jsonb_build_object('by', auth.uid(), 'reason', btrim(p_reason)));
+  return jsonb_build_object('status', 'completed', 'forced', true);
+end
+$$;
+
 -- Policies ask the same check. ----------------------------------------------------------------
 drop policy "admins read all invites, owners their organization's" on public.onboarding_invites;
 create policy "platform admins read all invites, inviters their organization's" on public.onboarding_invites

@@ -998,6 +998,7 @@ declare
   v_invite public.onboarding_invites;
 begin
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
+  perform private.caller_role(v_invite.organization_id);
   if not found or not (private.is_platform_admin() or auth.role() = 'service_role'
                        or public.authorize(v_invite.organization_id, 'org:members:invite')) then
     raise exception using errcode = 'PT404', message = 'invite_not_found', detail = 'no such invitation';

@@ -296,6 +296,7 @@ declare
   v_organization public.organizations;
   v_features text[];
 begin
+  perform private.caller_role(p_organization_id);
   if not (p_organization_id in (select private.member_organization_ids()) or private.is_platform_admin()) then
     raise exception using errcode = 'PT404', message = 'organization_not_found', detail = 'no such organization';
   end if;
@@ -340,6 +341,7 @@ declare
   v_invite public.onboarding_invites;
 begin
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
+  perform private.caller_role(v_invite.organization_id);
   if not found or not (private.is_platform_admin() or auth.role() = 'service_role'
                        or public.authorize(v_invite.organization_id, 'org:members:invite')) then
     raise exception using errcode = 'PT404', message = 'invite_not_found', detail = 'no such invitation';

@@ -339,6 +339,7 @@ begin
       detail = 'a chat id and a reason (1-500 characters) are required';
   end if;
   select * into v_user from public.tenant_users where id = p_user_id for update;
+  perform private.caller_role(v_user.tenant_id);
   if not found or not private.is_tenant_admin(v_user.tenant_id) then
     raise exception using errcode = '42501', message = 'not_tenant_admin';
   end if;
@@ -501,6 +502,7 @@ declare
   v_message public.onboarding_outbox;
   v_previous uuid;
 begin
+  perform private.caller_role(v_tenant_id);
   if v_admin is null or not private.is_tenant_admin(v_tenant_id) then
     raise exception using errcode = '42501', message = 'not_tenant_admin';
   end if;

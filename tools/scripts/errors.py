@@ -30,6 +30,12 @@ DOMAIN_TABLES = ["signup", "invites", "tenant_users"]
 ORIGINS = {"platform", "function", "gateway", "shim"}
 
 
+def tables_of(entry):
+    """The domain tables mapping a code: `mapped_by` is one table or a list of them."""
+    mapped = entry.get("mapped_by", [])
+    return [mapped] if isinstance(mapped, str) else list(mapped)
+
+
 def load_registry():
     registry = tomllib.loads(REGISTRY.read_text())
     problems = []
@@ -41,8 +47,8 @@ def load_registry():
         if entry.get("origin", "platform") not in ORIGINS:
             problems.append(f"{code}: origin must be one of {', '.join(sorted(ORIGINS))}")
         if "mapped_by" in entry:
-            if entry["mapped_by"] not in DOMAIN_TABLES:
-                problems.append(f"{code}: mapped_by must be one of {', '.join(DOMAIN_TABLES)}")
+            if not tables_of(entry) or any(table not in DOMAIN_TABLES for table in tables_of(entry)):
+                problems.append(f"{code}: mapped_by must be one of {', '.join(DOMAIN_TABLES)}, or a list of them")
             if "message" not in entry or "status" not in entry or "raised_by" not in entry:
                 problems.append(f"{code}: a mapped code needs raised_by, status and message")
         if entry.get("routes") and "status" not in entry:
@@ -104,7 +110,7 @@ def rust_tables(registry):
         "use platform::error::RaisedError;",
     ]
     for table in DOMAIN_TABLES:
-        rows = [(code, entry) for code, entry in sorted(registry.items()) if entry.get("mapped_by") == table]
+        rows = [(code, entry) for code, entry in sorted(registry.items()) if table in tables_of(entry)]
         lines.append("")
         lines.append(f"pub const {table.upper()}: &[RaisedError] = &[")
         for code, entry in rows:

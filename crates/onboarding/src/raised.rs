@@ -107,6 +107,11 @@ pub const TENANT_USERS: &[RaisedError] = &[
         "initiated_by.id must be the signed-in admin",
     ),
     (
+        "mfa_required",
+        403,
+        "this organization requires two-factor authentication: verify a second factor first",
+    ),
+    (
         "not_tenant_admin",
         403,
         "only an owner or admin of this tenant may onboard its users",

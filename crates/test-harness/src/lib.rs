@@ -98,6 +98,19 @@ impl Stack {
         self.jwt(user_claims(user_id, email))
     }
 
+    /// [`Stack::user_jwt`] at an assurance level: `aal2` is what Supabase Auth issues once
+    /// the user has verified a second factor (`amr` then names it).
+    pub fn user_jwt_at(&self, user_id: Uuid, email: &str, aal: &str) -> String {
+        let mut claims = user_claims(user_id, email);
+        claims["aal"] = json!(aal);
+        claims["amr"] = if aal == "aal2" {
+            json!([{"method": "totp", "timestamp": chrono_like_now()}, {"method": "password", "timestamp": chrono_like_now()}])
+        } else {
+            json!([{"method": "password", "timestamp": chrono_like_now()}])
+        };
+        self.jwt(claims)
+    }
+
     /// A JWT for `user_id` as Supabase Auth issued it before asymmetric keys (HS256, the
     /// legacy secret, which a project keeps as a verifying key).
     pub fn legacy_user_jwt(&self, user_id: Uuid, email: &str) -> String {
