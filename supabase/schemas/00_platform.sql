@@ -61,6 +61,7 @@ CREATE FUNCTION private.member_organization_ids() RETURNS SETOF uuid
     AS $$
   select m.organization_id from public.organization_members m
   where m.user_id = (select auth.uid()) and private.session_meets_mfa(m.organization_id)
+    and private.organization_usable(m.organization_id)
 $$;
 
 -- ACL FUNCTION member_organization_ids()

@@ -39,6 +39,35 @@ $$;
 -- ACL FUNCTION install_signup_webhook(p_functions_url text, p_secret text)
 REVOKE ALL ON FUNCTION private.install_signup_webhook(p_functions_url text, p_secret text) FROM PUBLIC;
 
+-- TABLE organizations
+CREATE TABLE public.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    logo_url text,
+    created_by uuid,
+    signup_user_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    plan_id text DEFAULT 'free'::text NOT NULL,
+    onboarding_completed_at timestamp with time zone,
+    mfa_required boolean DEFAULT false NOT NULL,
+    deletion_requested_at timestamp with time zone,
+    deletion_requested_by uuid,
+    purge_after timestamp with time zone,
+    status_before_deletion text,
+    CONSTRAINT organizations_deletion_check CHECK (((status = 'deletion_scheduled'::text) = ((purge_after IS NOT NULL) AND (status_before_deletion IS NOT NULL)))),
+    CONSTRAINT organizations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
+    CONSTRAINT organizations_slug_check CHECK (((char_length(slug) <= 63) AND (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text))),
+    CONSTRAINT organizations_status_before_deletion_check CHECK ((status_before_deletion = ANY (ARRAY['pending-activation'::text, 'active'::text]))),
+    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['pending-activation'::text, 'active'::text, 'deletion_scheduled'::text])))
+);
+
+-- ACL TABLE organizations
+GRANT SELECT ON TABLE public.organizations TO authenticated;
+GRANT ALL ON TABLE public.organizations TO service_role;
+
 -- FUNCTION schedule_if_cron(text, text, text)
 CREATE FUNCTION private.schedule_if_cron(p_job text, p_schedule text, p_command text) RETURNS void
     LANGUAGE plpgsql
@@ -103,6 +132,7 @@ CREATE FUNCTION private.signup_wants_workspace(p_user_id uuid, p_email text) RET
       select 1 from public.onboarding_invites
       where email = lower(btrim(p_email)) and status = 'pending' and expires_at > now())
     and not exists (select 1 from public.organization_members where user_id = p_user_id)
+    and not exists (select 1 from private.deleted_organizations where signup_user_id = p_user_id)
 $$;
 
 -- FUNCTION create_signup_org(uuid, text, text, text, text)
@@ -290,29 +320,6 @@ CREATE TABLE public.organization_members (
 GRANT SELECT ON TABLE public.organization_members TO authenticated;
 GRANT ALL ON TABLE public.organization_members TO service_role;
 
--- TABLE organizations
-CREATE TABLE public.organizations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    slug text NOT NULL,
-    logo_url text,
-    created_by uuid,
-    signup_user_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
-    plan_id text DEFAULT 'free'::text NOT NULL,
-    onboarding_completed_at timestamp with time zone,
-    mfa_required boolean DEFAULT false NOT NULL,
-    CONSTRAINT organizations_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 200))),
-    CONSTRAINT organizations_slug_check CHECK (((char_length(slug) <= 63) AND (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text))),
-    CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['pending-activation'::text, 'active'::text])))
-);
-
--- ACL TABLE organizations
-GRANT SELECT ON TABLE public.organizations TO authenticated;
-GRANT ALL ON TABLE public.organizations TO service_role;
-
 -- TABLE profiles
 CREATE TABLE public.profiles (
     id uuid NOT NULL,
@@ -386,6 +393,10 @@ ALTER TABLE ONLY public.organization_members
 -- FK CONSTRAINT organizations organizations_created_by_fkey
 ALTER TABLE ONLY public.organizations
     ADD CONSTRAINT organizations_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+-- FK CONSTRAINT organizations organizations_deletion_requested_by_fkey
+ALTER TABLE ONLY public.organizations
+    ADD CONSTRAINT organizations_deletion_requested_by_fkey FOREIGN KEY (deletion_requested_by) REFERENCES auth.users(id) ON DELETE SET NULL;
 
 -- FK CONSTRAINT organizations organizations_signup_user_id_fkey
 ALTER TABLE ONLY public.organizations

@@ -96,6 +96,10 @@ declare
     (select m.role from public.organization_members m
      where m.organization_id = p_organization_id and m.user_id = auth.uid()));
 begin
+  if v_role is not null and not private.organization_usable(p_organization_id) then
+    raise exception using errcode = 'PT410', message = 'organization_deletion_scheduled',
+      detail = 'this organization is scheduled for deletion; an owner can cancel it until it is purged';
+  end if;
   if v_role is not null and not private.session_meets_mfa(p_organization_id) then
     raise exception using errcode = '42501', message = 'mfa_required',
       detail = 'this organization requires two-factor authentication: verify a second factor (aal2) first';

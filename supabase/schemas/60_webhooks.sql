@@ -150,6 +150,7 @@ CREATE FUNCTION private.webhook_event_types() RETURNS text[]
   select array['organization.activated', 'invite.created', 'invite.accepted', 'invite.revoked', 'invite.declined',
                'member.added', 'member.removed', 'member.role_changed', 'ownership.transferred',
                'member.join_requested', 'member.join_request_denied', 'domain.verified', 'domain.removed',
+               'organization.deletion_scheduled', 'organization.deletion_cancelled',
                'tenant_user.onboarding.completed', 'tenant_user.onboarding.failed']
 $$;
 

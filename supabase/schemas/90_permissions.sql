@@ -202,6 +202,7 @@ CREATE FUNCTION public.authorize(p_organization_id uuid, p_permission text) RETU
     AS $$
   select p_permission = any (private.caller_permissions(p_organization_id))
      and private.session_meets_mfa(p_organization_id)
+     and private.organization_usable(p_organization_id)
 $$;
 
 -- ACL FUNCTION authorize(p_organization_id uuid, p_permission text)
@@ -274,9 +275,10 @@ CREATE FUNCTION public.my_organizations() RETURNS jsonb
     SET search_path TO ''
     AS $$
   select coalesce(jsonb_agg(jsonb_build_object(
-      'organization_id', o.id, 'name', o.name, 'status', o.status, 'role', m.role,
+      'organization_id', o.id, 'name', o.name, 'slug', o.slug, 'status', o.status, 'role', m.role,
       'permissions', to_jsonb(coalesce(private.role_permissions(o.id, m.role), '{}')),
-      'mfa_required', o.mfa_required, 'mfa_satisfied', private.session_meets_mfa(o.id)) order by m.created_at), '[]'::jsonb)
+      'mfa_required', o.mfa_required, 'mfa_satisfied', private.session_meets_mfa(o.id),
+      'purge_after', o.purge_after) order by m.created_at), '[]'::jsonb)
   from public.organization_members m join public.organizations o on o.id = m.organization_id
   where m.user_id = auth.uid()
 $$;

@@ -64,6 +64,11 @@ pub const INVITES: &[RaisedError] = &[
         "only platform admins may do this",
     ),
     (
+        "organization_deletion_scheduled",
+        410,
+        "this organization is scheduled for deletion",
+    ),
+    (
         "rate_limited",
         429,
         "too many invitations sent: wait before sending again",
@@ -120,6 +125,11 @@ pub const TENANT_USERS: &[RaisedError] = &[
         "onboarding_in_flight",
         409,
         "an onboarding is already in progress; send resend: true to replace it",
+    ),
+    (
+        "organization_deletion_scheduled",
+        410,
+        "this organization is scheduled for deletion",
     ),
     (
         "user_mismatch",
