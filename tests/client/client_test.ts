@@ -95,3 +95,19 @@ Deno.test("a shareable invite link: created, previewed and accepted through the 
   const byViewer = await joiner.createInviteLink(organizationId);
   assert.equal(byViewer.error?.code, "not_org_admin");
 });
+
+Deno.test("governance through the client: permissions, the MFA policy refused without a second factor, an export", async () => {
+  const onboarding = createOnboardingClient(await signedIn());
+  const organizationId = (await onboarding.createOrganization("Governed Client Ltd")).data!.organization_id;
+  assert.equal((await onboarding.authorize(organizationId, "org:delete")).data, true);
+  const mine = await onboarding.myOrganizations();
+  assert.equal(mine.data!.find((o) => o.organization_id === organizationId)?.mfa_required, false);
+  // An aal1 session cannot require MFA of everybody (no lock-out).
+  const refused = await onboarding.setOrganizationMfaPolicy(organizationId, true);
+  assert.equal(refused.error?.code, "mfa_required");
+  const exported = await onboarding.exportOrganization(organizationId);
+  assert.equal(exported.data?.format, "tenant-onboarding-export/1");
+  assert.equal(exported.data?.members.length, 1);
+  const roles = await onboarding.createRole(organizationId, "helper", "Helper", ["org:members:read"]);
+  assert.equal(roles.error?.code, "feature_not_enabled", "a free plan has no custom roles");
+});

@@ -32,6 +32,7 @@ const probes: Record<string, Probe[]> = {
   "on-signup-create-org": [{ path: "", init: { method: "POST", body: "{}" }, status: 401, code: "unauthorized" }],
   "send-invite-email": [{ path: "", init: { method: "POST", body: "{}" }, status: 401, code: "unauthorized" }],
   "validate-invite": [{ path: `?token=${unknownToken}`, init: {}, status: 404, code: "invite_not_found" }],
+  "export-organization": [{ path: "", init: { method: "POST", body: "{}" }, status: 401, code: "unauthorized" }],
   "accept-invite": [
     { path: "", init: { method: "OPTIONS", headers: { origin: "https://app.test", "access-control-request-method": "POST" } }, status: 204 },
     { path: "", init: { method: "POST", body: "{}" }, status: 401, code: "unauthorized" },

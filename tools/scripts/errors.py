@@ -26,7 +26,7 @@ RUST = ROOT / "crates" / "onboarding" / "src" / "raised.rs"
 OPENAPI = ROOT / "openapi" / "functions.json"
 README = ROOT / "README.md"
 README_SECTION = "## Adding a function, an RPC, an error code"
-DOMAIN_TABLES = ["signup", "invites", "tenant_users"]
+DOMAIN_TABLES = ["signup", "invites", "tenant_users", "export"]
 ORIGINS = {"platform", "function", "gateway", "shim"}
 
 

@@ -14,6 +14,99 @@ export type paths = {
       };
     };
   };
+  "/permissions": {
+    get: {
+      parameters: {
+        query: {
+          key?: parameters["rowFilter.permissions.key"];
+          description?: parameters["rowFilter.permissions.description"];
+          owners_only?: parameters["rowFilter.permissions.owners_only"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["permissions"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** permissions */
+          permissions?: definitions["permissions"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          key?: parameters["rowFilter.permissions.key"];
+          description?: parameters["rowFilter.permissions.description"];
+          owners_only?: parameters["rowFilter.permissions.owners_only"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          key?: parameters["rowFilter.permissions.key"];
+          description?: parameters["rowFilter.permissions.description"];
+          owners_only?: parameters["rowFilter.permissions.owners_only"];
+        };
+        body: {
+          /** permissions */
+          permissions?: definitions["permissions"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
   "/platform_roles": {
     get: {
       parameters: {
@@ -1223,6 +1316,114 @@ export type paths = {
       };
     };
   };
+  "/organization_roles": {
+    get: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.organization_roles.id"];
+          organization_id?: parameters["rowFilter.organization_roles.organization_id"];
+          key?: parameters["rowFilter.organization_roles.key"];
+          name?: parameters["rowFilter.organization_roles.name"];
+          permissions?: parameters["rowFilter.organization_roles.permissions"];
+          created_by?: parameters["rowFilter.organization_roles.created_by"];
+          created_at?: parameters["rowFilter.organization_roles.created_at"];
+          updated_at?: parameters["rowFilter.organization_roles.updated_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["organization_roles"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** organization_roles */
+          organization_roles?: definitions["organization_roles"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.organization_roles.id"];
+          organization_id?: parameters["rowFilter.organization_roles.organization_id"];
+          key?: parameters["rowFilter.organization_roles.key"];
+          name?: parameters["rowFilter.organization_roles.name"];
+          permissions?: parameters["rowFilter.organization_roles.permissions"];
+          created_by?: parameters["rowFilter.organization_roles.created_by"];
+          created_at?: parameters["rowFilter.organization_roles.created_at"];
+          updated_at?: parameters["rowFilter.organization_roles.updated_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.organization_roles.id"];
+          organization_id?: parameters["rowFilter.organization_roles.organization_id"];
+          key?: parameters["rowFilter.organization_roles.key"];
+          name?: parameters["rowFilter.organization_roles.name"];
+          permissions?: parameters["rowFilter.organization_roles.permissions"];
+          created_by?: parameters["rowFilter.organization_roles.created_by"];
+          created_at?: parameters["rowFilter.organization_roles.created_at"];
+          updated_at?: parameters["rowFilter.organization_roles.updated_at"];
+        };
+        body: {
+          /** organization_roles */
+          organization_roles?: definitions["organization_roles"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
   "/profiles": {
     get: {
       parameters: {
@@ -1538,6 +1739,11 @@ export type paths = {
           status?: parameters["rowFilter.organizations.status"];
           plan_id?: parameters["rowFilter.organizations.plan_id"];
           onboarding_completed_at?: parameters["rowFilter.organizations.onboarding_completed_at"];
+          mfa_required?: parameters["rowFilter.organizations.mfa_required"];
+          deletion_requested_at?: parameters["rowFilter.organizations.deletion_requested_at"];
+          deletion_requested_by?: parameters["rowFilter.organizations.deletion_requested_by"];
+          purge_after?: parameters["rowFilter.organizations.purge_after"];
+          status_before_deletion?: parameters["rowFilter.organizations.status_before_deletion"];
           /** Filtering Columns */
           select?: parameters["select"];
           /** Ordering */
@@ -1599,6 +1805,11 @@ export type paths = {
           status?: parameters["rowFilter.organizations.status"];
           plan_id?: parameters["rowFilter.organizations.plan_id"];
           onboarding_completed_at?: parameters["rowFilter.organizations.onboarding_completed_at"];
+          mfa_required?: parameters["rowFilter.organizations.mfa_required"];
+          deletion_requested_at?: parameters["rowFilter.organizations.deletion_requested_at"];
+          deletion_requested_by?: parameters["rowFilter.organizations.deletion_requested_by"];
+          purge_after?: parameters["rowFilter.organizations.purge_after"];
+          status_before_deletion?: parameters["rowFilter.organizations.status_before_deletion"];
         };
         header: {
           /** Preference */
@@ -1624,6 +1835,11 @@ export type paths = {
           status?: parameters["rowFilter.organizations.status"];
           plan_id?: parameters["rowFilter.organizations.plan_id"];
           onboarding_completed_at?: parameters["rowFilter.organizations.onboarding_completed_at"];
+          mfa_required?: parameters["rowFilter.organizations.mfa_required"];
+          deletion_requested_at?: parameters["rowFilter.organizations.deletion_requested_at"];
+          deletion_requested_by?: parameters["rowFilter.organizations.deletion_requested_by"];
+          purge_after?: parameters["rowFilter.organizations.purge_after"];
+          status_before_deletion?: parameters["rowFilter.organizations.status_before_deletion"];
         };
         body: {
           /** organizations */
@@ -2496,6 +2712,37 @@ export type paths = {
       };
     };
   };
+  "/rpc/cancel_organization_deletion": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/accept_invite": {
     get: {
       parameters: {
@@ -2691,6 +2938,103 @@ export type paths = {
       };
     };
   };
+  "/rpc/set_organization_mfa_policy": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_required: boolean;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+            /** Format: boolean */
+            p_required: boolean;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/export_organization_page": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_section: string;
+          p_after?: string;
+          p_limit?: number;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_after?: string;
+            /** Format: integer */
+            p_limit?: number;
+            /** Format: uuid */
+            p_organization_id: string;
+            /** Format: text */
+            p_section: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/my_organizations": {
+    get: {
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: { [key: string]: unknown };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/remove_organization_domain": {
     get: {
       parameters: {
@@ -2810,6 +3154,43 @@ export type paths = {
       };
     };
   };
+  "/rpc/update_role": {
+    get: {
+      parameters: {
+        query: {
+          p_role_id: string;
+          p_name: string;
+          p_permissions: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_name: string;
+            /** Format: text[] */
+            p_permissions: string[];
+            /** Format: uuid */
+            p_role_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/rotate_webhook_secret": {
     get: {
       parameters: {
@@ -2828,6 +3209,37 @@ export type paths = {
           args: {
             /** Format: uuid */
             p_endpoint_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/delete_role": {
+    get: {
+      parameters: {
+        query: {
+          p_role_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_role_id: string;
           };
         };
         header: {
@@ -3213,6 +3625,46 @@ export type paths = {
       };
     };
   };
+  "/rpc/create_role": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_key: string;
+          p_name: string;
+          p_permissions: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_key: string;
+            /** Format: text */
+            p_name: string;
+            /** Format: uuid */
+            p_organization_id: string;
+            /** Format: text[] */
+            p_permissions: string[];
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/request_to_join": {
     get: {
       parameters: {
@@ -3255,6 +3707,40 @@ export type paths = {
       parameters: {
         body: {
           args: { [key: string]: unknown };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/authorize": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_permission: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+            /** Format: text */
+            p_permission: string;
+          };
         };
         header: {
           /** Preference */
@@ -3477,6 +3963,40 @@ export type paths = {
       };
     };
   };
+  "/rpc/request_organization_deletion": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_confirm_slug: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_confirm_slug: string;
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/revoke_invite": {
     get: {
       parameters: {
@@ -3527,6 +4047,29 @@ export type paths = {
             /** Format: uuid */
             p_organization_id: string;
           };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/export_my_data": {
+    get: {
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: { [key: string]: unknown };
         };
         header: {
           /** Preference */
@@ -3774,6 +4317,21 @@ export type paths = {
 };
 
 export type definitions = {
+  permissions: {
+    /**
+     * Format: text
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     */
+    key: string;
+    /** Format: text */
+    description: string;
+    /**
+     * Format: boolean
+     * @default false
+     */
+    owners_only: boolean;
+  };
   platform_roles: {
     /**
      * Format: uuid
@@ -4143,6 +4701,39 @@ export type definitions = {
     /** Format: text */
     bot_start_token_used_hash?: string;
   };
+  organization_roles: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `organizations.id`.<fk table='organizations' column='id'/>
+     */
+    organization_id?: string;
+    /** Format: text */
+    key: string;
+    /** Format: text */
+    name: string;
+    /** Format: text[] */
+    permissions: string[];
+    /** Format: uuid */
+    created_by?: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    updated_at: string;
+  };
   profiles: {
     /**
      * Format: uuid
@@ -4262,6 +4853,19 @@ export type definitions = {
     plan_id: string;
     /** Format: timestamp with time zone */
     onboarding_completed_at?: string;
+    /**
+     * Format: boolean
+     * @default false
+     */
+    mfa_required: boolean;
+    /** Format: timestamp with time zone */
+    deletion_requested_at?: string;
+    /** Format: uuid */
+    deletion_requested_by?: string;
+    /** Format: timestamp with time zone */
+    purge_after?: string;
+    /** Format: text */
+    status_before_deletion?: string;
   };
   webhook_endpoints: {
     /**
@@ -4600,6 +5204,14 @@ export type parameters = {
   offset: string;
   /** @description Limiting and Pagination */
   limit: string;
+  /** @description permissions */
+  "body.permissions": definitions["permissions"];
+  /** Format: text */
+  "rowFilter.permissions.key": string;
+  /** Format: text */
+  "rowFilter.permissions.description": string;
+  /** Format: boolean */
+  "rowFilter.permissions.owners_only": string;
   /** @description platform_roles */
   "body.platform_roles": definitions["platform_roles"];
   /** Format: uuid */
@@ -4812,6 +5424,24 @@ export type parameters = {
   "rowFilter.tenant_users.updated_at": string;
   /** Format: text */
   "rowFilter.tenant_users.bot_start_token_used_hash": string;
+  /** @description organization_roles */
+  "body.organization_roles": definitions["organization_roles"];
+  /** Format: uuid */
+  "rowFilter.organization_roles.id": string;
+  /** Format: uuid */
+  "rowFilter.organization_roles.organization_id": string;
+  /** Format: text */
+  "rowFilter.organization_roles.key": string;
+  /** Format: text */
+  "rowFilter.organization_roles.name": string;
+  /** Format: text[] */
+  "rowFilter.organization_roles.permissions": string;
+  /** Format: uuid */
+  "rowFilter.organization_roles.created_by": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.organization_roles.created_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.organization_roles.updated_at": string;
   /** @description profiles */
   "body.profiles": definitions["profiles"];
   /** Format: uuid */
@@ -4874,6 +5504,16 @@ export type parameters = {
   "rowFilter.organizations.plan_id": string;
   /** Format: timestamp with time zone */
   "rowFilter.organizations.onboarding_completed_at": string;
+  /** Format: boolean */
+  "rowFilter.organizations.mfa_required": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.organizations.deletion_requested_at": string;
+  /** Format: uuid */
+  "rowFilter.organizations.deletion_requested_by": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.organizations.purge_after": string;
+  /** Format: text */
+  "rowFilter.organizations.status_before_deletion": string;
   /** @description webhook_endpoints */
   "body.webhook_endpoints": definitions["webhook_endpoints"];
   /** Format: uuid */

@@ -71,6 +71,13 @@ export interface paths {
      */
     post: operations["deliverWebhooks"];
   };
+  "/export-organization": {
+    /**
+     * Export everything an organization holds, as one JSON document
+     * @description For a member holding org:audit:read and org:settings:manage (owners and admins; a custom role with both). Streamed: each section's pages are read from the database as the document is sent. No token, hash or secret is in it. A failure after the first byte ends the body early (the document is then not valid JSON).
+     */
+    post: operations["exportOrganization"];
+  };
 }
 
 export type webhooks = Record<string, never>;
@@ -228,6 +235,26 @@ export interface components {
       delivered: number;
       retry: number;
       failed: number;
+    };
+    OrganizationExport: {
+      /** @constant */
+      format: "tenant-onboarding-export/1";
+      exported_at: string;
+      organization: Record<string, never>;
+      billing: Record<string, never>[];
+      onboarding_phases: Record<string, never>[];
+      roles: Record<string, never>[];
+      members: Record<string, never>[];
+      invites: Record<string, never>[];
+      invite_links: Record<string, never>[];
+      domains: Record<string, never>[];
+      join_requests: Record<string, never>[];
+      webhook_endpoints: Record<string, never>[];
+      webhook_deliveries: Record<string, never>[];
+      tenant_users: Record<string, never>[];
+      tenant_user_events: Record<string, never>[];
+      tenant_notifications: Record<string, never>[];
+      audit_log: Record<string, never>[];
     };
   };
   responses: never;
@@ -431,7 +458,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "mfa_required" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -475,7 +502,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked" | "organization_deletion_scheduled";
             };
           }) & components["schemas"]["Error"];
         };
@@ -593,7 +620,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "mfa_required" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -637,7 +664,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked" | "organization_deletion_scheduled";
             };
           }) & components["schemas"]["Error"];
         };
@@ -758,7 +785,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "mfa_required" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -802,7 +829,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked" | "organization_deletion_scheduled";
             };
           }) & components["schemas"]["Error"];
         };
@@ -940,7 +967,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "not_platform_admin";
+              code?: "email_not_confirmed" | "forbidden" | "invite_link_wrong_domain" | "invite_wrong_user" | "member_limit_reached" | "mfa_required" | "not_platform_admin";
             };
           }) & components["schemas"]["Error"];
         };
@@ -984,7 +1011,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked";
+              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked" | "organization_deletion_scheduled";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1113,7 +1140,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "forbidden" | "initiated_by_mismatch" | "not_tenant_admin" | "user_not_in_tenant";
+              code?: "forbidden" | "initiated_by_mismatch" | "mfa_required" | "not_tenant_admin" | "user_not_in_tenant";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1149,6 +1176,17 @@ export interface operations {
               code?: "already_completed" | "already_onboarded" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "onboarding_in_flight" | "user_mismatch";
             };
           }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Gone */
+      410: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "organization_deletion_scheduled";
+            };
+          } & components["schemas"]["Error"];
         };
       };
       /** @description Body over 128 KiB */
@@ -1264,7 +1302,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "forbidden" | "initiated_by_mismatch" | "not_tenant_admin" | "start_token_mismatch" | "user_not_in_tenant";
+              code?: "forbidden" | "initiated_by_mismatch" | "mfa_required" | "not_tenant_admin" | "start_token_mismatch" | "user_not_in_tenant";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1300,6 +1338,17 @@ export interface operations {
               code?: "already_completed" | "already_onboarded" | "correlation_id_used" | "correlation_superseded" | "email_mismatch" | "onboarding_in_flight" | "user_mismatch";
             };
           }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Gone */
+      410: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "organization_deletion_scheduled";
+            };
+          } & components["schemas"]["Error"];
         };
       };
       /** @description Body over 128 KiB */
@@ -1584,6 +1633,149 @@ export interface operations {
         };
       };
       /** @description An upstream did not answer in time */
+      504: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_timeout";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Export everything an organization holds, as one JSON document
+   * @description For a member holding org:audit:read and org:settings:manage (owners and admins; a custom role with both). Streamed: each section's pages are read from the database as the document is sent. No token, hash or secret is in it. A failure after the first byte ends the body early (the document is then not valid JSON).
+   */
+  exportOrganization: {
+    requestBody: {
+      content: {
+        "application/json": {
+          /** Format: uuid */
+          organization_id: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The export */
+      200: {
+        content: {
+          "application/json": components["schemas"]["OrganizationExport"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "invalid_payload";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_jwt" | "unauthorized";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Forbidden */
+      403: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden" | "mfa_required" | "not_member" | "not_org_admin";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Method Not Allowed */
+      405: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "method_not_allowed";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Gone */
+      410: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "organization_deletion_scheduled";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Request Entity Too Large */
+      413: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_media_type";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Internal Server Error */
+      500: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Bad Gateway */
+      502: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "upstream_error";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        content: {
+          "application/json": {
+            error?: {
+              /** @enum {unknown} */
+              code?: "function_unavailable";
+            };
+          } & components["schemas"]["Error"];
+        };
+      };
+      /** @description Gateway Timeout */
       504: {
         content: {
           "application/json": {

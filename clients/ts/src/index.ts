@@ -74,6 +74,9 @@ export type RpcErrorCode =
   | "not_org_admin" | "not_owner" | "not_platform_admin" | "not_signed_in" | "not_tenant_admin"
   | "onboarding_incomplete" | "organization_not_found" | "phase_not_available" | "rate_limited"
   | "request_not_found" | "role_too_high" | "slug_taken" | "unknown_field"
+  | "confirmation_mismatch" | "deletion_not_scheduled" | "invalid_permissions" | "invalid_role_key" | "invalid_section"
+  | "mfa_required" | "organization_deletion_scheduled" | "permission_denied" | "permission_too_high" | "role_in_use"
+  | "role_key_taken" | "role_limit_reached" | "role_not_found" | "unknown_permission"
   /** PostgREST's own, e.g. a JWT it refuses or a permission the role lacks. */
   | `PGRST${string}` | "42501";
 
@@ -145,11 +148,30 @@ export type JoinRequest = {
   created_at: string;
   decided_at: string | null;
 };
+/** A key of the permission catalogue (`public.permissions`). */
+export type Permission =
+  | "org:members:read" | "org:members:invite" | "org:members:manage" | "org:roles:manage" | "org:settings:manage"
+  | "org:billing:manage" | "org:domains:manage" | "org:webhooks:manage" | "org:audit:read" | "tenant_users:manage"
+  | "org:activate" | "org:ownership:transfer" | "org:delete";
+export type OrganizationRole = { id: string; organization_id: string | null; key: string; name: string; permissions: Permission[]; system: boolean };
+export type MyOrganization = {
+  organization_id: string;
+  name: string;
+  slug: string;
+  status: "pending-activation" | "active" | "deletion_scheduled";
+  role: string;
+  permissions: Permission[];
+  mfa_required: boolean;
+  /** False while the organization requires MFA and this session is below `aal2`. */
+  mfa_satisfied: boolean;
+  purge_after: string | null;
+};
 export type Member = { user_id: string; email: string; full_name: string | null; role: Role; joined_at: string };
 export type WebhookEventType =
   | "organization.activated" | "invite.created" | "invite.accepted" | "invite.revoked" | "invite.declined"
   | "member.added" | "member.removed" | "member.role_changed" | "ownership.transferred"
   | "member.join_requested" | "member.join_request_denied" | "domain.verified" | "domain.removed"
+  | "organization.deletion_scheduled" | "organization.deletion_cancelled"
   | "tenant_user.onboarding.completed" | "tenant_user.onboarding.failed";
 
 type RpcArgs<Name extends string> = `/rpc/${Name}` extends keyof rest
@@ -252,6 +274,11 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
     /** One of the caller's own pending invites from `myInvites()` (a verified domain's is never emailed). */
     acceptInviteById: (inviteId: string) =>
       call<Schemas["Accepted"], CodeOf<"/accept-invite", "post">>("POST", "accept-invite", { invite_id: inviteId }),
+    /** Everything the organization holds, as one JSON document (streamed by the function). */
+    exportOrganization: (organizationId: string) =>
+      call<Schemas["OrganizationExport"], CodeOf<"/export-organization", "post">>("POST", "export-organization", {
+        organization_id: organizationId,
+      }),
     requestUserOnboarding: (request: Schemas["OnboardingRequest"]) =>
       call<Schemas["Queued"], CodeOf<"/user-onboarding/request", "post">>("POST", "user-onboarding/request", request),
 
@@ -368,6 +395,30 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
       }),
     listInviteLinks: (organizationId: string) => rpc<InviteLink[]>("list_invite_links", { p_organization_id: organizationId }),
     revokeInviteLink: (linkId: string) => rpc<InviteLink>("revoke_invite_link", { p_link_id: linkId }),
+
+    // Governance: permissions, custom roles, the MFA policy, deletion, the user's own data -----
+    /** The one check, as the database makes it (for hiding what a user may not do; access is decided there). */
+    authorize: (organizationId: string, permission: Permission) =>
+      rpc<boolean>("authorize", { p_organization_id: organizationId, p_permission: permission }),
+    myOrganizations: () => rpc<MyOrganization[]>("my_organizations", {}),
+    createRole: (organizationId: string, key: string, name: string, permissions: Permission[]) =>
+      rpc<OrganizationRole>("create_role", { p_organization_id: organizationId, p_key: key, p_name: name, p_permissions: permissions }),
+    updateRole: (roleId: string, name: string, permissions: Permission[]) =>
+      rpc<OrganizationRole>("update_role", { p_role_id: roleId, p_name: name, p_permissions: permissions }),
+    deleteRole: (roleId: string) => rpc<{ id: string; key: string; deleted: true }>("delete_role", { p_role_id: roleId }),
+    setOrganizationMfaPolicy: (organizationId: string, required: boolean) =>
+      rpc<{ organization_id: string; mfa_required: boolean }>("set_organization_mfa_policy", {
+        p_organization_id: organizationId,
+        p_required: required,
+      }),
+    requestOrganizationDeletion: (organizationId: string, confirmSlug: string) =>
+      rpc<{ organization_id: string; status: "deletion_scheduled"; purge_after: string }>("request_organization_deletion", {
+        p_organization_id: organizationId,
+        p_confirm_slug: confirmSlug,
+      }),
+    cancelOrganizationDeletion: (organizationId: string) =>
+      rpc<{ organization_id: string; status: string }>("cancel_organization_deletion", { p_organization_id: organizationId }),
+    exportMyData: () => rpc<Record<string, unknown>>("export_my_data", {}),
     completeOnboarding: (organizationId: string) =>
       rpc<{ organization_id: string; status: "active"; onboarding_completed_at: string }>("complete_onboarding", {
         p_organization_id: organizationId,

@@ -7,12 +7,15 @@
 //! - [`tenant_users`] — a tenant's complainants and executors onboarded over Telegram
 //!   through a Make scenario: the request and callback contracts, delivery to Make;
 //! - [`webhooks`] — organizations' events delivered to their own endpoints, signed as
-//!   Standard Webhooks specifies, in order, one batch per leased endpoint.
+//!   Standard Webhooks specifies, in order, one batch per leased endpoint;
+//! - [`export`] — an organization's data as one JSON document, written page by page
+//!   while it is sent.
 //!
 //! Nothing here does I/O except through the platform's seams (`Db`, `Outbound`), so every
 //! rule is unit-tested natively and runs unchanged as WebAssembly.
 
 pub mod email;
+pub mod export;
 pub mod invites;
 pub mod raised;
 pub mod signup;

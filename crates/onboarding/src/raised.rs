@@ -142,3 +142,26 @@ pub const TENANT_USERS: &[RaisedError] = &[
         "the user does not belong to this tenant",
     ),
 ];
+
+pub const EXPORT: &[RaisedError] = &[
+    (
+        "mfa_required",
+        403,
+        "this organization requires two-factor authentication: verify a second factor first",
+    ),
+    (
+        "not_member",
+        403,
+        "you are not a member of this organization",
+    ),
+    (
+        "not_org_admin",
+        403,
+        "exporting takes org:audit:read and org:settings:manage",
+    ),
+    (
+        "organization_deletion_scheduled",
+        410,
+        "this organization is scheduled for deletion",
+    ),
+];

@@ -1,7 +1,11 @@
 //! Plain request and response types: the HTTP edge as data, so handlers can be called
 //! from native tests exactly as the WebAssembly bridge calls them inside Deno.
 
+use crate::error::ApiError;
 use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 
 /// Bodies above this are refused with 413 before anything is parsed. Supabase webhook
 /// payloads and browser requests of these functions are a few kilobytes at most.
@@ -105,6 +109,31 @@ impl HttpRequest {
     }
 }
 
+/// What produces a body piece by piece while it is being sent, so a large answer (an
+/// organization's export) never sits in memory whole.
+pub trait ChunkSource {
+    /// The next piece, `None` once there is no more. An error ends the body early.
+    fn next_chunk(&self) -> Pin<Box<dyn Future<Output = Result<Option<String>, ApiError>> + '_>>;
+}
+
+/// A body sent as its [`ChunkSource`] produces it.
+#[derive(Clone)]
+pub struct BodyStream(pub Rc<dyn ChunkSource>);
+
+impl std::fmt::Debug for BodyStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BodyStream(…)")
+    }
+}
+
+impl PartialEq for BodyStream {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for BodyStream {}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpResponse {
     pub status: u16,
@@ -113,6 +142,8 @@ pub struct HttpResponse {
     /// Goes into the request's log line, never to the caller: the id that ties the
     /// request to the rest of its flow (an onboarding's correlation id).
     pub correlation_id: Option<String>,
+    /// When set, the body is this stream's pieces (and `body` is empty).
+    pub stream: Option<BodyStream>,
 }
 
 impl HttpResponse {
@@ -128,7 +159,31 @@ impl HttpResponse {
             headers: vec![("content-type".into(), "application/json".into())],
             body,
             correlation_id: None,
+            stream: None,
         }
+    }
+
+    /// A body produced piece by piece while it is sent.
+    pub fn streamed(status: u16, content_type: &str, source: impl ChunkSource + 'static) -> Self {
+        HttpResponse {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            stream: Some(BodyStream(Rc::new(source))),
+            ..Default::default()
+        }
+    }
+
+    /// The whole body: `body`, or every piece of the stream (how native callers read a
+    /// streamed answer).
+    pub async fn collect_body(&self) -> Result<String, ApiError> {
+        let Some(BodyStream(source)) = &self.stream else {
+            return Ok(self.body.clone());
+        };
+        let mut body = self.body.clone();
+        while let Some(chunk) = source.next_chunk().await? {
+            body.push_str(&chunk);
+        }
+        Ok(body)
     }
 
     pub fn with_correlation_id(mut self, id: impl ToString) -> Self {

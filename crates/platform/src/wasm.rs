@@ -158,10 +158,58 @@ fn to_web_response(response: HttpResponse) -> Result<web_sys::Response, JsValue>
         headers.append(name, value)?;
     }
     init.set_headers(&headers);
+    if let Some(stream) = response.stream {
+        return web_sys::Response::new_with_opt_readable_stream_and_init(
+            Some(&readable(stream)?),
+            &init,
+        );
+    }
     // A null-body status (204 No Content for preflights, 304) must have no body at all:
     // Deno's `Response` throws on any, even an empty string.
     let body = (!response.has_null_body_status()).then_some(response.body.as_str());
     web_sys::Response::new_with_opt_str_and_init(body, &init)
+}
+
+/// A `ReadableStream` that asks the source for its next piece each time the reader
+/// wants one (`pull`), so pieces are produced only as fast as they are sent. The source
+/// (and what it holds) is dropped once it is done or fails; only the small `pull`
+/// closure stays with the stream object.
+fn readable(stream: crate::http::BodyStream) -> Result<web_sys::ReadableStream, JsValue> {
+    let source = Rc::new(std::cell::RefCell::new(Some(stream.0)));
+    let pull =
+        Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController) -> js_sys::Promise>::new(
+            move |controller: web_sys::ReadableStreamDefaultController| {
+                let source = source.clone();
+                wasm_bindgen_futures::future_to_promise(async move {
+                    let current = source.borrow().clone();
+                    let Some(current) = current else {
+                        controller.close()?;
+                        return Ok(JsValue::UNDEFINED);
+                    };
+                    match current.next_chunk().await {
+                        Ok(Some(chunk)) => controller
+                            .enqueue_with_chunk(&js_sys::Uint8Array::from(chunk.as_bytes()))?,
+                        Ok(None) => {
+                            source.borrow_mut().take();
+                            controller.close()?;
+                        }
+                        Err(error) => {
+                            source.borrow_mut().take();
+                            emit(&serde_json::json!({"event": "stream_failed", "error": error.code()}).to_string());
+                            controller.error_with_e(&JsValue::from_str(error.code()));
+                        }
+                    }
+                    Ok(JsValue::UNDEFINED)
+                })
+            },
+        );
+    let underlying = js_sys::Object::new();
+    js_sys::Reflect::set(
+        &underlying,
+        &JsValue::from_str("pull"),
+        &pull.into_js_value(),
+    )?;
+    web_sys::ReadableStream::new_with_underlying_source(&underlying)
 }
 
 /// Defines the `configure(env)` and `serve(request)` exports for one [`EdgeFunction`].

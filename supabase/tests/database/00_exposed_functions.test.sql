@@ -42,6 +42,8 @@ select results_eq(
      ('deny_join_request(p_request_id uuid)'),
      ('disable_webhook_endpoint(p_endpoint_id uuid)'),
      ('enable_webhook_endpoint(p_endpoint_id uuid)'),
+     ('export_my_data()'),
+     ('export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer)'),
      ('force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text)'),
      ('invite_member(p_organization_id uuid, p_email text, p_role text)'),
      ('issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer)'),

@@ -8,6 +8,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 mod deletion;
+mod export;
 mod mfa;
 mod roles;
 

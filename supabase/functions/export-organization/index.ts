@@ -1,0 +1,6 @@
+// export-organization: Rust compiled to WebAssembly; see functions/export-organization.
+import * as glue from "./pkg/export_organization.js";
+import { serveWasm } from "../_shared/wasm_host.ts";
+
+// The module bytes are a static file of the deployment (supabase/config.toml).
+await serveWasm("export-organization", glue, new URL("./pkg/export_organization_bg.wasm", import.meta.url));

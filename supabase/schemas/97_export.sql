@@ -1,0 +1,145 @@
+-- Export: the current definition (supabase/migrations/ builds exactly this; `make test` checks it).
+-- Function bodies may name objects of later files: they are checked when called.
+set check_function_bodies = false;
+
+-- FUNCTION export_query(text)
+CREATE FUNCTION private.export_query(p_section text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case p_section
+    when 'organization' then $q$
+      select o.id::text, jsonb_build_object('id', o.id, 'name', o.name, 'slug', o.slug, 'status', o.status,
+        'plan', o.plan_id, 'features', to_jsonb(private.enabled_features(o.id)), 'mfa_required', o.mfa_required,
+        'logo_url', o.logo_url, 'created_at', o.created_at, 'onboarding_completed_at', o.onboarding_completed_at)
+      from public.organizations o where o.id = $1 $q$
+    when 'billing' then $q$
+      select b.organization_id::text, to_jsonb(b) - 'organization_id'
+      from public.organization_billing b where b.organization_id = $1 $q$
+    when 'onboarding_phases' then $q$
+      select p.phase, jsonb_build_object('phase', p.phase, 'data', p.data, 'done', p.done, 'saved_at', p.saved_at,
+        'saved_by', p.saved_by)
+      from public.organization_onboarding_phases p where p.organization_id = $1 $q$
+    when 'roles' then $q$
+      select r.key, private.role_view(r) from public.organization_roles r where r.organization_id = $1 $q$
+    when 'members' then $q$
+      select m.user_id::text, jsonb_build_object('user_id', m.user_id, 'email', u.email, 'full_name', p.full_name,
+        'role', m.role, 'joined_at', m.created_at)
+      from public.organization_members m join auth.users u on u.id = m.user_id
+      left join public.profiles p on p.id = m.user_id where m.organization_id = $1 $q$
+    when 'invites' then $q$
+      select i.id::text, jsonb_build_object('id', i.id, 'email', i.email, 'role', i.role, 'status', i.status,
+        'via', case when i.domain_id is null then 'email' else 'domain' end, 'created_at', i.created_at,
+        'expires_at', i.expires_at, 'sent_at', i.sent_at, 'accepted_at', i.accepted_at, 'accepted_by', i.accepted_by,
+        'revoked_at', i.revoked_at, 'declined_at', i.declined_at)
+      from public.onboarding_invites i where i.organization_id = $1 $q$
+    when 'invite_links' then $q$
+      select l.id::text, private.invite_link_view(l) from public.invite_links l where l.organization_id = $1 $q$
+    when 'domains' then $q$
+      select d.id::text, jsonb_build_object('id', d.id, 'hostname', d.hostname, 'verified_at', d.verified_at,
+        'enrollment_mode', d.enrollment_mode, 'default_role', d.default_role, 'created_at', d.created_at)
+      from public.organization_domains d where d.organization_id = $1 $q$
+    when 'join_requests' then $q$
+      select r.id::text, private.join_request_view(r) from public.organization_join_requests r where r.organization_id = $1 $q$
+    when 'webhook_endpoints' then $q$
+      select e.id::text, jsonb_build_object('id', e.id, 'url', e.url, 'events', to_jsonb(e.event_types),
+        'description', e.description, 'enabled', e.enabled, 'disabled_at', e.disabled_at,
+        'disabled_reason', e.disabled_reason, 'created_at', e.created_at)
+      from public.webhook_endpoints e where e.organization_id = $1 $q$
+    when 'webhook_deliveries' then $q$
+      select lpad(d.id::text, 20, '0'), jsonb_build_object('endpoint_id', d.endpoint_id, 'message_id', d.message_id,
+        'attempt', d.attempt, 'status_code', d.status_code, 'duration_ms', d.duration_ms, 'error', d.error, 'at', d.at)
+      from public.webhook_deliveries d join public.webhook_endpoints e on e.id = d.endpoint_id
+      where e.organization_id = $1 $q$
+    when 'tenant_users' then $q$
+      select t.id::text, jsonb_build_object('id', t.id, 'email', t.email, 'full_name', t.full_name,
+        'employee_id', t.employee_id, 'role', t.user_role, 'is_active', t.is_active,
+        'telegram_chat_id', t.telegram_chat_id, 'onboarding_status', t.bot_onboarding_status,
+        'onboarding_requested_at', t.bot_onboarding_requested_at, 'onboarding_completed_at', t.bot_onboarding_completed_at,
+        'onboarding_error', t.bot_onboarding_error, 'created_at', t.created_at)
+      from public.tenant_users t where t.tenant_id = $1 $q$
+    when 'tenant_user_events' then $q$
+      select lpad(e.id::text, 20, '0'), jsonb_build_object('tenant_user_id', e.user_id,
+        'correlation_id', e.correlation_id, 'event', e.event, 'detail', e.detail, 'at', e.created_at)
+      from public.user_onboarding_events e where e.tenant_id = $1 $q$
+    when 'tenant_notifications' then $q$
+      select n.id::text, jsonb_build_object('id', n.id, 'tenant_user_id', n.user_id, 'type', n.type, 'title', n.title,
+        'message', n.message, 'level', n.level, 'status', n.status, 'created_at', n.created_at, 'read_at', n.read_at)
+      from public.tenant_notifications n where n.tenant_id = $1 $q$
+    when 'audit_log' then $q$
+      select lpad(a.id::text, 20, '0'), jsonb_build_object('id', a.id, 'action', a.action, 'actor_id', a.actor_id,
+        'target_user_id', a.target_user_id, 'target_invite_id', a.target_invite_id, 'before', a.before,
+        'after', a.after, 'at', a.at)
+      from public.organization_audit_log a where a.organization_id = $1 $q$
+  end
+$_$;
+
+-- ACL FUNCTION export_query(p_section text)
+REVOKE ALL ON FUNCTION private.export_query(p_section text) FROM PUBLIC;
+
+-- FUNCTION export_my_data()
+CREATE FUNCTION public.export_my_data() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'format', 'tenant-onboarding-user-export/1',
+    'exported_at', now(),
+    'user', (select jsonb_build_object('id', u.id, 'email', u.email, 'created_at', u.created_at,
+                                        'email_confirmed_at', u.email_confirmed_at)
+             from auth.users u where u.id = auth.uid()),
+    'profile', (select jsonb_build_object('full_name', p.full_name, 'active_organization_id', p.organization_id,
+                                           'created_at', p.created_at)
+                from public.profiles p where p.id = auth.uid()),
+    'memberships', (select coalesce(jsonb_agg(jsonb_build_object('organization_id', m.organization_id,
+                      'organization_name', o.name, 'role', m.role, 'joined_at', m.created_at) order by m.created_at), '[]')
+                    from public.organization_members m join public.organizations o on o.id = m.organization_id
+                    where m.user_id = auth.uid()),
+    'invitations', (select coalesce(jsonb_agg(jsonb_build_object('organization_id', i.organization_id,
+                      'organization_name', o.name, 'role', i.role, 'status', i.status, 'created_at', i.created_at,
+                      'via', case when i.domain_id is null then 'email' else 'domain' end) order by i.created_at), '[]')
+                    from auth.users u join public.onboarding_invites i on i.email = lower(u.email)
+                    join public.organizations o on o.id = i.organization_id where u.id = auth.uid()),
+    'join_requests', public.my_join_requests(),
+    'platform_role', (select role from public.platform_roles where user_id = auth.uid()))
+  where auth.uid() is not null
+$$;
+
+-- ACL FUNCTION export_my_data()
+REVOKE ALL ON FUNCTION public.export_my_data() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.export_my_data() TO authenticated;
+
+-- FUNCTION export_organization_page(uuid, text, text, integer)
+CREATE FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text DEFAULT NULL::text, p_limit integer DEFAULT 500) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_query text := private.export_query(p_section);
+  v_rows jsonb;
+  v_last text;
+  v_count integer;
+begin
+  if private.caller_role(p_organization_id) is null then
+    raise exception using errcode = '42501', message = 'not_member', detail = 'you are not a member of this organization';
+  end if;
+  if not (public.authorize(p_organization_id, 'org:audit:read') and public.authorize(p_organization_id, 'org:settings:manage')) then
+    raise exception using errcode = '42501', message = 'not_org_admin',
+      detail = 'exporting takes org:audit:read and org:settings:manage';
+  end if;
+  if v_query is null then
+    raise exception using errcode = '22023', message = 'invalid_section', detail = format('no section %L', left(p_section, 50));
+  end if;
+  if p_limit is null or p_limit not between 1 and 1000 then
+    raise exception using errcode = '22023', message = 'invalid_arguments', detail = 'p_limit: 1-1000';
+  end if;
+  execute format('select coalesce(jsonb_agg(row order by key), ''[]''), max(key), count(*)
+                  from (select key, row from (%s) s(key, row) where key > $2 order by key limit $3) page', v_query)
+    into v_rows, v_last, v_count using p_organization_id, coalesce(p_after, ''), p_limit;
+  return jsonb_build_object('rows', v_rows, 'next', case when v_count = p_limit then v_last end);
+end
+$_$;
+
+-- ACL FUNCTION export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer)
+REVOKE ALL ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) TO authenticated;
