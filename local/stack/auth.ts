@@ -18,8 +18,11 @@
 //   POST /auth/v1/recover                        {email}
 //   GET  /auth/v1/settings
 //   GET  /auth/v1/.well-known/jwks.json           the public keys tokens are signed with
+//   /auth/v1/factors…                             TOTP MFA (local/stack/auth-mfa.ts); tokens carry
+//                                                 the session's `aal` and `amr`
 // Emails go to the local inbox (local/stack/inbox.ts), as Mailpit holds them in Supabase's local stack.
 import postgres from "postgres";
+import { assuranceOf, factorsOf, mfaHandler } from "./auth-mfa.ts";
 import { deliverToInbox } from "./inbox.ts";
 import type { ProjectKeys } from "./project-keys.ts";
 
@@ -81,6 +84,8 @@ export function authHandler(config: AuthConfig) {
     return config.defaultRedirect;
   };
 
+  /** The user as GoTrue answers it, with their MFA factors. */
+  const userWithFactors = async (user: User) => ({ ...userJson(user), factors: await factorsOf(sql, user.id) });
   const userJson = (user: User) => ({
     id: user.id,
     aud: "authenticated",
@@ -112,6 +117,7 @@ export function authHandler(config: AuthConfig) {
   /** Supabase's claims, passed through the custom access token hook when the database has it. */
   async function accessToken(user: User, sessionId: string): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
+    const { aal, amr } = await assuranceOf(sql, sessionId);
     let claims: Record<string, unknown> = {
       aud: "authenticated",
       exp: now + ACCESS_TOKEN_SECONDS,
@@ -123,8 +129,8 @@ export function authHandler(config: AuthConfig) {
       app_metadata: user.raw_app_meta_data ?? {},
       user_metadata: user.raw_user_meta_data ?? {},
       role: "authenticated",
-      aal: "aal1",
-      amr: [{ method: "password", timestamp: now }],
+      aal,
+      amr,
       session_id: sessionId,
       is_anonymous: false,
     };
@@ -139,7 +145,10 @@ export function authHandler(config: AuthConfig) {
   async function session(user: User, sessionId?: string) {
     const id = sessionId ?? crypto.randomUUID();
     const refreshToken = randomToken(24);
-    if (!sessionId) await sql`insert into auth.sessions (id, user_id) values (${id}, ${user.id})`;
+    if (!sessionId) {
+      await sql`insert into auth.sessions (id, user_id) values (${id}, ${user.id})`;
+      await sql`insert into auth.mfa_amr_claims (session_id, authentication_method) values (${id}, 'password')`;
+    }
     await sql`insert into auth.refresh_tokens (token, user_id, session_id) values (${refreshToken}, ${user.id}, ${id})`;
     const now = Math.floor(Date.now() / 1000);
     return {
@@ -148,7 +157,7 @@ export function authHandler(config: AuthConfig) {
       expires_in: ACCESS_TOKEN_SECONDS,
       expires_at: now + ACCESS_TOKEN_SECONDS,
       refresh_token: refreshToken,
-      user: userJson(user),
+      user: await userWithFactors(user),
     };
   }
 
@@ -300,6 +309,14 @@ export function authHandler(config: AuthConfig) {
     return Response.redirect(`${redirectTo}#${fragment}`, 303);
   }
 
+  const mfa = mfaHandler({
+    sql, fail, readJson, bearerUser,
+    refreshSession: async (userId, sessionId) => {
+      const [user] = await sql<User[]>`select * from auth.users where id = ${userId}`;
+      return session(user, sessionId);
+    },
+  });
+
   return async function handle(request: Request, url: URL): Promise<Response> {
     const path = url.pathname.slice("/auth/v1".length) || "/";
     if (request.method === "OPTIONS") return new Response(null, { status: 204 });
@@ -328,7 +345,7 @@ export function authHandler(config: AuthConfig) {
     if (path === "/user" && (request.method === "GET" || request.method === "PUT")) {
       const found = await bearerUser(request);
       if (found instanceof Response) return found;
-      if (request.method === "GET") return Response.json(userJson(found.user));
+      if (request.method === "GET") return Response.json(await userWithFactors(found.user));
       const body = await readJson(request);
       if (body instanceof Response) return body;
       if (body.password !== undefined && String(body.password).length < 6) {
@@ -346,7 +363,7 @@ export function authHandler(config: AuthConfig) {
           email = coalesce(${body.email === undefined ? null : String(body.email).toLowerCase()}, email),
           updated_at = now()
         where id = ${found.user.id} returning *`;
-      return Response.json(userJson(user));
+      return Response.json(await userWithFactors(user));
     }
     if (path === "/logout" && request.method === "POST") {
       const found = await bearerUser(request);
@@ -354,6 +371,6 @@ export function authHandler(config: AuthConfig) {
       await sql`delete from auth.sessions where id = ${found.sessionId}`;
       return new Response(null, { status: 204 });
     }
-    return fail(404, "not_found", "Not found");
+    return (await mfa(request, path)) ?? fail(404, "not_found", "Not found");
   };
 }

@@ -127,3 +127,50 @@ Deno.test("recovery: the emailed link signs the user in to set a new password", 
   // An unknown address gets the same answer.
   assert.equal((await supabase.auth.resetPasswordForEmail(unique("unknown"))).error, null);
 });
+
+Deno.test("TOTP MFA as supabase-js calls it: enrol, challenge, verify to aal2; refusals by GoTrue's codes", async () => {
+  const { totp } = await import("../support/totp.mjs");
+  const supabase = client();
+  const email = unique("mfa");
+  assert.equal((await supabase.auth.signUp({ email, password: "correct horse" })).error, null);
+  await (await fetch(await inboxLink(email, "signup"), { redirect: "manual" })).body?.cancel();
+  assert.equal((await supabase.auth.signInWithPassword({ email, password: "correct horse" })).error, null);
+  let level = await supabase.auth.mfa.getAuthenticatorAssuranceLevel();
+  assert.deepEqual([level.data?.currentLevel, level.data?.nextLevel], ["aal1", "aal1"]);
+
+  const { data: factor, error } = await supabase.auth.mfa.enroll({ factorType: "totp", friendlyName: "Phone" });
+  assert.equal(error, null);
+  assert.match(factor!.totp.qr_code, /^data:image\/svg\+xml;utf-8,<svg/);
+  assert.match(factor!.totp.uri, /^otpauth:\/\/totp\//);
+  const again = await supabase.auth.mfa.enroll({ factorType: "totp", friendlyName: "Phone" });
+  assert.equal(again.error?.code, "mfa_factor_name_conflict");
+
+  const challenge = await supabase.auth.mfa.challenge({ factorId: factor!.id });
+  const wrong = await supabase.auth.mfa.verify({ factorId: factor!.id, challengeId: challenge.data!.id, code: "000000" });
+  assert.equal(wrong.error?.code, "mfa_verification_failed");
+  const verified = await supabase.auth.mfa.verify({
+    factorId: factor!.id, challengeId: challenge.data!.id, code: totp(factor!.totp.secret),
+  });
+  assert.equal(verified.error, null);
+  const claims = JSON.parse(atob(verified.data!.access_token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/")));
+  assert.equal(claims.aal, "aal2");
+  assert.deepEqual(claims.amr.map((m: { method: string }) => m.method).sort(), ["password", "totp"]);
+  level = await supabase.auth.mfa.getAuthenticatorAssuranceLevel();
+  assert.deepEqual([level.data?.currentLevel, level.data?.nextLevel], ["aal2", "aal2"]);
+  assert.equal((await supabase.auth.mfa.listFactors()).data?.totp.length, 1);
+  // The challenge is spent.
+  const reused = await supabase.auth.mfa.verify({ factorId: factor!.id, challengeId: challenge.data!.id, code: totp(factor!.totp.secret) });
+  assert.equal(reused.error?.code, "mfa_challenge_expired");
+  // A refreshed token keeps the session's level.
+  const refreshed = await supabase.auth.refreshSession();
+  assert.equal(JSON.parse(atob(refreshed.data.session!.access_token.split(".")[1].replaceAll("-", "+").replaceAll("_", "/"))).aal, "aal2");
+
+  // A new sign-in starts at aal1 (next level aal2), and may not remove a verified factor.
+  const other = client();
+  await other.auth.signInWithPassword({ email, password: "correct horse" });
+  level = await other.auth.mfa.getAuthenticatorAssuranceLevel();
+  assert.deepEqual([level.data?.currentLevel, level.data?.nextLevel], ["aal1", "aal2"]);
+  assert.equal((await other.auth.mfa.unenroll({ factorId: factor!.id })).error?.code, "insufficient_aal");
+  assert.equal((await supabase.auth.mfa.unenroll({ factorId: factor!.id })).error, null);
+  assert.equal((await supabase.auth.mfa.listFactors()).data?.all.length, 0);
+});
