@@ -33,7 +33,7 @@ export function AdminPage({ supabase, onboarding, session }: Deps) {
         <h1>This page is for platform admins</h1>
         <p>You are signed in as <strong class="email">{session.user.email}</strong>, which is not a platform admin account.
           Platform admins create organizations and invite their owners; an operator grants the role.</p>
-        <YourOrganizations supabase={supabase} session={session} />
+        <YourOrganizations supabase={supabase} onboarding={onboarding} session={session} />
       </section>
     );
   }

@@ -104,7 +104,7 @@ function Home({ supabase, onboarding, session }: Deps) {
     <>
       <h1>Home</h1>
       <ForYou onboarding={onboarding} />
-      <YourOrganizations supabase={supabase} session={session} />
+      <YourOrganizations supabase={supabase} onboarding={onboarding} session={session} />
       <p class="muted">Platform admins manage organizations on the <a href="/admin">admin page</a>.</p>
     </>
   );

@@ -32,7 +32,7 @@ export function JoinPage({ supabase, onboarding, session, token }: Deps & { toke
         <h1>{error.code === "invite_already_accepted" ? "This invitation was accepted" : gone ? "This invitation can't be used" : "Something went wrong"}</h1>
         <ErrorBox error={error} retry={load} />
         {error.code === "invite_already_accepted" && (session
-          ? <YourOrganizations supabase={supabase} session={session} />
+          ? <YourOrganizations supabase={supabase} onboarding={onboarding} session={session} />
           : <SignIn supabase={supabase} title="Sign in to continue where you left off" />)}
       </section>
     );

@@ -1,9 +1,7 @@
 import type { Session, SupabaseClient } from "@supabase/supabase-js";
 import { useEffect, useState } from "preact/hooks";
-import type { OnboardingClient } from "../../clients/ts/src/index.ts";
+import type { MyOrganization, OnboardingClient } from "../../clients/ts/src/index.ts";
 import { navigate } from "./router.ts";
-
-type Option = { organization_id: string; organizations: { name: string } | null };
 
 /** The header's organization switcher: the user's organizations, the active one selected
  * (as the access token hook decides it: their profile's while they belong to it, else
@@ -13,17 +11,17 @@ type Option = { organization_id: string; organizations: { name: string } | null 
 export function OrganizationSwitcher({ supabase, onboarding, session, path }: {
   supabase: SupabaseClient; onboarding: OnboardingClient; session: Session; path: string;
 }) {
-  const [options, setOptions] = useState<Option[]>([]);
+  const [options, setOptions] = useState<MyOrganization[]>([]);
   const [active, setActive] = useState<string>("");
   useEffect(() => {
     Promise.all([
-      supabase.from("organization_members").select("organization_id, organizations(name)").eq("user_id", session.user.id).order("created_at"),
+      onboarding.myOrganizations(),
       supabase.from("profiles").select("organization_id").eq("id", session.user.id).maybeSingle(),
-    ]).then(([memberships, profile]) => {
-      const mine = (memberships.data as Option[] | null) ?? [];
+    ]).then(([mine, profile]) => {
+      const usable = (mine.data ?? []).filter((o) => o.status !== "deletion_scheduled");
       const chosen = (profile.data as { organization_id: string | null } | null)?.organization_id;
-      setOptions(mine);
-      setActive(mine.some((m) => m.organization_id === chosen) ? chosen! : mine[0]?.organization_id ?? "");
+      setOptions(usable);
+      setActive(usable.some((o) => o.organization_id === chosen) ? chosen! : usable[0]?.organization_id ?? "");
     });
   }, [session.user.id, path]);
   if (options.length === 0) return null;
@@ -38,7 +36,7 @@ export function OrganizationSwitcher({ supabase, onboarding, session, path }: {
         await supabase.auth.refreshSession();
         navigate(`/org/${id}/team`);
       }}>
-        {options.map((option) => <option value={option.organization_id}>{option.organizations?.name ?? "Organization"}</option>)}
+        {options.map((option) => <option value={option.organization_id}>{option.name}</option>)}
       </select>
     </label>
   );
