@@ -57,6 +57,7 @@ fn mapped_in_rust() -> BTreeSet<String> {
         onboarding::signup::RAISED,
         onboarding::invites::RAISED,
         onboarding::tenant_users::RAISED,
+        onboarding::export::RAISED,
     ]
     .iter()
     .flat_map(|table| table.iter().map(|(code, _, _)| (*code).to_owned()))
