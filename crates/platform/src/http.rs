@@ -219,6 +219,28 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
 mod tests {
     use super::*;
 
+    /// Three pieces, then the end.
+    struct Countdown(std::cell::Cell<u8>);
+
+    impl ChunkSource for Countdown {
+        fn next_chunk(
+            &self,
+        ) -> Pin<Box<dyn Future<Output = Result<Option<String>, ApiError>> + '_>> {
+            let left = self.0.get();
+            self.0.set(left.saturating_sub(1));
+            Box::pin(async move { Ok((left > 0).then(|| left.to_string())) })
+        }
+    }
+
+    #[test]
+    fn a_streamed_body_is_its_pieces_in_order() {
+        let response =
+            HttpResponse::streamed(200, "text/plain", Countdown(std::cell::Cell::new(3)));
+        assert_eq!(response.header("content-type"), Some("text/plain"));
+        let body = futures_util::FutureExt::now_or_never(response.collect_body());
+        assert_eq!(body.map(Result::ok), Some(Some("321".to_owned())));
+    }
+
     #[test]
     fn bearer_token_is_case_insensitive_on_scheme_and_rejects_others() {
         let req = HttpRequest::new("post").with_header("Authorization", "bearer abc.def");

@@ -172,10 +172,14 @@ fn to_web_response(response: HttpResponse) -> Result<web_sys::Response, JsValue>
 
 /// A `ReadableStream` that asks the source for its next piece each time the reader
 /// wants one (`pull`), so pieces are produced only as fast as they are sent. The source
-/// (and what it holds) is dropped once it is done or fails; only the small `pull`
-/// closure stays with the stream object.
+/// (and what it holds) is dropped once it is done, fails, or the reader goes away
+/// (`cancel`); only the small closures stay with the stream object.
 fn readable(stream: crate::http::BodyStream) -> Result<web_sys::ReadableStream, JsValue> {
     let source = Rc::new(std::cell::RefCell::new(Some(stream.0)));
+    let on_cancel = source.clone();
+    let cancel = Closure::once_into_js(move || {
+        on_cancel.borrow_mut().take();
+    });
     let pull =
         Closure::<dyn FnMut(web_sys::ReadableStreamDefaultController) -> js_sys::Promise>::new(
             move |controller: web_sys::ReadableStreamDefaultController| {
@@ -209,6 +213,7 @@ fn readable(stream: crate::http::BodyStream) -> Result<web_sys::ReadableStream, 
         &JsValue::from_str("pull"),
         &pull.into_js_value(),
     )?;
+    js_sys::Reflect::set(&underlying, &JsValue::from_str("cancel"), &cancel)?;
     web_sys::ReadableStream::new_with_underlying_source(&underlying)
 }
 
