@@ -239,6 +239,12 @@ begin
   if p_token_hash !~ '^[0-9a-f]{64}$' or p_ttl_hours not between 1 and 720 then
     raise exception using errcode = '22023', message = 'invalid_arguments';
   end if;
+  -- The organization first, then the invite: concurrent sends of its invites are decided
+  -- one after another, each seeing the claims made before it. `no key update`, so rows
+  -- referencing the organization (the audit row a recorded send writes) are not held up:
+  -- that wait, under the invite's lock, would deadlock.
+  perform 1 from public.organizations
+  where id = (select organization_id from public.onboarding_invites where id = p_invite_id) for no key update;
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
   if not (auth.role() = 'service_role'
           or (private.caller_role(v_invite.organization_id) is not null
@@ -254,11 +260,19 @@ begin
   elsif v_invite.status = 'revoked' then
     raise exception using message = 'invite_revoked';
   end if;
-  if v_invite.sent_at > now() - interval '60 seconds' then
-    perform private.raise_rate_limited(v_invite.sent_at + interval '60 seconds');
+  -- One address is not sent twice within 60 s: a send recorded, or one claimed and still
+  -- in flight, holds the next off.
+  if greatest(v_invite.sent_at, v_invite.send_claimed_at) > now() - interval '60 seconds' then
+    -- (A claim made by a transaction that began after this one is never more than 60 s away.)
+    perform private.raise_rate_limited(least(greatest(v_invite.sent_at, v_invite.send_claimed_at), now()) + interval '60 seconds');
   end if;
-  select count(*), min(at) into v_sends, v_oldest from public.organization_audit_log
-  where organization_id = v_invite.organization_id and action = 'invite.sent' and at > now() - interval '1 hour';
+  -- The organization's sends in the last hour: those recorded, and those claimed in flight.
+  select count(*), min(at) into v_sends, v_oldest from (
+    select at from public.organization_audit_log
+    where organization_id = v_invite.organization_id and action = 'invite.sent' and at > now() - interval '1 hour'
+    union all
+    select send_claimed_at from public.onboarding_invites
+    where organization_id = v_invite.organization_id and send_claimed_at > now() - interval '60 seconds') sends;
   if v_sends >= private.invite_rate_per_hour() then
     perform private.raise_rate_limited(v_oldest + interval '1 hour');
   end if;
@@ -267,7 +281,7 @@ begin
     update public.onboarding_invites
     set token_hash = p_token_hash, status = 'pending',
         expires_at = now() + make_interval(hours => p_ttl_hours),
-        send_attempts = send_attempts + 1, last_send_error = null
+        send_attempts = send_attempts + 1, last_send_error = null, send_claimed_at = now()
     where id = p_invite_id
     returning * into v_invite;
   exception when unique_violation then
@@ -322,9 +336,11 @@ CREATE FUNCTION public.record_invite_send(p_invite_id uuid, p_send_attempt integ
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+  -- The send's claim ends either way: recorded as sent, or released so it may be retried.
   update public.onboarding_invites
   set sent_at = case when p_error is null then now() else sent_at end,
-      last_send_error = left(p_error, 500)
+      last_send_error = left(p_error, 500),
+      send_claimed_at = null
   where id = p_invite_id and send_attempts = p_send_attempt
 $$;
 
@@ -440,6 +456,7 @@ CREATE TABLE public.onboarding_invites (
     revoked_at timestamp with time zone,
     declined_at timestamp with time zone,
     domain_id uuid,
+    send_claimed_at timestamp with time zone,
     CONSTRAINT onboarding_invites_check CHECK (((status <> 'accepted'::text) OR ((accepted_at IS NOT NULL) AND (accepted_by IS NOT NULL)))),
     CONSTRAINT onboarding_invites_email_check CHECK (((email = lower(email)) AND (char_length(email) <= 320) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$'::text))),
     CONSTRAINT onboarding_invites_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'accepted'::text, 'expired'::text, 'revoked'::text, 'declined'::text]))),

@@ -43,6 +43,7 @@ CONCERNS = {
     "20261201000350": "90_permissions",
     "20261201000500": "95_deletion",
     "20261201000600": "97_export",
+    "20261201000700": "20_invites",
     "20261201000400": "80_ways_in",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access

@@ -10,6 +10,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 mod bad_input;
+mod cooldown;
 mod links;
 mod rls;
 mod send;
