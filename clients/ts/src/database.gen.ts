@@ -747,6 +747,7 @@ export type paths = {
           revoked_at?: parameters["rowFilter.onboarding_invites.revoked_at"];
           declined_at?: parameters["rowFilter.onboarding_invites.declined_at"];
           domain_id?: parameters["rowFilter.onboarding_invites.domain_id"];
+          send_claimed_at?: parameters["rowFilter.onboarding_invites.send_claimed_at"];
           /** Filtering Columns */
           select?: parameters["select"];
           /** Ordering */
@@ -815,6 +816,7 @@ export type paths = {
           revoked_at?: parameters["rowFilter.onboarding_invites.revoked_at"];
           declined_at?: parameters["rowFilter.onboarding_invites.declined_at"];
           domain_id?: parameters["rowFilter.onboarding_invites.domain_id"];
+          send_claimed_at?: parameters["rowFilter.onboarding_invites.send_claimed_at"];
         };
         header: {
           /** Preference */
@@ -847,6 +849,7 @@ export type paths = {
           revoked_at?: parameters["rowFilter.onboarding_invites.revoked_at"];
           declined_at?: parameters["rowFilter.onboarding_invites.declined_at"];
           domain_id?: parameters["rowFilter.onboarding_invites.domain_id"];
+          send_claimed_at?: parameters["rowFilter.onboarding_invites.send_claimed_at"];
         };
         body: {
           /** onboarding_invites */
@@ -4554,6 +4557,8 @@ export type definitions = {
      * This is a Foreign Key to `organization_domains.id`.<fk table='organization_domains' column='id'/>
      */
     domain_id?: string;
+    /** Format: timestamp with time zone */
+    send_claimed_at?: string;
   };
   features: {
     /**
@@ -5338,6 +5343,8 @@ export type parameters = {
   "rowFilter.onboarding_invites.declined_at": string;
   /** Format: uuid */
   "rowFilter.onboarding_invites.domain_id": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.onboarding_invites.send_claimed_at": string;
   /** @description features */
   "body.features": definitions["features"];
   /** Format: text */
