@@ -72,6 +72,8 @@ pub(crate) struct Run {
     pub(crate) p99_ms: f64,
     pub(crate) errors: usize,
     pub(crate) round_trips_per_op: f64,
+    /// CPU milliseconds per request of each process group, and their `total`.
+    pub(crate) cpu_ms_per_op: std::collections::BTreeMap<String, f64>,
 }
 
 pub(crate) async fn load(
@@ -84,6 +86,7 @@ pub(crate) async fn load(
     let before = stack.postgrest_requests();
     let calls = Arc::new(calls);
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = crate::cpu::snapshot();
     let started = Instant::now();
     // The credential as the bearer, and the project's publishable key as `apikey`, as
     // supabase-js sends them (the gateway refuses an `apikey` that is no key of the project).
@@ -121,6 +124,7 @@ pub(crate) async fn load(
     });
     let results = join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_after = crate::cpu::snapshot();
     // PostgREST writes its log line as it answers; give the last lines a moment.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = stack.postgrest_requests();
@@ -147,5 +151,6 @@ pub(crate) async fn load(
         p99_ms: (percentile(0.99) * 100.0).round() / 100.0,
         errors: results.iter().map(|(_, e)| e).sum(),
         round_trips_per_op: ((after - before) as f64 / ops.max(1) as f64 * 100.0).round() / 100.0,
+        cpu_ms_per_op: crate::cpu::per_request(&cpu_before, &cpu_after, ops),
     }
 }

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
+mod cpu;
 mod footprint;
 mod harness;
 mod invites;
@@ -81,6 +82,14 @@ async fn main() {
         println!("  {drain}");
     }
 
+    // The function's marginal cost: CPU per request on its path minus the direct RPC's.
+    let cpu_total = |scenario: &str, variant: &str, concurrency: usize| {
+        runs.iter()
+            .find(|r| {
+                r.scenario == scenario && r.variant == variant && r.concurrency == concurrency
+            })
+            .and_then(|r| r.cpu_ms_per_op.get("total").copied())
+    };
     let ratio = |scenario: &str, concurrency: usize, other: &str| {
         let rps = |variant: &str| {
             runs.iter()
@@ -103,19 +112,28 @@ async fn main() {
         "user-onboarding-callback",
     ] {
         for concurrency in CONCURRENCY {
+            let marginal = match (
+                cpu_total(scenario, "rust-wasm", concurrency),
+                cpu_total(scenario, "direct-rpc", concurrency),
+            ) {
+                (Some(function), Some(floor)) => Some(((function - floor) * 100.0).round() / 100.0),
+                _ => None,
+            };
             comparisons.push(json!({"scenario": scenario, "concurrency": concurrency,
                 "function_vs_direct_rpc": ratio(scenario, concurrency, "direct-rpc"),
-                "function_vs_ts_baseline": ratio(scenario, concurrency, "ts-baseline")}));
+                "function_vs_ts_baseline": ratio(scenario, concurrency, "ts-baseline"),
+                "marginal_cpu_ms_per_request": marginal}));
         }
     }
     println!("\nthroughput ratios (rust-wasm / other):");
     for c in &comparisons {
         println!(
-            "  {:<26} c={:<3} vs direct rpc {:>6}   vs ts baseline {:>6}",
+            "  {:<26} c={:<3} vs direct rpc {:>6}   vs ts baseline {:>6}   marginal CPU ms/request {:>6}",
             c["scenario"].as_str().unwrap(),
             c["concurrency"],
             c["function_vs_direct_rpc"].to_string(),
-            c["function_vs_ts_baseline"].to_string()
+            c["function_vs_ts_baseline"].to_string(),
+            c["marginal_cpu_ms_per_request"].to_string()
         );
     }
 

