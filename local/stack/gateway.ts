@@ -44,6 +44,9 @@ const keys = await ProjectKeys.load(`${env("SUPABASE_URL")}/auth/v1`);
 const root = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 // How long a request waits for a (re)starting isolate before it is answered 503.
 const bootWaitMs = Number(env("GATEWAY_BOOT_WAIT_MS", "10000"));
+// How long PostgREST has to begin its answer (its slowest legitimate one: a statement
+// under `authenticated`'s 8 s statement timeout) before the caller gets 504.
+const upstreamTimeoutMs = Number(env("GATEWAY_UPSTREAM_TIMEOUT_MS", "10000"));
 // Edge-runtime's CPU budget per request; here measured and logged, not enforced.
 const cpuLimitMs = Number(env("USER_WORKER_CPU_MS", "2000"));
 
@@ -323,13 +326,36 @@ async function withCredentials(request: Request, surface: Surface, requireApiKey
   return headers instanceof Response ? headers : new Request(request, { headers });
 }
 
-async function forward(request: Request, target: string, body: BodyInit | null = request.body): Promise<Response> {
+async function forward(
+  request: Request,
+  target: string,
+  body: BodyInit | null = request.body,
+  headersWithinMs?: number,
+): Promise<Response> {
   const headers = new Headers(request.headers);
   headers.delete("host");
   // Uncompressed from upstream (fetch would decompress a body but keep its length and
   // encoding headers); this server compresses for the client when the client asks.
   headers.set("accept-encoding", "identity");
-  return await fetch(target, { method: request.method, headers, body, redirect: "manual" });
+  // A deadline for the upstream's answer to begin, not for its body: a long streamed
+  // answer is not cut, but an upstream that accepts connections and never answers (a
+  // stopped process: the kernel still completes the handshake) is given up on.
+  const deadline = headersWithinMs === undefined ? undefined : new AbortController();
+  const timer = deadline && setTimeout(() => deadline.abort(new DOMException("no answer", "TimeoutError")), headersWithinMs);
+  // `fetch` normalizes a lowercase `get`/`head` to GET/HEAD and then refuses any body,
+  // even an empty one, which the server side hands over for a method it does not know.
+  const bodyless = ["GET", "HEAD"].includes(request.method.toUpperCase());
+  try {
+    return await fetch(target, {
+      method: request.method,
+      headers,
+      body: bodyless ? null : body,
+      redirect: "manual",
+      signal: deadline?.signal,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function relay(upstream: Response): Response {
@@ -349,7 +375,7 @@ async function toPostgrest(request: Request, path: string, search: string): Prom
   // Bodies whole, not streamed: a streamed (chunked) request costs PostgREST and this
   // process a millisecond more than the same few bytes with a Content-Length.
   const body = translated.body ? await translated.arrayBuffer() : null;
-  return relay(await forward(translated, `${postgrestUrl}${path}${search}`, body));
+  return relay(await forward(translated, `${postgrestUrl}${path}${search}`, body, upstreamTimeoutMs));
 }
 
 async function toFunction(original: Request, isolate: Isolate, subpath: string, search: string): Promise<Response> {
@@ -434,7 +460,10 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
   if (url.pathname.startsWith("/rest/v1/") || url.pathname === "/rest/v1") {
     try {
       return await toPostgrest(request, url.pathname.slice("/rest/v1".length) || "/", url.search);
-    } catch {
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "TimeoutError") {
+        return problem(504, "upstream_timeout", `PostgREST did not answer within ${upstreamTimeoutMs} ms`);
+      }
       return problem(502, "upstream_error", "PostgREST is not answering");
     }
   }

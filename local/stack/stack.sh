@@ -9,7 +9,8 @@
 #   stack.sh secrets set NAME=value… | unset NAME…   the functions' secrets, live
 #
 # Function secrets (RESEND_API_KEY, APP_URL, …) are read from supabase/functions/.env,
-# or from the file FUNCTIONS_ENV_FILE names.
+# or from the file FUNCTIONS_ENV_FILE names; the choice is kept with the stack, and a part
+# restarted while the others run is given the secrets the stack runs with.
 #
 # LEGACY_API_KEYS=off runs the stack as a project whose legacy `anon`/`service_role` keys
 # are switched off (the gateway refuses them, functions are not given them); `on` (the
@@ -75,7 +76,36 @@ load_state() {
   LEGACY_SWITCHED=0
   [ -n "$recorded" ] && [ "$recorded" != "$LEGACY_API_KEYS" ] && LEGACY_SWITCHED=1
   case "$LEGACY_API_KEYS" in on|off) ;; *) die "LEGACY_API_KEYS must be on or off, not '$LEGACY_API_KEYS'" ;; esac
-  echo "LEGACY_API_KEYS=$LEGACY_API_KEYS" > "$STACK_DIR/settings.env"
+  # The function secrets: the file the caller names (FUNCTIONS_ENV_FILE), else the one
+  # this stack was started with, else supabase/functions/.env. A part restarted while the
+  # rest of the stack runs gets the secrets the stack is running with
+  # ($STACK_DIR/function-secrets.env), not whatever the file holds by then; a stack
+  # started from nothing, or a caller naming a file, reads the file anew.
+  local recorded_env_file=""
+  [ -f "$STACK_DIR/settings.env" ] && recorded_env_file=$(sed -n 's/^FUNCTIONS_ENV_FILE=//p' "$STACK_DIR/settings.env")
+  REUSE_FUNCTION_SECRETS=0
+  if [ -z "${FUNCTIONS_ENV_FILE:-}" ] && [ -f "$STACK_DIR/function-secrets.env" ] \
+    && { alive postgres || alive postgrest || alive gateway || alive worker; }; then
+    REUSE_FUNCTION_SECRETS=1
+  fi
+  FUNCTIONS_ENV_FILE=${FUNCTIONS_ENV_FILE:-${recorded_env_file:-supabase/functions/.env}}
+  [ -f "$FUNCTIONS_ENV_FILE" ] && FUNCTIONS_ENV_FILE=$(cd "$(dirname "$FUNCTIONS_ENV_FILE")" && pwd)/$(basename "$FUNCTIONS_ENV_FILE")
+  # The schedulers' pace (pg_cron's second-level jobs), kept the same way.
+  local recorded_schedule=""
+  [ -f "$STACK_DIR/settings.env" ] && recorded_schedule=$(sed -n 's/^DISPATCH_SCHEDULE=//p' "$STACK_DIR/settings.env")
+  DISPATCH_SCHEDULE=${DISPATCH_SCHEDULE:-$recorded_schedule}
+  printf 'LEGACY_API_KEYS=%s\nFUNCTIONS_ENV_FILE=%s\nDISPATCH_SCHEDULE=%s\n' \
+    "$LEGACY_API_KEYS" "$FUNCTIONS_ENV_FILE" "$DISPATCH_SCHEDULE" > "$STACK_DIR/settings.env"
+  # A part whose supervisor was killed on its own leaves its process running, holding its
+  # port: that leftover is stopped, so the part comes back on its own port and nothing
+  # that reaches it has to move.
+  local part
+  for part in postgrest gateway worker; do
+    if stranded "$part"; then
+      say "$part was running without its supervisor: stopping what was left of it"
+      stop "$part"
+    fi
+  done
   # The key the database's schedulers and webhooks present: the secret key (as the
   # dashboard installs them today).
   SERVER_KEY=$SUPABASE_SECRET_KEY
@@ -169,8 +199,9 @@ psql_admin() {
     -U supabase_admin -d postgres -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
-setting() { # name, default: from the environment, else the functions' env file, else the default
-  local value=${!1:-} file=${FUNCTIONS_ENV_FILE:-supabase/functions/.env}
+setting() { # name, default: from the environment, else the function secrets, else the default
+  local value=${!1:-} file=$FUNCTIONS_ENV_FILE
+  [ "$REUSE_FUNCTION_SECRETS" = 1 ] && file="$STACK_DIR/function-secrets.env"
   [ -z "$value" ] && [ -f "$file" ] && value=$(sed -n "s/^$1=//p" "$file" | tail -n 1)
   printf '%s' "${value:-$2}"
 }
@@ -241,24 +272,31 @@ CONF
 start_gateway() {
   alive gateway && return
   # Function secrets, as `supabase secrets set` would hold them: supabase/functions/.env
-  # (git-ignored), or the file FUNCTIONS_ENV_FILE names (the tests' fakes).
-  local secrets=() env_file="${FUNCTIONS_ENV_FILE:-supabase/functions/.env}"
-  if [ -f "$env_file" ]; then
+  # (git-ignored), or the file FUNCTIONS_ENV_FILE names (the tests' fakes); or, for a
+  # gateway restarted in a running stack, those the stack runs with (see load_state).
+  local secrets=() line
+  if [ "$REUSE_FUNCTION_SECRETS" = 1 ]; then
     while IFS= read -r line; do
-      case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
-    done < "$env_file"
+      case "$line" in ''|'#'*|ONBOARDING_WEBHOOK_SECRET=*) ;; *) secrets+=("$line") ;; esac
+    done < "$STACK_DIR/function-secrets.env"
+  else
+    if [ -f "$FUNCTIONS_ENV_FILE" ]; then
+      while IFS= read -r line; do
+        case "$line" in ''|'#'*) ;; *) secrets+=("$line") ;; esac
+      done < "$FUNCTIONS_ENV_FILE"
+    fi
+    # Local defaults, before the env file's (which win): webhook endpoints may be on this
+    # machine (the database allows them too), invite links open the web app this gateway
+    # serves, and invite emails land in the local inbox (the gateway's Resend sink).
+    secrets=(
+      "WEBHOOK_ALLOW_PRIVATE_URLS=$(setting WEBHOOK_ALLOW_PRIVATE_URLS true)"
+      "APP_URL=$SUPABASE_URL" "RESEND_API_URL=$SUPABASE_URL/_inbox/resend" "RESEND_API_KEY=re_local_inbox"
+      "INVITE_EMAIL_FROM=Onboarding <onboarding@localhost.test>"
+      ${secrets[@]+"${secrets[@]}"})
+    # What each function is given besides Supabase's own variables (the gateway adds those).
+    (umask 077; printf '%s\n' "ONBOARDING_WEBHOOK_SECRET=$ONBOARDING_WEBHOOK_SECRET" "${secrets[@]}" \
+      > "$STACK_DIR/function-secrets.env")
   fi
-  # Local defaults, before the env file's (which win): webhook endpoints may be on this
-  # machine (the database allows them too), invite links open the web app this gateway
-  # serves, and invite emails land in the local inbox (the gateway's Resend sink).
-  secrets=(
-    "WEBHOOK_ALLOW_PRIVATE_URLS=$(setting WEBHOOK_ALLOW_PRIVATE_URLS true)"
-    "APP_URL=$SUPABASE_URL" "RESEND_API_URL=$SUPABASE_URL/_inbox/resend" "RESEND_API_KEY=re_local_inbox"
-    "INVITE_EMAIL_FROM=Onboarding <onboarding@localhost.test>"
-    ${secrets[@]+"${secrets[@]}"})
-  # What each function is given besides Supabase's own variables (the gateway adds those).
-  (umask 077; printf '%s\n' "ONBOARDING_WEBHOOK_SECRET=$ONBOARDING_WEBHOOK_SECRET" "${secrets[@]}" \
-    > "$STACK_DIR/function-secrets.env")
   # The gateway bundles each function into $STACK_DIR/functions/ and runs it in its own
   # Deno 2.1.4 process (local/stack/user-worker.ts), with all env and net and read access to
   # its bundle only, and reads each one's CPU time from /proc/<pid>/schedstat. Deno
@@ -367,8 +405,8 @@ cmd_down() {
 
 # `secrets set NAME=value…` / `secrets unset NAME…`: changes the running functions'
 # secrets as `supabase secrets set|unset` does on a project: the gateway restarts every
-# function with them (SIGHUP). Until the gateway itself is started again, which reads
-# supabase/functions/.env (or FUNCTIONS_ENV_FILE) anew.
+# function with them (SIGHUP). They hold while the stack runs (a restarted part gets
+# them too); a stack started from nothing reads its secrets file anew.
 cmd_secrets() {
   load_state
   alive gateway || die "the stack is not running (make up)"

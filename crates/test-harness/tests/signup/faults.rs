@@ -200,3 +200,106 @@ async fn methods_nothing_serves_are_405_not_crashes() {
         assert_eq!(error_code(response, 405).await, "method_not_allowed");
     }
 }
+
+/// Every method (standard, WebDAV, made up) on every function and some odd paths, with and
+/// without a key, a body or none: a refusal is a 4xx, never a 5xx that would read as the
+/// function crashing. Sent as raw HTTP/1.1, so that methods a client library will not send
+/// (CONNECT with a path, TRACK, lowercase) reach the gateway as a browser or a scanner
+/// would send them.
+#[tokio::test]
+async fn no_method_or_path_makes_a_function_answer_5xx() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stack = Stack::load();
+    let base = reqwest::Url::parse(&stack.function_url("x")).unwrap();
+    let address = format!(
+        "{}:{}",
+        base.host_str().unwrap(),
+        base.port_or_known_default().unwrap()
+    );
+    let functions: Vec<String> = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../supabase/functions"
+    ))
+    .unwrap()
+    .flatten()
+    .filter(|entry| entry.path().join("Cargo.toml").exists())
+    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+    .collect();
+    assert!(functions.len() >= 7, "{functions:?}");
+    let methods = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "TRACK",
+        "PROPFIND", "MKCOL", "QUERY", "BREW", "get",
+    ];
+    let paths = [
+        "",
+        "/",
+        "/request",
+        "/callback/x",
+        "/%2e%2e/x",
+        "//",
+        "/a/b?x=%ff",
+    ];
+    let mut targets: Vec<String> = functions
+        .iter()
+        .flat_map(|function| paths.map(|path| format!("/functions/v1/{function}{path}")))
+        .collect();
+    // The gateway's other surfaces: PostgREST, Auth, the inbox, the web app.
+    targets.extend(
+        [
+            "/rest/v1/plans",
+            "/rest/v1/rpc/my_invites",
+            "/rest/v1/",
+            "/auth/v1/user",
+            "/auth/v1/token?grant_type=password",
+            "/auth/v1/factors",
+            "/_inbox",
+            "/",
+            "/functions/v1/",
+        ]
+        .map(String::from),
+    );
+    let key = stack.publishable_key().to_owned();
+    let mut failures = Vec::new();
+    let mut sent = 0;
+    for target in &targets {
+        for method in methods {
+            for (with_key, body) in [(false, ""), (true, ""), (true, "{\"x\":")] {
+                let mut request = format!(
+                    "{method} {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n"
+                );
+                if with_key {
+                    request.push_str(&format!("apikey: {key}\r\n"));
+                }
+                request.push_str(&format!(
+                    "content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                ));
+                let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+                socket.write_all(request.as_bytes()).await.unwrap();
+                let mut answer = Vec::new();
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    socket.read_to_end(&mut answer),
+                )
+                .await;
+                let answer = String::from_utf8_lossy(&answer);
+                let status = answer
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|code| code.parse::<u16>().ok());
+                sent += 1;
+                if !matches!(status, Some(100..=499)) {
+                    failures.push(format!(
+                        "{method} {target} key={with_key} body={body:?}: {}",
+                        answer.lines().next().unwrap_or("no answer")
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {sent}: {failures:#?}",
+        failures.len()
+    );
+}
