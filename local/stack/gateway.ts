@@ -342,6 +342,10 @@ async function forward(
   // stopped process: the kernel still completes the handshake) is given up on.
   const deadline = headersWithinMs === undefined ? undefined : new AbortController();
   const timer = deadline && setTimeout(() => deadline.abort(new DOMException("no answer", "TimeoutError")), headersWithinMs);
+  // A caller that goes away takes its upstream request with it: work nobody waits for is
+  // not left queued behind the work somebody does (a pg_net delivery that timed out would
+  // otherwise still be forwarded, and a burst would pile up behind its own abandoned half).
+  const signal = deadline ? AbortSignal.any([request.signal, deadline.signal]) : request.signal;
   // `fetch` normalizes a lowercase `get`/`head` to GET/HEAD and then refuses any body,
   // even an empty one, which the server side hands over for a method it does not know.
   const bodyless = ["GET", "HEAD"].includes(request.method.toUpperCase());
@@ -351,7 +355,7 @@ async function forward(
       headers,
       body: bodyless ? null : body,
       redirect: "manual",
-      signal: deadline?.signal,
+      signal,
     });
   } finally {
     clearTimeout(timer);
@@ -378,6 +382,18 @@ async function toPostgrest(request: Request, path: string, search: string): Prom
   return relay(await forward(translated, `${postgrestUrl}${path}${search}`, body, upstreamTimeoutMs));
 }
 
+/** The answer to a caller that has gone away (it is never read), counted in the log. */
+let gonePerFunction = new Map<string, number>();
+function gone(name: string): Response {
+  gonePerFunction.set(name, (gonePerFunction.get(name) ?? 0) + 1);
+  return new Response(null, { status: 499 });
+}
+setInterval(() => {
+  if (gonePerFunction.size === 0) return;
+  log({ event: "callers_gone", functions: Object.fromEntries(gonePerFunction) });
+  gonePerFunction = new Map();
+}, 1000);
+
 async function toFunction(original: Request, isolate: Isolate, subpath: string, search: string): Promise<Response> {
   const name = isolate.fn.name;
   const request = await withCredentials(original, "functions", false);
@@ -392,7 +408,13 @@ async function toFunction(original: Request, isolate: Isolate, subpath: string, 
   const started = performance.now();
   // Function bodies are small (the functions refuse more than 128 KiB): kept, so a request
   // a retiring isolate refused without running it can be sent to its successor.
-  const body = request.body ? await request.arrayBuffer() : null;
+  let body: ArrayBuffer | null;
+  try {
+    body = request.body ? await request.arrayBuffer() : null;
+  } catch {
+    // The caller went away before its body was read: nothing to run, nobody to answer.
+    return gone(name);
+  }
   const target = `${isolate.url}/${name}${subpath}${search}`;
   const instance = isolate.instance;
   try {
@@ -414,6 +436,7 @@ async function toFunction(original: Request, isolate: Isolate, subpath: string, 
     }
     return relay(upstream);
   } catch {
+    if (original.signal.aborted) return gone(name);
     return problem(502, "function_crashed", `${name} stopped while handling the request; retry`);
   } finally {
     // The isolate's CPU while this request was in flight (shared with any concurrent
@@ -455,7 +478,8 @@ Deno.serve({ hostname: "127.0.0.1", port, onListen: () => log({ event: "listenin
     await Promise.all([...isolates].map(async ([name, isolate]) => {
       functions[name] = await fetch(`${isolate.url}/__edge_runtime/stats`).then((r) => r.json(), () => null);
     }));
-    return Response.json({ gateway_rss_bytes: Deno.memoryUsage().rss, functions });
+    const own = Deno.memoryUsage();
+    return Response.json({ gateway_rss_bytes: own.rss, gateway_heap_used_bytes: own.heapUsed, functions });
   }
   if (url.pathname.startsWith("/rest/v1/") || url.pathname === "/rest/v1") {
     try {

@@ -5,7 +5,8 @@
 //! Groups, by process: `postgresql` (every backend of the cluster), `postgrest`, `gateway`
 //! (the Deno gateway: Kong's and edge-runtime's main worker's part), `isolate` (the
 //! function's Deno isolates, the TypeScript baseline's included: a run drives one of them).
-//! The pg_net/cron worker and the supervising shells are left out.
+//! `pg_net`: the pg_net/pg_cron stand-in (the storm's deliveries). The supervising shells
+//! are left out.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,6 +29,8 @@ fn group_of(pid: u32) -> Option<&'static str> {
                 Some("isolate")
             } else if cmdline.contains("gateway.ts") {
                 Some("gateway")
+            } else if cmdline.contains("worker.ts") {
+                Some("pg_net")
             } else {
                 None
             }

@@ -55,6 +55,13 @@ async fn main() {
             .unwrap(),
     };
 
+    // BENCH_ONLY=storm: the storm alone, on whatever stack STACK_ENV_FILE names (to study
+    // it after other load, or on a fresh stack).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("storm") {
+        eprintln!("[bench] signup storm");
+        println!("signup storm: {}", signup_storm(&stack).await);
+        return;
+    }
     let memory_before = memory(&stack).await;
     let mut runs = Vec::new();
     eprintln!("[bench] on-signup-create-org");

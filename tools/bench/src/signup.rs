@@ -65,6 +65,14 @@ pub(crate) async fn signup_storm(stack: &Stack) -> Value {
         .and_then(|s| s.parse().ok())
         .unwrap_or(10_000);
     let label = format!("storm{}", &Uuid::new_v4().simple().to_string()[..6]);
+    // The webhook deliveries the pg_net stand-in records from here on.
+    let first_response: i64 = stack
+        .db
+        .query_one("select coalesce(max(id), 0) from net._http_response", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let cpu_before = crate::cpu::snapshot();
     let started = Instant::now();
     for batch in 0..(total + 499) / 500 {
         stack
@@ -97,6 +105,8 @@ pub(crate) async fn signup_storm(stack: &Stack) -> Value {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let drained = started.elapsed().as_secs_f64();
+    let cpu_ms_per_signup =
+        crate::cpu::per_request(&cpu_before, &crate::cpu::snapshot(), total as usize);
     let duplicates: i64 = stack
         .db
         .query_one(
@@ -107,6 +117,23 @@ pub(crate) async fn signup_storm(stack: &Stack) -> Value {
         .await
         .unwrap()
         .get(0);
+    // Deliveries of the storm's webhooks: answered, timed out in the pg_net stand-in (the
+    // webhook's 5 s), or failed otherwise. Webhook requests are recognised by their URL.
+    let deliveries = stack
+        .db
+        .query_one(
+            "select count(*) filter (where r.status_code between 200 and 299),
+                    count(*) filter (where r.timed_out),
+                    count(*) filter (where not coalesce(r.timed_out, false) and not coalesce(r.status_code between 200 and 299, false))
+             from net._http_response r where r.id > $1",
+            &[&first_response],
+        )
+        .await
+        .unwrap();
+    let (answered, timed_out, failed): (i64, i64, i64) =
+        (deliveries.get(0), deliveries.get(1), deliveries.get(2));
     json!({"users": total, "insert_seconds": (inserted * 100.0).round() / 100.0, "drained_seconds": (drained * 100.0).round() / 100.0,
-           "completed": done, "missing": i64::from(total) - done, "duplicates": duplicates})
+           "completed": done, "missing": i64::from(total) - done, "duplicates": duplicates,
+           "deliveries": {"answered_2xx": answered, "timed_out": timed_out, "failed": failed},
+           "cpu_ms_per_signup": cpu_ms_per_signup})
 }
