@@ -1,5 +1,5 @@
 # The fixed entry points (docs, CI and other tools rely on these names).
-.PHONY: dev up down test build bench
+.PHONY: dev up down test build bench soak
 
 ## make dev   — install what is missing, build, run the whole stack in the foreground (Ctrl-C stops it)
 dev:
@@ -25,3 +25,7 @@ build:
 ## make bench — build release WASM, start a stack of its own, run every scenario, print the table
 bench:
 	bash tools/bench/run.sh
+
+## make soak  — the same stack of its own; a mixed workload at a fixed rate for 10 minutes, a line a minute
+soak:
+	bash tools/bench/run.sh soak

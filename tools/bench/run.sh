@@ -4,6 +4,7 @@
 # served beside the functions, Make played by its fake), runs every scenario, prints the
 # table and writes .local/bench/bench-results.json. BENCH_SCALE=25 runs a quarter of the
 # operations (a smoke run); BENCH_STORM sets the storm's size (default 10000).
+# `run.sh soak` (make soak) runs the soak instead: SOAK_MINUTES (10) at SOAK_RATE (50/s).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -23,4 +24,4 @@ cleanup() {
 trap cleanup EXIT
 bash local/stack/stack.sh up 2>&1 | grep -E '^\[(stack|build)\]' | grep -v -E 'key|secret' >&2
 cargo build --quiet --release -p bench
-STACK_ENV_FILE="$STACK_DIR/stack.env" target/release/bench
+STACK_ENV_FILE="$STACK_DIR/stack.env" target/release/bench "$@"

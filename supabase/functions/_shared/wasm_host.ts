@@ -45,10 +45,20 @@ export async function serveWasm(name: string, glue: WasmGlue, wasmFile: URL): Pr
     log({ function: name, event: "function_unavailable", reason: failure });
   }
 
-  const inFlight = new Set<() => void>();
+  // Requests in flight: how to fail each one now (a panic), and when its deadline passes.
+  // One timer checks every deadline: a timer per request cost more CPU than the
+  // function's own WebAssembly (measured: tools/bench/profile.ts).
+  const inFlight = new Map<() => void, { deadline: number; expire: () => void }>();
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const [fail, { deadline, expire }] of inFlight) {
+      if (deadline <= now) (inFlight.delete(fail), expire());
+    }
+  }, 250);
+  Deno.unrefTimer(sweep);
   function onPanic() {
     log({ function: name, event: "panic", in_flight: inFlight.size });
-    for (const fail of inFlight) fail();
+    for (const fail of inFlight.keys()) fail();
     inFlight.clear();
     // Not from inside the panicking call: the trap is still unwinding through it.
     setTimeout(() => {
@@ -80,12 +90,12 @@ export async function serveWasm(name: string, glue: WasmGlue, wasmFile: URL): Pr
     if (failure) return jsonError(503, "function_unavailable", `${name} is unavailable; retry later`);
     return new Promise<Response>((resolve) => {
       const fail = () => resolve(jsonError(500, "internal_error", "the function failed; retry"));
-      const timer = setTimeout(() => resolve(jsonError(504, "deadline_exceeded", "the function took too long")), deadlineMs);
-      inFlight.add(fail);
+      const expire = () => resolve(jsonError(504, "deadline_exceeded", "the function took too long"));
+      inFlight.set(fail, { deadline: performance.now() + deadlineMs, expire });
       Promise.resolve()
         .then(() => glue.serve(request))
         .then(resolve, (e) => (isTrap(e) ? fail() : (log({ function: name, event: "error", error: String(e) }), fail())))
-        .finally(() => (clearTimeout(timer), inFlight.delete(fail)));
+        .finally(() => inFlight.delete(fail));
     });
   });
 }

@@ -35,8 +35,11 @@ impl Stack {
     pub(crate) fn function(&self, name: &str) -> String {
         self.harness.function_url(name)
     }
+    /// The RPC as a client calls it: through the gateway to PostgREST, so that the direct
+    /// path and a function's path differ by exactly the function (its hop through the
+    /// gateway, its isolate, its own call back through the gateway).
     pub(crate) fn rpc(&self, name: &str) -> String {
-        self.harness.postgrest_rpc_url(name)
+        format!("{}/rest/v1/rpc/{name}", self.var("SUPABASE_URL"))
     }
     pub(crate) fn user_jwt(&self, id: Uuid, email: &str) -> String {
         self.harness.user_jwt(id, email)

@@ -25,6 +25,7 @@ mod invites;
 mod onboarding;
 mod report;
 mod signup;
+mod soak;
 mod webhooks;
 
 use footprint::*;
@@ -55,6 +56,10 @@ async fn main() {
             .unwrap(),
     };
 
+    if std::env::args().nth(1).as_deref() == Some("soak") {
+        soak::soak(&stack).await;
+        return;
+    }
     // BENCH_ONLY=storm: the storm alone, on whatever stack STACK_ENV_FILE names (to study
     // it after other load, or on a fresh stack).
     if std::env::var("BENCH_ONLY").as_deref() == Ok("storm") {
