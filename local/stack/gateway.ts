@@ -315,8 +315,8 @@ async function functionEnv(): Promise<Record<string, string>> {
 }
 
 /** `verify_jwt`: a JWT signed with the project's current key or its legacy secret. */
-async function verifyJwt(request: Request): Promise<boolean> {
-  const token = request.headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
+async function verifyJwt(headers: Headers): Promise<boolean> {
+  const token = headers.get("authorization")?.match(/^Bearer\s+(.+)$/i)?.[1];
   return token !== undefined && (await keys.verify(token)) !== null;
 }
 
@@ -326,13 +326,18 @@ async function withCredentials(request: Request, surface: Surface, requireApiKey
   return headers instanceof Response ? headers : new Request(request, { headers });
 }
 
+/** What goes upstream of a request: its method, the headers to send (a copy of the
+ * caller's, credentials applied, owned by this request), and the caller's signal. Kept
+ * apart from a `Request` so that each hop copies the headers once, not three times. */
+type Outgoing = { method: string; headers: Headers; signal: AbortSignal };
+
 async function forward(
-  request: Request,
+  outgoing: Outgoing,
   target: string,
-  body: BodyInit | null = request.body,
+  body: ArrayBuffer | null,
   headersWithinMs?: number,
 ): Promise<Response> {
-  const headers = new Headers(request.headers);
+  const { method, headers } = outgoing;
   headers.delete("host");
   // Uncompressed from upstream (fetch would decompress a body but keep its length and
   // encoding headers); this server compresses for the client when the client asks.
@@ -345,18 +350,12 @@ async function forward(
   // A caller that goes away takes its upstream request with it: work nobody waits for is
   // not left queued behind the work somebody does (a pg_net delivery that timed out would
   // otherwise still be forwarded, and a burst would pile up behind its own abandoned half).
-  const signal = deadline ? AbortSignal.any([request.signal, deadline.signal]) : request.signal;
+  const signal = deadline ? AbortSignal.any([outgoing.signal, deadline.signal]) : outgoing.signal;
   // `fetch` normalizes a lowercase `get`/`head` to GET/HEAD and then refuses any body,
   // even an empty one, which the server side hands over for a method it does not know.
-  const bodyless = ["GET", "HEAD"].includes(request.method.toUpperCase());
+  const bodyless = ["GET", "HEAD"].includes(method.toUpperCase());
   try {
-    return await fetch(target, {
-      method: request.method,
-      headers,
-      body: bodyless ? null : body,
-      redirect: "manual",
-      signal,
-    });
+    return await fetch(target, { method, headers, body: bodyless ? null : body, redirect: "manual", signal });
   } finally {
     clearTimeout(timer);
   }
@@ -369,17 +368,14 @@ function relay(upstream: Response): Response {
   return new Response(upstream.body, { status: upstream.status, headers });
 }
 
-async function proxy(request: Request, target: string): Promise<Response> {
-  return relay(await forward(request, target));
-}
-
 async function toPostgrest(request: Request, path: string, search: string): Promise<Response> {
-  const translated = await withCredentials(request, "rest", request.method !== "OPTIONS");
-  if (translated instanceof Response) return translated;
+  const headers = await translateCredentials(keys, request, "rest", request.method !== "OPTIONS");
+  if (headers instanceof Response) return headers;
   // Bodies whole, not streamed: a streamed (chunked) request costs PostgREST and this
   // process a millisecond more than the same few bytes with a Content-Length.
-  const body = translated.body ? await translated.arrayBuffer() : null;
-  return relay(await forward(translated, `${postgrestUrl}${path}${search}`, body, upstreamTimeoutMs));
+  const body = request.body ? await request.arrayBuffer() : null;
+  const outgoing = { method: request.method, headers, signal: request.signal };
+  return relay(await forward(outgoing, `${postgrestUrl}${path}${search}`, body, upstreamTimeoutMs));
 }
 
 /** The answer to a caller that has gone away (it is never read), counted in the log. */
@@ -396,9 +392,10 @@ setInterval(() => {
 
 async function toFunction(original: Request, isolate: Isolate, subpath: string, search: string): Promise<Response> {
   const name = isolate.fn.name;
-  const request = await withCredentials(original, "functions", false);
-  if (request instanceof Response) return request;
-  if (isolate.fn.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(request))) {
+  const headers = await translateCredentials(keys, original, "functions", false);
+  if (headers instanceof Response) return headers;
+  const request: Outgoing = { method: original.method, headers, signal: original.signal };
+  if (isolate.fn.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(headers))) {
     return problem(401, "invalid_jwt", "missing or invalid JWT");
   }
   if (!(await isolate.whenReady(bootWaitMs))) {
@@ -410,7 +407,7 @@ async function toFunction(original: Request, isolate: Isolate, subpath: string, 
   // a retiring isolate refused without running it can be sent to its successor.
   let body: ArrayBuffer | null;
   try {
-    body = request.body ? await request.arrayBuffer() : null;
+    body = original.body ? await original.arrayBuffer() : null;
   } catch {
     // The caller went away before its body was read: nothing to run, nobody to answer.
     return gone(name);

@@ -60,12 +60,22 @@ async fn main() {
         soak::soak(&stack).await;
         return;
     }
-    // BENCH_ONLY=storm: the storm alone, on whatever stack STACK_ENV_FILE names (to study
-    // it after other load, or on a fresh stack).
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("storm") {
-        eprintln!("[bench] signup storm");
-        println!("signup storm: {}", signup_storm(&stack).await);
-        return;
+    // BENCH_ONLY=storm: the storm alone; BENCH_ONLY=signup: the signup scenario alone (its
+    // table, CPU and ratios); on whatever stack STACK_ENV_FILE names, to study one thing
+    // after a change without the whole run.
+    match std::env::var("BENCH_ONLY").as_deref() {
+        Ok("storm") => {
+            eprintln!("[bench] signup storm");
+            println!("signup storm: {}", signup_storm(&stack).await);
+            return;
+        }
+        Ok("signup") => {
+            let mut runs = Vec::new();
+            signup_scenario(&stack, &mut runs).await;
+            print_table(&runs);
+            return;
+        }
+        _ => {}
     }
     let memory_before = memory(&stack).await;
     let mut runs = Vec::new();

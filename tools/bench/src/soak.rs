@@ -131,14 +131,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// The memory line of a minute: the gateway's RSS and heap, and those of the isolates the
 /// mix exercises (MB); and those isolates' heaps and WebAssembly memory together (bytes).
-fn memory_line(stats: &Value) -> (String, u64) {
+fn memory_line(stats: &Value) -> (String, (u64, u64)) {
     let mb = |value: &Value| value.as_f64().unwrap_or(0.0) / 1e6;
     let mut line = format!(
         "gateway rss {:.0} heap {:.0}",
         mb(&stats["gateway_rss_bytes"]),
         mb(&stats["gateway_heap_used_bytes"])
     );
-    let mut isolate_heaps = 0u64;
+    let (mut isolate_heaps, mut isolate_rss) = (0u64, 0u64);
     let exercised = [
         "on-signup-create-org",
         "validate-invite",
@@ -159,8 +159,9 @@ fn memory_line(stats: &Value) -> (String, u64) {
         ));
         isolate_heaps += usage["heapUsed"].as_u64().unwrap_or(0)
             + usage["wasm_memory_bytes"].as_u64().unwrap_or(0);
+        isolate_rss += usage["rss"].as_u64().unwrap_or(0);
     }
-    (line, isolate_heaps)
+    (line, (isolate_heaps, isolate_rss))
 }
 
 pub(crate) async fn soak(stack: &Stack) {
@@ -178,7 +179,7 @@ pub(crate) async fn soak(stack: &Stack) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let started = Instant::now();
     let mut total_errors = 0;
-    let mut heaps_per_minute = Vec::new();
+    let mut memory_per_minute = Vec::new();
     let mut sent = 0usize;
     for minute in 1..=minutes {
         let (record, mut results) = tokio::sync::mpsc::unbounded_channel::<(f64, bool)>();
@@ -236,7 +237,7 @@ pub(crate) async fn soak(stack: &Stack) {
         total_errors += this.errors;
         let stats = stack.harness.get_json(&stats_url).await;
         let (memory, heaps) = memory_line(&stats);
-        heaps_per_minute.push(heaps);
+        memory_per_minute.push(heaps);
         println!(
             "minute {minute:>2}: {:>5} requests, {} errors, p50 {:.1} ms, p99 {:.1} ms | {memory}",
             this.latencies_ms.len(),
@@ -245,18 +246,42 @@ pub(crate) async fn soak(stack: &Stack) {
             percentile(&this.latencies_ms, 0.99),
         );
     }
-    // After the warm-up (two minutes), the isolates' heaps and WebAssembly memory
-    // together: their highest over the rest against their level at the warm-up's end.
-    let settled = heaps_per_minute.get(1).copied().unwrap_or(0) as f64;
-    let highest_after = heaps_per_minute.iter().skip(2).copied().max().unwrap_or(0) as f64;
-    let growth = if settled > 0.0 {
-        (highest_after / settled - 1.0) * 100.0
-    } else {
-        0.0
+    // Whether memory stopped growing once warm: the exercised isolates' RSS (a high-water
+    // mark of the process) at the warm-up's end (minute 2), halfway and at the end; their
+    // V8 heaps and WebAssembly memory (which GC moves up and down) as the mean of each half
+    // after the warm-up.
+    let mb = |bytes: f64| bytes / 1e6;
+    let rss = |minute: usize| {
+        memory_per_minute
+            .get(minute.saturating_sub(1))
+            .map_or(0.0, |(_, rss)| *rss as f64)
     };
+    let half = (minutes as usize + 2) / 2;
+    let mean = |range: std::ops::Range<usize>| {
+        let heaps: Vec<f64> = memory_per_minute
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .map(|(heap, _)| *heap as f64)
+            .collect();
+        heaps.iter().sum::<f64>() / heaps.len().max(1) as f64
+    };
+    if minutes < 4 {
+        println!(
+            "soak: {sent} requests, {total_errors} errors; the isolates' RSS {:.0} MB after the warm-up, {:.0} MB at the end (4 minutes or more compare the heaps too)",
+            mb(rss(2)),
+            mb(rss(minutes as usize)),
+        );
+        return;
+    }
+    let (first, second) = (mean(2..half), mean(half..minutes as usize));
     println!(
-        "soak: {sent} requests, {total_errors} errors; isolates' heap + WASM memory {:.1} MB after the warm-up, at most {:.1} MB after it ({growth:+.1}%)",
-        settled / 1e6,
-        highest_after / 1e6
+        "soak: {sent} requests, {total_errors} errors; the isolates' RSS {:.0} MB after the warm-up, {:.0} MB at minute {half}, {:.0} MB at the end; their heaps + WASM memory {:.1} MB on average in minutes 3–{half}, {:.1} MB in minutes {}–{minutes}",
+        mb(rss(2)),
+        mb(rss(half)),
+        mb(rss(minutes as usize)),
+        mb(first),
+        mb(second),
+        half + 1,
     );
 }
