@@ -68,6 +68,14 @@ for part in postgrest gateway worker; do
   victim=$(child_of "$part")
   [ -n "$victim" ] || fail "no $part process under its supervisor"
   kill -KILL "$victim"
+  if [ "$part" = postgrest ]; then
+    # During the outage a REST call is answered at once: the data (PostgREST back already)
+    # or a JSON 5xx, never a hang.
+    status=$(curl -sS --max-time 3 -o "$STACK_DIR/faults-body" -w '%{http_code}' "$(env_var SUPABASE_URL)/rest/v1/plans" \
+      -H "apikey: $(env_var SUPABASE_PUBLISHABLE_KEY)") || fail "a REST call while PostgREST was down was not answered within 3 s"
+    [[ $status == 200 ]] || { [[ $status == 5* ]] && grep -q '"code"' "$STACK_DIR/faults-body"; } \
+      || fail "a REST call while PostgREST was down got $status: $(cat "$STACK_DIR/faults-body")"
+  fi
   eventually 30 "$part was not restarted after a crash" bash -c "[ -n \"\$(pgrep -P $(cat "$run/$part.pid"))\" ] && [ \"\$(pgrep -P $(cat "$run/$part.pid") | head -n1)\" != $victim ]"
   eventually 30 "the whole path did not work again after $part crashed" path_works
   grep -q "\"event\":\"restarting\",\"part\":\"$part\"" "$STACK_DIR/logs/$part.log" || fail "the restart of $part was not logged"
