@@ -103,8 +103,6 @@ realServe({
     return Response.json({ ...usage, wasm_memory_bytes: wasm?.get(name)?.() ?? null });
   }
   if (stopping) return problem(503, "function_unavailable", `${name} is restarting; retry`, retiring);
-  // Its caller went away while it waited to be read: nobody would get the answer.
-  if (request.signal.aborted) return new Response(null, { status: 499 });
   return new Promise<Response>((resolve) => {
     let answered = false;
     const answer = (response: Response) => {

@@ -11,7 +11,8 @@
 // through the stack's gateway, as in production. The profile is taken through the
 // inspector protocol (Profiler.start / Profiler.stop, 100 µs sampling).
 //
-// Prints, per request: the process's CPU from /proc (user + system), the profile's
+// PROFILE=off prints the CPU alone. Otherwise it prints, per request: the process's CPU
+// from /proc (user + system), unprofiled and profiled, the profile's
 // categories (HTTP in, the WASM bridge, WASM, the outgoing fetch, JSON, logging, timers
 // and promises, GC, native), and the functions with the most self time.
 
@@ -133,6 +134,14 @@ let ticksBefore = cpuTicks();
 let started = performance.now();
 await drive(requests);
 const unprofiled = { ticks: cpuTicks() - ticksBefore, elapsed: performance.now() - started };
+if (Deno.env.get("PROFILE") === "off") {
+  // The CPU alone (for comparing two versions of the isolate, run after run).
+  console.log(`${name}: CPU of the isolate's process (/proc): ${(unprofiled.ticks * 10 / requests * 1000).toFixed(0)} µs per request`);
+  socket.close();
+  child.kill("SIGTERM");
+  await child.status;
+  Deno.exit(0);
+}
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval: 100 });
 ticksBefore = cpuTicks();

@@ -11,8 +11,11 @@ use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
+    /// `fetch(url, init)`: given the URL and the init, not a `Request` built first, which
+    /// `fetch` would build again (measured: a `Request` and a `Headers` object fewer per
+    /// call, a few percent of an isolate's CPU per request).
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &web_sys::Request) -> js_sys::Promise;
+    fn global_fetch(url: &str, init: &web_sys::RequestInit) -> js_sys::Promise;
 }
 
 pub struct Fetched {
@@ -49,19 +52,19 @@ pub async fn fetch(
     };
     let init = web_sys::RequestInit::new();
     init.set_method(method);
-    let header_map = web_sys::Headers::new().map_err(failed)?;
+    // As name/value pairs: `fetch` makes its own `Headers` of them.
+    let pairs = js_sys::Array::new();
     for (name, value) in headers {
-        header_map.append(name, value).map_err(failed)?;
+        pairs.push(&js_sys::Array::of2(&(*name).into(), &(*value).into()));
     }
-    init.set_headers(&header_map);
+    init.set_headers(&pairs);
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
     init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
         timeout_ms.min(u32::MAX as u64) as u32,
     )));
-    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(failed)?;
-    let response: web_sys::Response = JsFuture::from(global_fetch(&request))
+    let response: web_sys::Response = JsFuture::from(global_fetch(url, &init))
         .await
         .map_err(failed)?
         .into();

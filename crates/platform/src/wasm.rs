@@ -153,9 +153,11 @@ fn response_error_code(response: &HttpResponse) -> Option<String> {
 fn to_web_response(response: HttpResponse) -> Result<web_sys::Response, JsValue> {
     let init = web_sys::ResponseInit::new();
     init.set_status(response.status);
-    let headers = web_sys::Headers::new()?;
+    // As name/value pairs: `Response` makes its own `Headers` of them (one object fewer
+    // than building a `Headers` here for it to copy).
+    let headers = js_sys::Array::new();
     for (name, value) in &response.headers {
-        headers.append(name, value)?;
+        headers.push(&js_sys::Array::of2(&name.into(), &value.into()));
     }
     init.set_headers(&headers);
     if let Some(stream) = response.stream {
