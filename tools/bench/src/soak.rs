@@ -268,8 +268,7 @@ pub(crate) async fn soak(stack: &Stack) {
     };
     if minutes < 4 {
         println!(
-            "soak: {sent} requests, {total_errors} errors; the isolates' RSS {:.0} MB after the warm-up, {:.0} MB at the end (4 minutes or more compare the heaps too)",
-            mb(rss(2)),
+            "soak: {sent} requests, {total_errors} errors; the isolates' RSS {:.0} MB at the end (4 minutes or more compare memory after the warm-up)",
             mb(rss(minutes as usize)),
         );
         return;
