@@ -64,7 +64,11 @@ remember_pids
 # 1. Crashes: kill each supervised part's process; the stack restarts it by itself.
 isolates_before=$(isolates_of_gateway)
 [ -n "$isolates_before" ] || fail "the gateway runs no function isolates"
+# The processes of the other parts (their supervisors and what they run), which a fault
+# of one part must leave alone.
+others_of() { local other; for other in postgrest gateway worker; do [ "$other" = "$1" ] || echo "$other $(cat "$run/$other.pid") $(child_of "$other")"; done; }
 for part in postgrest gateway worker; do
+  others=$(others_of "$part")
   victim=$(child_of "$part")
   [ -n "$victim" ] || fail "no $part process under its supervisor"
   kill -KILL "$victim"
@@ -79,7 +83,8 @@ for part in postgrest gateway worker; do
   eventually 30 "$part was not restarted after a crash" bash -c "[ -n \"\$(pgrep -P $(cat "$run/$part.pid"))\" ] && [ \"\$(pgrep -P $(cat "$run/$part.pid") | head -n1)\" != $victim ]"
   eventually 30 "the whole path did not work again after $part crashed" path_works
   grep -q "\"event\":\"restarting\",\"part\":\"$part\"" "$STACK_DIR/logs/$part.log" || fail "the restart of $part was not logged"
-  ok "$part crashed: restarted by the stack, logged, the path works"
+  [ "$(others_of "$part")" = "$others" ] || fail "a crash of $part replaced other parts' processes"
+  ok "$part crashed: restarted by the stack, logged, the path works, the others kept their pids"
   remember_pids
 done
 for pid in $isolates_before; do living "$pid" && fail "function isolate $pid outlived its gateway"; done
@@ -112,6 +117,7 @@ ok "the gateway restarted from a shell without FUNCTIONS_ENV_FILE has the secret
 
 # 3. A stopped part (SIGSTOP: it holds its port, accepts connections, answers nothing).
 postgrest_process=$(child_of postgrest)
+others=$(others_of postgrest)
 kill -STOP "$postgrest_process"
 started=$SECONDS
 json_5xx_within 15 "$(env_var SUPABASE_URL)/rest/v1/plans" || { kill -CONT "$postgrest_process"; fail "a REST call to a stopped PostgREST did not get a JSON 5xx within 15 s"; }
@@ -120,6 +126,8 @@ json_5xx_within 15 "$(env_var SUPABASE_URL)/functions/v1/validate-invite?token=$
 kill -CONT "$postgrest_process"
 eventually 15 "the path did not work again once PostgREST ran again" path_works
 [ "$(child_of postgrest)" = "$postgrest_process" ] || fail "PostgREST was replaced while it was stopped"
+[ "$(others_of postgrest)" = "$others" ] || fail "stopping PostgREST replaced other parts' processes"
+[ "$(cat "$STACK_DIR/ports.env")" = "$ports_before" ] || fail "ports moved while PostgREST was stopped"
 ok "PostgREST stopped: JSON 5xx answers (in $((SECONDS - started)) s for both), then everything answers again"
 
 # 4. A part gone with its supervisor: `up` restarts it alone.
