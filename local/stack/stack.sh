@@ -18,6 +18,9 @@
 #
 # STACK_DIR (default .local) holds data, logs, keys and ports; several stacks (dev and
 # tests) can run side by side with different STACK_DIRs.
+#
+# GATEWAY_INSPECT=127.0.0.1:<port> starts the gateway with V8's inspector there, for
+# tools/bench/profile.ts (PROFILE_GATEWAY=127.0.0.1:<port>).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -304,7 +307,8 @@ start_gateway() {
   # tooling, never deployed) has it; the functions keep edge-runtime's permissions.
   spawn gateway env ${secrets[@]+"${secrets[@]}"} EXTRA_FUNCTION_DIRS="${EXTRA_FUNCTION_DIRS:-}" \
     STACK_DIR="$STACK_DIR" AUTH_DATABASE_URL="$AUTH_DATABASE_URL" LEGACY_API_KEYS="$LEGACY_API_KEYS" \
-    JWT_SIGNING_KEY_FILE="$JWT_SIGNING_KEY_FILE" node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-all local/stack/gateway.ts
+    JWT_SIGNING_KEY_FILE="$JWT_SIGNING_KEY_FILE" node_modules/.bin/deno run --quiet --no-lock --no-prompt --allow-all \
+    ${GATEWAY_INSPECT:+--inspect=$GATEWAY_INSPECT} local/stack/gateway.ts
 }
 
 start_worker() {

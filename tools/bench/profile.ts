@@ -11,6 +11,8 @@
 // through the stack's gateway, as in production. The profile is taken through the
 // inspector protocol (Profiler.start / Profiler.stop, 100 µs sampling).
 //
+// PROFILE_GATEWAY=<host:port> profiles the stack's gateway instead (start the stack with
+// GATEWAY_INSPECT=<host:port>), with the requests sent through it to the function.
 // PROFILE=off prints the CPU alone. Otherwise it prints, per request: the process's CPU
 // from /proc (user + system), unprofiled and profiled, the profile's
 // categories (HTTP in, the WASM bridge, WASM, the outgoing fetch, JSON, logging, timers
@@ -43,12 +45,17 @@ const freePort = () => {
   listener.close();
   return port;
 };
+// PROFILE_GATEWAY=<host:port>: profile the stack's gateway instead (started with
+// GATEWAY_INSPECT=<host:port>), driving the function through it.
+const gatewayInspector = Deno.env.get("PROFILE_GATEWAY");
 const port = freePort();
-const inspectorPort = freePort();
+const inspectorAddress = gatewayInspector ?? `127.0.0.1:${freePort()}`;
 const args = userWorkerArgs(fn, bundleDir, bundleDir, port);
-args.splice(1, 0, `--inspect=127.0.0.1:${inspectorPort}`);
-const child = new Deno.Command(edgeDeno, { args, clearEnv: true, env: functionEnv, stdout: "null", stderr: "null" })
-  .spawn();
+args.splice(1, 0, `--inspect=${inspectorAddress}`);
+const child = gatewayInspector
+  ? undefined
+  : new Deno.Command(edgeDeno, { args, clearEnv: true, env: functionEnv, stdout: "null", stderr: "null" }).spawn();
+const profiledPid = child?.pid ?? Number(Deno.readTextFileSync(`${stackDir}/run/gateway-process.pid`));
 
 async function until<T>(what: string, attempt: () => Promise<T>): Promise<T> {
   for (let i = 0; i < 200; i++) {
@@ -59,12 +66,14 @@ async function until<T>(what: string, attempt: () => Promise<T>): Promise<T> {
   }
   throw new Error(`${what} did not come up`);
 }
-await until("the isolate", async () => {
-  const response = await fetch(`http://127.0.0.1:${port}/__edge_runtime/stats`);
-  await response.body?.cancel();
-  if (!response.ok) throw new Error();
-});
-const targets = await until("the inspector", async () => (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json());
+if (child) {
+  await until("the isolate", async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/__edge_runtime/stats`);
+    await response.body?.cancel();
+    if (!response.ok) throw new Error();
+  });
+}
+const targets = await until("the inspector", async () => (await fetch(`http://${inspectorAddress}/json/list`)).json());
 const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
 await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
 let nextId = 1;
@@ -110,7 +119,7 @@ async function prepare(): Promise<Prepared> {
   throw new Error(`no request prepared for ${name}; profile on-signup-create-org or validate-invite`);
 }
 const { path, init } = await prepare();
-const url = `http://127.0.0.1:${port}/${name}${path}`;
+const url = gatewayInspector ? `${stack.SUPABASE_URL}/functions/v1/${name}${path}` : `http://127.0.0.1:${port}/${name}${path}`;
 const drive = async (count: number) => {
   let next = 0;
   const statuses = new Map<number, number>();
@@ -125,7 +134,7 @@ const drive = async (count: number) => {
 };
 
 const cpuTicks = () => {
-  const fields = Deno.readTextFileSync(`/proc/${child.pid}/stat`).split(") ")[1].split(" ");
+  const fields = Deno.readTextFileSync(`/proc/${profiledPid}/stat`).split(") ")[1].split(" ");
   return Number(fields[11]) + Number(fields[12]);
 };
 await drive(500); // warm-up: JIT and WASM tiers, connection pools
@@ -136,10 +145,10 @@ await drive(requests);
 const unprofiled = { ticks: cpuTicks() - ticksBefore, elapsed: performance.now() - started };
 if (Deno.env.get("PROFILE") === "off") {
   // The CPU alone (for comparing two versions of the isolate, run after run).
-  console.log(`${name}: CPU of the isolate's process (/proc): ${(unprofiled.ticks * 10 / requests * 1000).toFixed(0)} µs per request`);
+  console.log(`${name}: CPU of the ${child ? "isolate" : "gateway"}'s process (/proc): ${(unprofiled.ticks * 10 / requests * 1000).toFixed(0)} µs per request`);
   socket.close();
-  child.kill("SIGTERM");
-  await child.status;
+  child?.kill("SIGTERM");
+  await child?.status;
   Deno.exit(0);
 }
 await send("Profiler.enable");
@@ -152,8 +161,8 @@ const elapsed = performance.now() - started;
 const { profile } = await send("Profiler.stop");
 const ticks = cpuTicks() - ticksBefore;
 socket.close();
-child.kill("SIGTERM");
-await child.status;
+child?.kill("SIGTERM");
+await child?.status;
 
 type Node = { id: number; callFrame: { functionName: string; url: string }; children?: number[] };
 const nodes = new Map<number, Node>((profile.nodes as Node[]).map((node) => [node.id, node]));
@@ -170,6 +179,8 @@ function category({ functionName, url }: Node["callFrame"]): string {
   if (url.includes("/pkg/")) return "the WASM bridge (wasm-bindgen glue)";
   if (url.includes("wasm_host.ts")) return "the shim (wasm_host.ts)";
   if (url.includes("user-worker.ts")) return "the runtime stand-in (user-worker.ts)";
+  if (url.includes("gateway.ts")) return "the gateway's own code (gateway.ts)";
+  if (url.includes("project-keys.ts")) return "API keys and credentials (project-keys.ts)";
   if (/ext:deno_http|ext:deno_net|ext:deno_web\/06_streams|00_serve/.test(url)) return "HTTP in (Deno.serve) and streams";
   if (/ext:deno_fetch\/26_fetch|22_http_client|ext:deno_fetch\/23_request/.test(url)) return "fetch out (the database call)";
   if (/ext:deno_fetch/.test(url)) return "Request/Response/Headers objects";
@@ -193,7 +204,7 @@ const perRequest = (ms: number) => (ms / requests * 1000).toFixed(1).padStart(7)
 console.log(`${name}: ${requests} requests at concurrency ${concurrency} straight to its isolate in ${(elapsed / 1000).toFixed(2)} s (${
   Math.round(requests / elapsed * 1000)
 } req/s); statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-console.log(`CPU of the isolate's process (/proc): ${(unprofiled.ticks * 10 / requests * 1000).toFixed(0)} µs per request (${
+console.log(`CPU of the ${child ? "isolate" : "gateway"}'s process (/proc): ${(unprofiled.ticks * 10 / requests * 1000).toFixed(0)} µs per request (${
   Math.round(requests / unprofiled.elapsed * 1000)
 } req/s); ${(ticks * 10 / requests * 1000).toFixed(0)} µs while profiled`);
 console.log(`the profile's busy time (main thread): ${perRequest(busy).trim()} µs per request, by what it was spent on:`);
