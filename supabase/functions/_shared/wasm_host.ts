@@ -55,7 +55,8 @@ export async function serveWasm(name: string, glue: WasmGlue, wasmFile: URL): Pr
       if (deadline <= now) (inFlight.delete(fail), expire());
     }
   }, 250);
-  Deno.unrefTimer(sweep);
+  // Not what keeps the isolate alive (and where a runtime lacks unrefTimer, harmless).
+  Deno.unrefTimer?.(sweep);
   function onPanic() {
     log({ function: name, event: "panic", in_flight: inFlight.size });
     for (const fail of inFlight.keys()) fail();
