@@ -6,7 +6,9 @@
 //! (the Deno gateway: Kong's and edge-runtime's main worker's part), `isolate` (the
 //! function's Deno isolates, the TypeScript baseline's included: a run drives one of them).
 //! `pg_net`: the pg_net/pg_cron stand-in (the storm's deliveries). The supervising shells
-//! are left out.
+//! are left out. Only the processes of the stack being measured are counted (its
+//! PostgreSQL cluster's, and those of its parts' process groups), so another stack on the
+//! same machine is not.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,15 +41,40 @@ fn group_of(pid: u32) -> Option<&'static str> {
     }
 }
 
-fn ticks_of(pid: u32) -> Option<u64> {
+/// A process's parent, process group and CPU ticks so far (user + system).
+fn stat_of(pid: u32) -> Option<(u32, u32, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name (which may hold spaces, inside parentheses).
+    // The fields after the command name (which may hold spaces, inside parentheses):
+    // state, ppid, pgrp, …; utime and stime are fields 14 and 15 of the line, 12 and 13
+    // after the name.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    let number = |index: usize| fields.get(index)?.parse::<u64>().ok();
+    Some((
+        number(1)? as u32,
+        number(2)? as u32,
+        number(11)? + number(12)?,
+    ))
 }
 
-pub(crate) fn snapshot() -> CpuSnapshot {
+/// The stack's own processes: its postmaster (and the backends it starts), and the
+/// process groups its parts run in (`run/<part>.pid` holds each group's id).
+fn stack_processes(stack_dir: &std::path::Path) -> (Option<u32>, Vec<u32>) {
+    let read = |name: &str| -> Option<u32> {
+        std::fs::read_to_string(stack_dir.join("run").join(name))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let groups = ["postgrest.pid", "gateway.pid", "worker.pid"]
+        .iter()
+        .filter_map(|name| read(name))
+        .collect();
+    (read("postgres.pid"), groups)
+}
+
+pub(crate) fn snapshot(stack_dir: &std::path::Path) -> CpuSnapshot {
+    let (postmaster, groups) = stack_processes(stack_dir);
     let mut processes = HashMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(pid) = entry
@@ -57,7 +84,13 @@ pub(crate) fn snapshot() -> CpuSnapshot {
         else {
             continue;
         };
-        if let (Some(group), Some(ticks)) = (group_of(pid), ticks_of(pid)) {
+        let Some((parent, process_group, ticks)) = stat_of(pid) else {
+            continue;
+        };
+        let ours = Some(pid) == postmaster
+            || Some(parent) == postmaster
+            || groups.contains(&process_group);
+        if let (true, Some(group)) = (ours, group_of(pid)) {
             processes.insert(pid, (group, ticks));
         }
     }

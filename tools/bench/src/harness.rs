@@ -89,7 +89,7 @@ pub(crate) async fn load(
     let before = stack.postgrest_requests();
     let calls = Arc::new(calls);
     let next = Arc::new(AtomicUsize::new(0));
-    let cpu_before = crate::cpu::snapshot();
+    let cpu_before = crate::cpu::snapshot(&stack.dir);
     let started = Instant::now();
     // The credential as the bearer, and the project's publishable key as `apikey`, as
     // supabase-js sends them (the gateway refuses an `apikey` that is no key of the project).
@@ -127,7 +127,7 @@ pub(crate) async fn load(
     });
     let results = join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu_after = crate::cpu::snapshot();
+    let cpu_after = crate::cpu::snapshot(&stack.dir);
     // PostgREST writes its log line as it answers; give the last lines a moment.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = stack.postgrest_requests();

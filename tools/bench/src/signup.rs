@@ -72,7 +72,7 @@ pub(crate) async fn signup_storm(stack: &Stack) -> Value {
         .await
         .unwrap()
         .get(0);
-    let cpu_before = crate::cpu::snapshot();
+    let cpu_before = crate::cpu::snapshot(&stack.dir);
     let started = Instant::now();
     for batch in 0..(total + 499) / 500 {
         stack
@@ -105,8 +105,11 @@ pub(crate) async fn signup_storm(stack: &Stack) -> Value {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let drained = started.elapsed().as_secs_f64();
-    let cpu_ms_per_signup =
-        crate::cpu::per_request(&cpu_before, &crate::cpu::snapshot(), total as usize);
+    let cpu_ms_per_signup = crate::cpu::per_request(
+        &cpu_before,
+        &crate::cpu::snapshot(&stack.dir),
+        total as usize,
+    );
     let duplicates: i64 = stack
         .db
         .query_one(

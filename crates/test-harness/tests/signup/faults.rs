@@ -75,10 +75,7 @@ async fn a_panic_does_not_take_the_server_down() {
             && event["function"] == "panic-probe"
             && event["cpu_ms"].as_u64().is_some_and(|ms| ms >= 200)
     });
-    assert!(
-        logged,
-        "no cpu_time line for the 300 ms spin in the gateway log"
-    );
+    assert!(logged, "no cpu_time line for the spin in the gateway log");
 }
 
 #[tokio::test]
