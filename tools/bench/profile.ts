@@ -1,8 +1,8 @@
 // Where a function's isolate spends its CPU: a V8 CPU profile of one function's isolate
 // under load, summed by what the time was spent on.
 //
-//   deno run -A tools/bench/profile.ts [function] [requests] [concurrency]
-//   (make profile; defaults: on-signup-create-org 4000 32)
+//   node_modules/.bin/deno run --no-lock -A tools/bench/profile.ts [function] [requests] [concurrency]
+//   (defaults: on-signup-create-org 4000 32; on-signup-create-org and validate-invite)
 //
 // Needs a running stack (STACK_DIR, default .local). It starts a second isolate of the
 // function exactly as the gateway starts one (Deno 2.1.4, its bundle, its env), with V8's
