@@ -21,16 +21,24 @@ async fn signing_up_fires_the_webhook_and_creates_profile_org_and_membership() {
     assert!(row.get::<_, String>(1).starts_with("grace-hopper"));
     assert_eq!(row.get::<_, String>(2), "Grace Hopper");
     assert_eq!(row.get::<_, String>(3), email);
-    // The local pg_net recorded the function's answer, as Supabase's does.
-    let status: i32 = db
-        .query_one(
-            "select r.status_code from net._http_response r where r.content like '%' || $1 || '%'",
-            &[&user_id.to_string()],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(status, 200);
+    // The local pg_net recorded the function's answer, as Supabase's does: once the answer
+    // has come back, which is after the rows above were committed.
+    let mut status = None;
+    for _ in 0..50 {
+        status = db
+            .query_opt(
+                "select r.status_code from net._http_response r where r.content like '%' || $1 || '%'",
+                &[&user_id.to_string()],
+            )
+            .await
+            .unwrap()
+            .map(|row| row.get::<_, i32>(0));
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, Some(200));
 }
 
 #[tokio::test]
