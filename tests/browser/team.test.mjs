@@ -28,7 +28,10 @@ async function teamPage(who, organizationId, options = {}) {
 /** A person signing up in the app at `email` and confirming from the inbox: back on `path`, signed in. */
 async function signUpInApp(page, path, email) {
   await page.goto(`${base}${path}`);
+  // Once the app has drawn its sign-in (with the tab to create an account) or the sign-up
+  // form itself: counting before that finds neither.
   const tab = page.locator('button:has-text("Create an account")');
+  await page.locator('button:has-text("Create an account"), input[name="first_name"]').first().waitFor();
   if (await tab.count()) await tab.click();
   await page.fill('input[name="first_name"]', "Ann");
   await page.fill('input[name="last_name"]', "Lee");
