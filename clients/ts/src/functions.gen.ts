@@ -400,12 +400,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -576,12 +576,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -738,12 +738,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -903,12 +903,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -1085,12 +1085,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -1247,12 +1247,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -1409,12 +1409,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -1522,12 +1522,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -1635,12 +1635,12 @@ export interface operations {
       /** @description An upstream did not answer in time */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
@@ -1778,12 +1778,12 @@ export interface operations {
       /** @description Gateway Timeout */
       504: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "upstream_timeout";
+              code?: "deadline_exceeded" | "upstream_timeout";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
     };
