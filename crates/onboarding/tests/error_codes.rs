@@ -154,6 +154,7 @@ fn producible_codes() -> BTreeSet<String> {
             "problem(401, \"",
             "problem(404, \"",
             "jsonError(503, \"",
+            "jsonError(504, \"",
         ] {
             for part in text.split(marker).skip(1) {
                 if let Some(code) = part.split('"').next() {
