@@ -72,9 +72,10 @@ load_state() {
   JWT_SIGNING_KEY_FILE="$STACK_DIR/jwt-signing-key.json"
   (umask 077; node local/stack/keys.mjs "$JWT_SIGNING_KEY_FILE" "$STACK_DIR/postgrest-jwks.json" >> "$STACK_DIR/secrets.env")
   set -a; . "$STACK_DIR/secrets.env"; set +a
+  # What this stack was last started with ($STACK_DIR/settings.env, written below).
+  recorded_setting() { [ -f "$STACK_DIR/settings.env" ] && sed -n "s/^$1=//p" "$STACK_DIR/settings.env" || true; }
   # Whether legacy keys are on: as asked, else as this stack was last started, else on.
-  local recorded=""
-  [ -f "$STACK_DIR/settings.env" ] && recorded=$(sed -n 's/^LEGACY_API_KEYS=//p' "$STACK_DIR/settings.env")
+  local recorded; recorded=$(recorded_setting LEGACY_API_KEYS)
   LEGACY_API_KEYS=${LEGACY_API_KEYS:-${recorded:-on}}
   LEGACY_SWITCHED=0
   [ -n "$recorded" ] && [ "$recorded" != "$LEGACY_API_KEYS" ] && LEGACY_SWITCHED=1
@@ -84,8 +85,7 @@ load_state() {
   # rest of the stack runs gets the secrets the stack is running with
   # ($STACK_DIR/function-secrets.env), not whatever the file holds by then; a stack
   # started from nothing, or a caller naming a file, reads the file anew.
-  local recorded_env_file=""
-  [ -f "$STACK_DIR/settings.env" ] && recorded_env_file=$(sed -n 's/^FUNCTIONS_ENV_FILE=//p' "$STACK_DIR/settings.env")
+  local recorded_env_file; recorded_env_file=$(recorded_setting FUNCTIONS_ENV_FILE)
   REUSE_FUNCTION_SECRETS=0
   if [ -z "${FUNCTIONS_ENV_FILE:-}" ] && [ -f "$STACK_DIR/function-secrets.env" ] \
     && { alive postgres || alive postgrest || alive gateway || alive worker; }; then
@@ -94,9 +94,7 @@ load_state() {
   FUNCTIONS_ENV_FILE=${FUNCTIONS_ENV_FILE:-${recorded_env_file:-supabase/functions/.env}}
   [ -f "$FUNCTIONS_ENV_FILE" ] && FUNCTIONS_ENV_FILE=$(cd "$(dirname "$FUNCTIONS_ENV_FILE")" && pwd)/$(basename "$FUNCTIONS_ENV_FILE")
   # The schedulers' pace (pg_cron's second-level jobs), kept the same way.
-  local recorded_schedule=""
-  [ -f "$STACK_DIR/settings.env" ] && recorded_schedule=$(sed -n 's/^DISPATCH_SCHEDULE=//p' "$STACK_DIR/settings.env")
-  DISPATCH_SCHEDULE=${DISPATCH_SCHEDULE:-$recorded_schedule}
+  DISPATCH_SCHEDULE=${DISPATCH_SCHEDULE:-$(recorded_setting DISPATCH_SCHEDULE)}
   printf 'LEGACY_API_KEYS=%s\nFUNCTIONS_ENV_FILE=%s\nDISPATCH_SCHEDULE=%s\n' \
     "$LEGACY_API_KEYS" "$FUNCTIONS_ENV_FILE" "$DISPATCH_SCHEDULE" > "$STACK_DIR/settings.env"
   # A part whose supervisor was killed on its own leaves its process running, holding its

@@ -17,6 +17,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 : "${STACK_DIR:?}" "${STACK_ENV_FILE:?}"
 run="$STACK_DIR/run"
+. "$root/local/lib.sh" # group_members: the living processes of a part's process group
 passed=0
 ok() { passed=$((passed + 1)); printf '[faults] ok: %s\n' "$*" >&2; }
 fail() { printf '[faults] FAILED: %s\n' "$*" >&2; exit 1; }
@@ -32,13 +33,12 @@ eventually() { # seconds, what, command...
   until "$@"; do [ $SECONDS -lt $deadline ] || fail "$what (after ${seconds}s)"; sleep 0.2; done
 }
 child_of() { pgrep -P "$(cat "$run/$1.pid")" | head -n 1; }
-group_of() { ps -e -o pid=,pgid= | awk -v g="$(cat "$run/$1.pid")" '$2 == g { print $1 }'; }
 seen="$STACK_DIR/faults-pids"; : > "$seen"
 # Every process of the stack now: each part's group (supervisor, part, isolates) and the
 # PostgreSQL cluster's processes.
 remember_pids() {
   local part postmaster
-  for part in postgrest gateway worker; do [ -f "$run/$part.pid" ] && group_of "$part" >> "$seen"; done
+  for part in postgrest gateway worker; do [ -f "$run/$part.pid" ] && group_members "$(cat "$run/$part.pid")" >> "$seen"; done
   postmaster=$(cat "$run/postgres.pid")
   { echo "$postmaster"; pgrep -P "$postmaster" || true; } >> "$seen"
 }
@@ -46,11 +46,15 @@ living() { kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev
 isolates_of_gateway() { # the gateway's children: one Deno process per function
   pgrep -P "$(child_of gateway)" || true
 }
+status_within() { # seconds, url: the status of a call answered within the time (its body in
+  # $STACK_DIR/faults-body); fails when it is not answered
+  curl -sS --max-time "$1" -o "$STACK_DIR/faults-body" -w '%{http_code}' "$2" \
+    -H "apikey: $(env_var SUPABASE_PUBLISHABLE_KEY)"
+}
 json_5xx_within() { # seconds, url: answers a JSON error with a 5xx status within the time
-  local seconds=$1 url=$2 body="$STACK_DIR/faults-body" status
-  status=$(curl -sS --max-time "$seconds" -o "$body" -w '%{http_code}' "$url" \
-    -H "apikey: $(env_var SUPABASE_PUBLISHABLE_KEY)") || return 1
-  [[ $status == 5* ]] && grep -q '"error"' "$body" && grep -q '"code"' "$body"
+  local status
+  status=$(status_within "$1" "$2") || return 1
+  [[ $status == 5* ]] && grep -q '"error"' "$STACK_DIR/faults-body" && grep -q '"code"' "$STACK_DIR/faults-body"
 }
 
 path_works || fail "the stack does not answer before the faults"
@@ -75,8 +79,8 @@ for part in postgrest gateway worker; do
   if [ "$part" = postgrest ]; then
     # During the outage a REST call is answered at once: the data (PostgREST back already)
     # or a JSON 5xx, never a hang.
-    status=$(curl -sS --max-time 3 -o "$STACK_DIR/faults-body" -w '%{http_code}' "$(env_var SUPABASE_URL)/rest/v1/plans" \
-      -H "apikey: $(env_var SUPABASE_PUBLISHABLE_KEY)") || fail "a REST call while PostgREST was down was not answered within 3 s"
+    status=$(status_within 3 "$(env_var SUPABASE_URL)/rest/v1/plans") \
+      || fail "a REST call while PostgREST was down was not answered within 3 s"
     [[ $status == 200 ]] || { [[ $status == 5* ]] && grep -q '"code"' "$STACK_DIR/faults-body"; } \
       || fail "a REST call while PostgREST was down got $status: $(cat "$STACK_DIR/faults-body")"
   fi

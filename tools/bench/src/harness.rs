@@ -63,6 +63,26 @@ pub(crate) struct Call {
     pub(crate) expect: u16,
 }
 
+impl Call {
+    /// The request as supabase-js sends it: the credential as the bearer, the project's
+    /// publishable key as `apikey` (the gateway refuses an `apikey` that is no key of the
+    /// project), the body as JSON.
+    pub(crate) fn request(&self, http: &reqwest::Client, apikey: &str) -> reqwest::RequestBuilder {
+        http.post(&self.url)
+            .bearer_auth(&self.bearer)
+            .header("apikey", apikey)
+            .json(&self.body)
+    }
+}
+
+/// The value at quantile `p` of sorted values (0 when there are none).
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
+}
+
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Run {
     pub(crate) scenario: String,
@@ -91,8 +111,6 @@ pub(crate) async fn load(
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = crate::cpu::snapshot(&stack.dir);
     let started = Instant::now();
-    // The credential as the bearer, and the project's publishable key as `apikey`, as
-    // supabase-js sends them (the gateway refuses an `apikey` that is no key of the project).
     let apikey = stack.var("SUPABASE_PUBLISHABLE_KEY");
     let workers = (0..concurrency).map(|_| {
         let (calls, next, http) = (calls.clone(), next.clone(), stack.http.clone());
@@ -104,13 +122,7 @@ pub(crate) async fn load(
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(call) = calls.get(index) else { break };
                 let sent = Instant::now();
-                let response = http
-                    .post(&call.url)
-                    .bearer_auth(&call.bearer)
-                    .header("apikey", &apikey)
-                    .json(&call.body)
-                    .send()
-                    .await;
+                let response = call.request(&http, &apikey).send().await;
                 let ok = match response {
                     Ok(response) => {
                         let status = response.status().as_u16();
@@ -136,12 +148,7 @@ pub(crate) async fn load(
         .flat_map(|(l, _)| l.iter().copied())
         .collect();
     latencies.sort_by(|a, b| a.total_cmp(b));
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let percentile = |p: f64| percentile(&latencies, p);
     let ops = calls.len();
     Run {
         scenario: scenario.into(),

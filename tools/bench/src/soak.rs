@@ -122,13 +122,6 @@ async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
     .collect()
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
-
 /// The memory line of a minute: the gateway's RSS and heap, and those of the isolates the
 /// mix exercises (MB); and those isolates' heaps and WebAssembly memory together (bytes).
 fn memory_line(stats: &Value) -> (String, (u64, u64)) {
@@ -197,11 +190,8 @@ pub(crate) async fn soak(stack: &Stack) {
                     return;
                 };
                 let at = Instant::now();
-                let ok = match http
-                    .post(&call.url)
-                    .bearer_auth(&call.bearer)
-                    .header("apikey", &apikey)
-                    .json(&call.body)
+                let ok = match call
+                    .request(&http, &apikey)
                     .timeout(Duration::from_secs(30))
                     .send()
                     .await
