@@ -8,7 +8,8 @@
 Generated: the Rust tables through which functions map database errors
 (crates/onboarding/src/raised.rs), the error-code enums of openapi/functions.json, and
 the README's table. Checked against the registry: every `raise exception using … message
-= '<code>'` in supabase/migrations/ (the newest definition of each function), its
+= '<code>'` in supabase/migrations/ (the newest definition of each function the
+migrations leave in place: a later `drop function` removes it), its
 function and its SQLSTATE.
 """
 import http
@@ -57,13 +58,22 @@ def load_registry():
 
 
 def raised_in_sql():
-    """code → {SQL function: SQLSTATE}, from the newest definition of each function."""
+    """code → {SQL function: SQLSTATE}, from the newest definition of each function that
+    the migrations, applied in order, leave in place (a later `drop function` removes it)."""
     functions = {}
+    statement_start = re.compile(
+        r"(create (?:or replace )?function|drop function (?:if exists )?) *(?:\w+\.)?(\w+)\s*\(", re.I)
     for path in sorted((ROOT / "supabase" / "migrations").glob("*.sql")):
         sql = path.read_text()
-        parts = re.split(r"create (?:or replace )?function (?:\w+\.)?(\w+)\s*\(", sql, flags=re.I)
-        for name, body in zip(parts[1::2], parts[2::2]):
+        matches = list(statement_start.finditer(sql))
+        for match, following in zip(matches, matches[1:] + [None]):
+            name = match.group(2)
+            if match.group(1).lower().startswith("drop"):
+                functions.pop(name, None)
+                continue
             raised = {}
+            # Up to the next function statement, as far as the body's closing `$$`.
+            body = sql[match.end():following.start() if following else len(sql)]
             for statement in body.split("\n$$;", 1)[0].split("raise exception using")[1:]:
                 statement = statement.split(";", 1)[0]
                 state = re.search(r"errcode\s*=\s*'(\w+)'", statement)
