@@ -11,6 +11,9 @@ cd "$root"
 bash local/stack/tools.sh
 export STACK_DIR="$root/.local/bench"
 export POSTGREST_LOG_LEVEL=info
+# As a project runs today: its legacy anon/service_role keys switched off (LEGACY_API_KEYS=on
+# measures one that still has them).
+export LEGACY_API_KEYS="${LEGACY_API_KEYS:-off}"
 export EXTRA_FUNCTION_DIRS="$root/tools/bench/baseline/signup-baseline,$root/tools/bench/baseline/accept-baseline"
 bash local/stack/stack.sh down >/dev/null 2>&1 || true
 bash local/fakes/start.sh stop 2>/dev/null || true

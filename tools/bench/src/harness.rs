@@ -41,6 +41,12 @@ impl Stack {
     pub(crate) fn rpc(&self, name: &str) -> String {
         format!("{}/rest/v1/rpc/{name}", self.var("SUPABASE_URL"))
     }
+    pub(crate) fn keys(&self) -> ApiKeys {
+        ApiKeys {
+            publishable: self.var("SUPABASE_PUBLISHABLE_KEY"),
+            secret: self.var("SUPABASE_SECRET_KEY"),
+        }
+    }
     pub(crate) fn user_jwt(&self, id: Uuid, email: &str) -> String {
         self.harness.user_jwt(id, email)
     }
@@ -54,22 +60,50 @@ impl Stack {
     }
 }
 
+/// Who a prepared call presents itself as, and so which headers it carries.
+#[derive(Clone)]
+pub(crate) enum Caller {
+    /// A token of its own as the bearer — a user's JWT, the webhook secret, Make's
+    /// token — with the project's publishable key as `apikey`.
+    Bearer(String),
+    /// A browser before sign-in: the publishable key alone.
+    Browser,
+    /// A server acting as the service role: the project's secret key (legacy keys may be
+    /// off, as they are on the test stack).
+    Server,
+}
+
+/// The project's API keys, as a caller holds them.
+#[derive(Clone)]
+pub(crate) struct ApiKeys {
+    pub(crate) publishable: String,
+    pub(crate) secret: String,
+}
+
 /// One prepared request and the status that means success.
 #[derive(Clone)]
 pub(crate) struct Call {
     pub(crate) url: String,
-    pub(crate) bearer: String,
+    pub(crate) caller: Caller,
     pub(crate) body: Value,
     pub(crate) expect: u16,
 }
 
 impl Call {
-    /// The request as supabase-js sends it: the credential as the bearer, the project's
-    /// publishable key as `apikey` (the gateway refuses an `apikey` that is no key of the
-    /// project), the body as JSON.
-    pub(crate) fn request(&self, http: &reqwest::Client, apikey: &str) -> reqwest::RequestBuilder {
+    /// The request as supabase-js sends it: the key as `apikey`, and as the bearer unless
+    /// the caller has a token of its own; the body as JSON.
+    pub(crate) fn request(
+        &self,
+        http: &reqwest::Client,
+        keys: &ApiKeys,
+    ) -> reqwest::RequestBuilder {
+        let (apikey, bearer) = match &self.caller {
+            Caller::Bearer(token) => (&keys.publishable, token),
+            Caller::Browser => (&keys.publishable, &keys.publishable),
+            Caller::Server => (&keys.secret, &keys.secret),
+        };
         http.post(&self.url)
-            .bearer_auth(&self.bearer)
+            .bearer_auth(bearer)
             .header("apikey", apikey)
             .json(&self.body)
     }
@@ -111,10 +145,10 @@ pub(crate) async fn load(
     let next = Arc::new(AtomicUsize::new(0));
     let cpu_before = crate::cpu::snapshot(&stack.dir);
     let started = Instant::now();
-    let apikey = stack.var("SUPABASE_PUBLISHABLE_KEY");
+    let keys = stack.keys();
     let workers = (0..concurrency).map(|_| {
         let (calls, next, http) = (calls.clone(), next.clone(), stack.http.clone());
-        let apikey = apikey.clone();
+        let keys = keys.clone();
         async move {
             let mut latencies = Vec::new();
             let mut errors = 0;
@@ -122,7 +156,7 @@ pub(crate) async fn load(
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(call) = calls.get(index) else { break };
                 let sent = Instant::now();
-                let response = call.request(&http, &apikey).send().await;
+                let response = call.request(&http, &keys).send().await;
                 let ok = match response {
                     Ok(response) => {
                         let status = response.status().as_u16();

@@ -29,15 +29,13 @@ pub(crate) async fn fresh_invites(db: &Client, n: usize) -> Vec<(String, Uuid, S
 }
 
 pub(crate) async fn invite_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
-    let service = stack.var("SUPABASE_SERVICE_ROLE_KEY");
-    let anon = stack.var("SUPABASE_ANON_KEY");
     let (token, _, _) = fresh_invites(&stack.db, 1).await.remove(0);
     for concurrency in CONCURRENCY {
         let n = ops_for(concurrency);
         let rust = vec![
             Call {
                 url: stack.function("validate-invite"),
-                bearer: anon.clone(),
+                caller: Caller::Browser,
                 body: json!({"token": token}),
                 expect: 200
             };
@@ -47,7 +45,7 @@ pub(crate) async fn invite_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
         let direct = vec![
             Call {
                 url: stack.rpc("validate_invite"),
-                bearer: service.clone(),
+                caller: Caller::Server,
                 body: json!({"p_token_hash": sha256_hex(&token)}),
                 expect: 200
             };
@@ -66,19 +64,19 @@ pub(crate) async fn invite_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
                     match variant {
                         "direct-rpc" => Call {
                             url: stack.rpc("accept_invite"),
-                            bearer: jwt,
+                            caller: Caller::Bearer(jwt),
                             body: json!({"p_token_hash": sha256_hex(token)}),
                             expect: 200,
                         },
                         "ts-baseline" => Call {
                             url: stack.function("accept-baseline"),
-                            bearer: jwt,
+                            caller: Caller::Bearer(jwt),
                             body: json!({"token": token}),
                             expect: 200,
                         },
                         _ => Call {
                             url: stack.function("accept-invite"),
-                            bearer: jwt,
+                            caller: Caller::Bearer(jwt),
                             body: json!({"token": token}),
                             expect: 200,
                         },

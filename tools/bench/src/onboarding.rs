@@ -47,8 +47,8 @@ pub(crate) async fn onboarding_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
                         "requested_at": "2026-11-21T10:00:00Z",
                     });
                     match variant {
-                        "direct-rpc" => Call { url: stack.rpc("request_user_onboarding"), bearer: jwt.clone(), body: json!({"p_payload": payload, "p_start_token": new_token()}), expect: 200 },
-                        _ => Call { url: stack.function("user-onboarding/request"), bearer: jwt.clone(), body: payload, expect: 202 },
+                        "direct-rpc" => Call { url: stack.rpc("request_user_onboarding"), caller: Caller::Bearer(jwt.clone()), body: json!({"p_payload": payload, "p_start_token": new_token()}), expect: 200 },
+                        _ => Call { url: stack.function("user-onboarding/request"), caller: Caller::Bearer(jwt.clone()), body: payload, expect: 202 },
                     }
                 })
                 .collect();
@@ -64,12 +64,12 @@ pub(crate) async fn onboarding_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
             );
         }
     }
+    // Make's token, or when the project has none, the server key the function falls back to.
     let token = stack
         .vars
         .get("MAKE_ONBOARDING_CALLBACK_TOKEN")
-        .cloned()
-        .unwrap_or_else(|| stack.var("SUPABASE_SERVICE_ROLE_KEY"));
-    let service = stack.var("SUPABASE_SERVICE_ROLE_KEY");
+        .map(|token| Caller::Bearer(token.clone()))
+        .unwrap_or(Caller::Server);
     for concurrency in CONCURRENCY {
         let n = ops_for(concurrency);
         for variant in ["rust-wasm", "direct-rpc"] {
@@ -103,8 +103,8 @@ pub(crate) async fn onboarding_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
                     let (correlation, email): (Uuid, String) = (row.get(0), row.get(1));
                     let start_token = start_token(correlation);
                     match variant {
-                        "direct-rpc" => Call { url: stack.rpc("complete_user_onboarding"), bearer: service.clone(), body: json!({"p_correlation_id": correlation, "p_email": email, "p_chat_id": 1_000 + i, "p_start_token_hash": sha256_hex(&start_token)}), expect: 200 },
-                        _ => Call { url: stack.function("user-onboarding/callback"), bearer: token.clone(), body: json!({"correlation_id": correlation, "email": email, "chat_id": 1_000 + i, "start_token": start_token}), expect: 200 },
+                        "direct-rpc" => Call { url: stack.rpc("complete_user_onboarding"), caller: Caller::Server, body: json!({"p_correlation_id": correlation, "p_email": email, "p_chat_id": 1_000 + i, "p_start_token_hash": sha256_hex(&start_token)}), expect: 200 },
+                        _ => Call { url: stack.function("user-onboarding/callback"), caller: token.clone(), body: json!({"correlation_id": correlation, "email": email, "chat_id": 1_000 + i, "start_token": start_token}), expect: 200 },
                     }
                 })
                 .collect();

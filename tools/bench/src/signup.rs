@@ -31,7 +31,6 @@ pub(crate) fn webhook_body(id: Uuid, email: &str) -> Value {
 
 pub(crate) async fn signup_scenario(stack: &Stack, runs: &mut Vec<Run>) {
     let secret = stack.var("ONBOARDING_WEBHOOK_SECRET");
-    let service = stack.var("SUPABASE_SERVICE_ROLE_KEY");
     for concurrency in CONCURRENCY {
         let n = ops_for(concurrency);
         for (variant, url) in [
@@ -45,11 +44,11 @@ pub(crate) async fn signup_scenario(stack: &Stack, runs: &mut Vec<Run>) {
                 .map(|(id, email)| match variant {
                     "direct-rpc" => Call {
                         url: url.clone(),
-                        bearer: service.clone(),
+                        caller: Caller::Server,
                         body: json!({"p_user_id": id, "p_email": email, "p_metadata": {"full_name": "Bench User"}}),
                         expect: 200,
                     },
-                    _ => Call { url: url.clone(), bearer: secret.clone(), body: webhook_body(*id, email), expect: 200 },
+                    _ => Call { url: url.clone(), caller: Caller::Bearer(secret.clone()), body: webhook_body(*id, email), expect: 200 },
                 })
                 .collect();
             runs.push(load(stack, "on-signup-create-org", variant, concurrency, calls).await);

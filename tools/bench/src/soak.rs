@@ -39,7 +39,7 @@ async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
         .into_iter()
         .map(|(id, email)| Call {
             url: stack.function("on-signup-create-org"),
-            bearer: secret.clone(),
+            caller: Caller::Bearer(secret.clone()),
             body: webhook_body(id, &email),
             expect: 200,
         })
@@ -49,8 +49,7 @@ async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
     let previews = (0..per_kind)
         .map(|_| Call {
             url: stack.function("validate-invite"),
-            // A browser's call: the publishable key as bearer and apikey.
-            bearer: stack.var("SUPABASE_PUBLISHABLE_KEY"),
+            caller: Caller::Browser,
             body: json!({"token": preview_token}),
             expect: 200,
         })
@@ -59,7 +58,7 @@ async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
         .iter()
         .map(|(token, id, email)| Call {
             url: stack.function("accept-invite"),
-            bearer: stack.user_jwt(*id, email),
+            caller: Caller::Bearer(stack.user_jwt(*id, email)),
             body: json!({"token": token}),
             expect: 200,
         })
@@ -70,7 +69,7 @@ async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
         .iter()
         .map(|(_, id, email)| Call {
             url: format!("{}/rest/v1/rpc/my_organizations", stack.var("SUPABASE_URL")),
-            bearer: stack.user_jwt(*id, email),
+            caller: Caller::Bearer(stack.user_jwt(*id, email)),
             body: json!({}),
             expect: 200,
         })
@@ -87,11 +86,12 @@ async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
         )
         .await
         .unwrap();
+    // Make's token, or when the project has none, the server key the function falls back to.
     let callback_token = stack
         .vars
         .get("MAKE_ONBOARDING_CALLBACK_TOKEN")
-        .cloned()
-        .unwrap_or_else(|| stack.var("SUPABASE_SERVICE_ROLE_KEY"));
+        .map(|token| Caller::Bearer(token.clone()))
+        .unwrap_or(Caller::Server);
     let callbacks = rows
         .iter()
         .enumerate()
@@ -99,7 +99,7 @@ async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
             let (correlation, email, id): (Uuid, String, Uuid) = (row.get(0), row.get(1), row.get(2));
             Call {
                 url: stack.function("user-onboarding/callback"),
-                bearer: callback_token.clone(),
+                caller: callback_token.clone(),
                 body: json!({"correlation_id": correlation, "email": email, "chat_id": 5_000_000 + i,
                              "start_token": format!("st{}", id.simple())}),
                 expect: 200,
@@ -163,7 +163,7 @@ pub(crate) async fn soak(stack: &Stack) {
     let per_kind = (minutes * 60 * rate / 5 + 10) as usize;
     eprintln!("[soak] preparing {per_kind} calls of each kind");
     let kinds = Arc::new(prepare(stack, per_kind).await);
-    let apikey = stack.var("SUPABASE_PUBLISHABLE_KEY");
+    let keys = stack.keys();
     let stats_url = format!("{}/_stack/stats", stack.var("SUPABASE_URL"));
     println!(
         "soak: {minutes} min at {rate} requests/s (signup, preview, accept, callback, web-rpc in turn), open loop"
@@ -181,7 +181,7 @@ pub(crate) async fn soak(stack: &Stack) {
         while Instant::now() < minute_ends {
             ticker.tick().await;
             let kinds = kinds.clone();
-            let (http, apikey, record) = (stack.http.clone(), apikey.clone(), record.clone());
+            let (http, keys, record) = (stack.http.clone(), keys.clone(), record.clone());
             let kind_index = sent % kinds.len();
             sent += 1;
             in_flight.push(tokio::spawn(async move {
@@ -191,7 +191,7 @@ pub(crate) async fn soak(stack: &Stack) {
                 };
                 let at = Instant::now();
                 let ok = match call
-                    .request(&http, &apikey)
+                    .request(&http, &keys)
                     .timeout(Duration::from_secs(30))
                     .send()
                     .await

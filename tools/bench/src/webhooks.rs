@@ -48,7 +48,8 @@ pub(crate) async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
     let total = (ENDPOINTS * EVENTS) as i64;
     let delivered_query = "select count(*) filter (where o.status = 'delivered')
         from webhook_outbox o join webhook_endpoints e on e.id = o.endpoint_id where e.organization_id = $1";
-    let service = stack.var("SUPABASE_SERVICE_ROLE_KEY");
+    // The scheduler's call: the secret key in apikey.
+    let secret = stack.var("SUPABASE_SECRET_KEY");
     let started = Instant::now();
     let mut runs = 0;
     let mut delivered: i64 = 0;
@@ -57,7 +58,7 @@ pub(crate) async fn webhook_drain(stack: &Stack, dispatchers: usize) -> Value {
             stack
                 .http
                 .post(stack.function("deliver-webhooks"))
-                .bearer_auth(&service)
+                .header("apikey", &secret)
                 .send()
         }))
         .await;
