@@ -76,6 +76,9 @@ node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/clien
 say "the local Supabase Auth stand-in, through supabase-js"
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/auth/
 
+say "the pg_net stand-in: a claim takes at most its batch, whatever the plan"
+node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/stack/
+
 say "browser (Chromium): CORS from another origin, the web app's journeys, every page at 390 px through axe-core (screenshots in .local/screenshots/)"
 node --test tests/browser/
 

@@ -7,14 +7,13 @@
 // Like pg_net, delivery is at most once: a request is removed from the queue when it
 // is claimed. Work that must not be lost is reconciled by cron jobs, as on Supabase.
 import postgres from "postgres";
+import { claimQueuedRequests, type Queued } from "./pg-net-queue.ts";
 
 const databaseUrl = Deno.env.get("DATABASE_URL");
 if (!databaseUrl) throw new Error("worker: missing environment variable DATABASE_URL");
 const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
 const batchSize = 200;
 const log = (event: Record<string, unknown>) => console.log(JSON.stringify({ service: "worker", ...event }));
-
-type Queued = { id: string; method: string; url: string; headers: Record<string, string>; body: Uint8Array | null; timeout_milliseconds: number };
 
 async function deliver(request: Queued) {
   const started = performance.now();
@@ -46,10 +45,7 @@ async function drain() {
   try {
     do {
       again = false;
-      const claimed: Queued[] = await sql`
-        delete from net.http_request_queue where id in (
-          select id from net.http_request_queue order by id limit ${batchSize} for update skip locked)
-        returning id, method, url, headers, body, timeout_milliseconds`;
+      const claimed: Queued[] = await claimQueuedRequests(sql, batchSize);
       await Promise.all(claimed.map(deliver));
       if (claimed.length === batchSize) again = true;
     } while (again);
