@@ -124,7 +124,10 @@ async fn read_request(request: &web_sys::Request) -> Result<HttpRequest, ApiErro
             return Err(too_large);
         }
     }
-    if request.body().is_some() {
+    // Read through `arrayBuffer()` alone: touching `request.body` first would build a
+    // ReadableStream for the body (and, on an isolate's first request, compile Deno's
+    // streams code). A GET or HEAD has no body; any other method's may be empty.
+    if !matches!(http.method.as_str(), "GET" | "HEAD") {
         let buffer = JsFuture::from(request.array_buffer().map_err(|_| ApiError::Internal)?)
             .await
             .map_err(|_| ApiError::InvalidPayload("the request body could not be read".into()))?;

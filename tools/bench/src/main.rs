@@ -61,12 +61,17 @@ async fn main() {
         return;
     }
     // BENCH_ONLY=storm: the storm alone; BENCH_ONLY=signup: the signup scenario alone (its
-    // table, CPU and ratios); on whatever stack STACK_ENV_FILE names, to study one thing
-    // after a change without the whole run.
+    // table, CPU and ratios); BENCH_ONLY=cold: the cold starts alone. On whatever stack
+    // STACK_ENV_FILE names, to study one thing after a change without the whole run.
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("storm") => {
             eprintln!("[bench] signup storm");
             println!("signup storm: {}", signup_storm(&stack).await);
+            return;
+        }
+        Ok("cold") => {
+            let (token, _, _) = fresh_invites(&stack.db, 1).await.remove(0);
+            println!("cold start: {}", cold_start(&stack, &root, &token).await);
             return;
         }
         Ok("signup") => {
@@ -134,8 +139,8 @@ async fn main() {
         "user-onboarding-callback",
     ] {
         for concurrency in CONCURRENCY {
-            let marginal = match (
-                cpu_total(scenario, "rust-wasm", concurrency),
+            let marginal = |variant: &str| match (
+                cpu_total(scenario, variant, concurrency),
                 cpu_total(scenario, "direct-rpc", concurrency),
             ) {
                 (Some(function), Some(floor)) => Some(((function - floor) * 100.0).round() / 100.0),
@@ -144,18 +149,20 @@ async fn main() {
             comparisons.push(json!({"scenario": scenario, "concurrency": concurrency,
                 "function_vs_direct_rpc": ratio(scenario, concurrency, "direct-rpc"),
                 "function_vs_ts_baseline": ratio(scenario, concurrency, "ts-baseline"),
-                "marginal_cpu_ms_per_request": marginal}));
+                "marginal_cpu_ms_per_request": marginal("rust-wasm"),
+                "passthrough_marginal_cpu_ms_per_request": marginal("ts-passthrough")}));
         }
     }
-    println!("\nthroughput ratios (rust-wasm / other):");
+    println!("\nthroughput ratios (rust-wasm / other); marginal CPU ms per request (path − direct rpc) of the function, and of a function that only makes the call:");
     for c in &comparisons {
         println!(
-            "  {:<26} c={:<3} vs direct rpc {:>6}   vs ts baseline {:>6}   marginal CPU ms/request {:>6}",
+            "  {:<26} c={:<3} vs direct rpc {:>6}   vs ts baseline {:>6}   marginal {:>6}   passthrough {:>6}",
             c["scenario"].as_str().unwrap(),
             c["concurrency"],
             c["function_vs_direct_rpc"].to_string(),
             c["function_vs_ts_baseline"].to_string(),
-            c["marginal_cpu_ms_per_request"].to_string()
+            c["marginal_cpu_ms_per_request"].to_string(),
+            c["passthrough_marginal_cpu_ms_per_request"].to_string()
         );
     }
 

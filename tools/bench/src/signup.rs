@@ -37,6 +37,8 @@ pub(crate) async fn signup_scenario(stack: &Stack, runs: &mut Vec<Run>) {
             ("rust-wasm", stack.function("on-signup-create-org")),
             ("direct-rpc", stack.rpc("create_signup_workspace")),
             ("ts-baseline", stack.function("signup-baseline")),
+            // The cheapest function there can be: one call, nothing else (the floor).
+            ("ts-passthrough", stack.function("signup-passthrough")),
         ] {
             let users = fresh_users(&stack.db, n, variant).await;
             let calls = users
