@@ -1,5 +1,5 @@
 // The pg_net stand-in's claim on its queue (local/stack/worker.ts), apart so that a test
-// can run it (tests/stack/pg_net_queue.test.ts).
+// can run it (tests/stack/pg_net_queue_test.ts).
 import type postgres from "postgres";
 
 export type Queued = {

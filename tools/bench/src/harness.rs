@@ -66,10 +66,10 @@ pub(crate) enum Caller {
     /// A token of its own as the bearer — a user's JWT, the webhook secret, Make's
     /// token — with the project's publishable key as `apikey`.
     Bearer(String),
-    /// A browser before sign-in: the publishable key alone.
+    /// A browser before sign-in: the publishable key, nothing of its own.
     Browser,
-    /// A server acting as the service role: the project's secret key (legacy keys may be
-    /// off, as they are on the test stack).
+    /// A server acting as the service role: the project's secret key (not the legacy
+    /// service-role JWT, which a project may have switched off, as the bench's stack has).
     Server,
 }
 
