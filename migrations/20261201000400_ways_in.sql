@@ -24,16 +24,14 @@ alter table public.onboarding_invites
   add column domain_id uuid references public.organization_domains (id) on delete set null;
 create index onboarding_invites_domain_idx on public.onboarding_invites (domain_id) where domain_id is not null;
 grant select (domain_id) on public.onboarding_invites to authenticated;
--- Owners and admins manage their organization's invites (the Team page lists them).
-create policy "owners and admins read their organization's invites" on public.onboarding_invites
-  for select to authenticated using (organization_id in (select private.administered_organization_ids()));
 
 -- Shareable invite links: not bound to an email; the token is shown once, stored hashed.
 create table public.invite_links (
   id uuid primary key default gen_random_uuid(),
   organization_id uuid not null references public.organizations (id) on delete cascade,
   token_hash text not null unique check (token_hash ~ '^[0-9a-f]{64}$'),
-  role text not null check (role in ('admin', 'recruiter', 'viewer')),
+  -- A system role below owner, or one of the organization's custom roles.
+  role text not null check (role <> 'owner'),
   max_uses integer check (max_uses between 1 and 10000),
   uses integer not null default 0 check (uses >= 0 and (max_uses is null or uses <= max_uses)),
   expires_at timestamptz not null,
@@ -47,8 +45,10 @@ alter table public.invite_links enable row level security;
 grant all on public.invite_links to service_role;
 grant select (id, organization_id, role, max_uses, uses, expires_at, allowed_domain, revoked_at, created_by, created_at)
   on public.invite_links to authenticated;
-create policy "owners and admins read their organization's links" on public.invite_links
-  for select to authenticated using (organization_id in (select private.administered_organization_ids()));
+create trigger check_role_exists before insert or update of role on public.invite_links
+  for each row execute function private.check_role_exists();
+create policy "inviters read their organization's links" on public.invite_links
+  for select to authenticated using (organization_id in (select private.permitted_organization_ids('org:members:invite')));
 
 -- Requests to join an organization that suggests itself to a verified domain's users.
 create table public.organization_join_requests (
@@ -75,42 +75,29 @@ grant all on public.organization_join_requests to service_role;
 grant select on public.organization_join_requests to authenticated;
 create policy "requesters read their requests" on public.organization_join_requests
   for select to authenticated using (user_id = (select auth.uid()));
-create policy "owners and admins read their organization's requests" on public.organization_join_requests
-  for select to authenticated using (organization_id in (select private.administered_organization_ids()));
+create policy "member managers read their organization's requests" on public.organization_join_requests
+  for select to authenticated using (organization_id in (select private.permitted_organization_ids('org:members:manage')));
 
 -- Helpers. ------------------------------------------------------------------------------
 
--- The caller's role, the organization locked, refused unless owner or admin.
-create function private.lock_organization_as_admin(p_organization_id uuid, p_what text)
-returns text language plpgsql security definer set search_path = '' as $$
-declare
-  v_role text := private.lock_organization_as_member(p_organization_id);
+-- A role an owner or admin may grant through a domain, a link or a request: one that exists
+-- there (a custom role only where `p_custom`), never owner, holding nothing the granter lacks.
+create function private.check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean)
+returns void language plpgsql security definer set search_path = '' as $$
 begin
-  if private.role_rank(v_role) < 3 then
-    raise exception using errcode = '42501', message = 'not_org_admin',
-      detail = format('only owners and admins %s', p_what);
-  end if;
-  return v_role;
-end
-$$;
-revoke all on function private.lock_organization_as_admin(uuid, text) from public;
-
--- A role an owner or admin may grant through a domain, a link or a request: a valid role,
--- never owner, never above the granter's own.
-create function private.check_grantable_role(p_role text, p_granter_role text)
-returns void language plpgsql set search_path = '' as $$
-begin
-  if p_role is null or private.role_rank(p_role) is null then
+  if p_role is null or not private.role_exists(p_organization_id, p_role)
+     or (not p_custom and p_role not in ('owner', 'admin', 'recruiter', 'viewer')) then
     raise exception using errcode = '22023', message = 'invalid_role',
-      detail = 'role must be admin, recruiter or viewer';
+      detail = case when p_custom then 'role must be admin, recruiter, viewer or one of the organization''s roles'
+                    else 'role must be admin, recruiter or viewer' end;
   end if;
-  if p_role = 'owner' or private.role_rank(p_role) > private.role_rank(p_granter_role) then
+  if p_role = 'owner' or not private.may_grant(p_organization_id, p_role) then
     raise exception using errcode = '42501', message = 'role_too_high',
-      detail = 'never owner, and never above your own role';
+      detail = 'never owner, and never a role holding a permission you lack';
   end if;
 end
 $$;
-revoke all on function private.check_grantable_role(text, text) from public;
+revoke all on function private.check_grantable_role(uuid, text, boolean) from public;
 
 -- The hostname of a confirmed email address, lower case.
 create function private.email_hostname(p_email text)
@@ -290,7 +277,7 @@ begin
   if not found or private.caller_role(v_domain.organization_id) is null then
     raise exception using errcode = 'PT404', message = 'domain_not_found', detail = 'no such domain';
   end if;
-  perform private.lock_organization_as_admin(v_domain.organization_id, p_what);
+  perform private.require_permission(v_domain.organization_id, 'org:domains:manage', 'only those who manage domains ' || p_what);
   select * into v_domain from public.organization_domains where id = p_domain_id for update;
   return v_domain;
 end
@@ -370,7 +357,7 @@ declare
   v_existing boolean;
   v_domain public.organization_domains;
 begin
-  perform private.lock_organization_as_admin(p_organization_id, 'add domains');
+  perform private.require_permission(p_organization_id, 'org:domains:manage', 'only those who manage domains add them');
   v_existing := exists (select 1 from public.organization_domains
                         where organization_id = p_organization_id
                           and hostname = rtrim(lower(btrim(coalesce(p_hostname, ''))), '.'));
@@ -481,7 +468,7 @@ begin
     raise exception using errcode = '22023', message = 'invalid_enrollment_mode',
       detail = 'mode: manual, automatic_invitation or automatic_suggestion';
   end if;
-  perform private.check_grantable_role(p_default_role, private.caller_role(v_domain.organization_id));
+  perform private.check_grantable_role(v_domain.organization_id, p_default_role, false);
   if v_domain.verified_at is null then
     raise exception using errcode = 'PT409', message = 'domain_not_verified',
       detail = 'verify the domain before choosing how its users come in';
@@ -633,8 +620,8 @@ grant execute on function public.my_join_requests() to authenticated;
 create function public.list_join_requests(p_organization_id uuid)
 returns jsonb language plpgsql stable security definer set search_path = '' as $$
 begin
-  if coalesce(private.role_rank(private.caller_role(p_organization_id)), 0) < 3 then
-    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only owners and admins see join requests';
+  if private.caller_role(p_organization_id) is null or not public.authorize(p_organization_id, 'org:members:manage') then
+    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only those who manage members see join requests';
   end if;
   return (select coalesce(jsonb_agg(private.join_request_view(r)
                             order by r.status = 'pending' desc, r.created_at desc), '[]'::jsonb)
@@ -659,7 +646,7 @@ begin
   if not found or private.caller_role(o_request.organization_id) is null then
     raise exception using errcode = 'PT404', message = 'request_not_found', detail = 'no such join request';
   end if;
-  o_role := private.lock_organization_as_admin(o_request.organization_id, 'decide join requests');
+  o_role := private.require_permission(o_request.organization_id, 'org:members:manage', 'only those who manage members decide join requests');
   select * into o_request from public.organization_join_requests where id = p_request_id for update;
   if o_request.status <> 'pending' then
     raise exception using errcode = 'PT409', message = 'join_request_not_pending',
@@ -688,7 +675,7 @@ begin
       detail = 'the requester''s email domain is no longer verified for this organization';
   end if;
   v_role := coalesce(p_role, v_domain.default_role);
-  perform private.check_grantable_role(v_role, v_pending.o_role);
+  perform private.check_grantable_role(v_request.organization_id, v_role, false);
   if not exists (select 1 from public.organization_members
                  where organization_id = v_request.organization_id and user_id = v_user.id) then
     perform private.require_seat(v_request.organization_id);
@@ -743,12 +730,12 @@ create function public.create_invite_link(p_organization_id uuid, p_role text de
                                           p_allowed_domain text default null)
 returns jsonb language plpgsql security definer set search_path = '' as $$
 declare
-  v_role text := private.lock_organization_as_admin(p_organization_id, 'create invite links');
+  v_role text := private.require_permission(p_organization_id, 'org:members:invite', 'only those who invite create invite links');
   v_token text := translate(encode(extensions.gen_random_bytes(32), 'base64'), '+/=', '-_');
   v_domain text := rtrim(lower(btrim(p_allowed_domain)), '.');
   v_link public.invite_links;
 begin
-  perform private.check_grantable_role(p_role, v_role);
+  perform private.check_grantable_role(p_organization_id, p_role, true);
   if p_max_uses is not null and p_max_uses not between 1 and 10000 then
     raise exception using errcode = '22023', message = 'invalid_max_uses', detail = 'max_uses: 1-10000, or none';
   end if;
@@ -780,8 +767,8 @@ grant execute on function public.create_invite_link(uuid, text, integer, integer
 create function public.list_invite_links(p_organization_id uuid)
 returns jsonb language plpgsql stable security definer set search_path = '' as $$
 begin
-  if coalesce(private.role_rank(private.caller_role(p_organization_id)), 0) < 3 then
-    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only owners and admins see invite links';
+  if private.caller_role(p_organization_id) is null or not public.authorize(p_organization_id, 'org:members:invite') then
+    raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only those who invite see invite links';
   end if;
   return (select coalesce(jsonb_agg(private.invite_link_view(l) order by l.created_at desc), '[]'::jsonb)
           from public.invite_links l where l.organization_id = p_organization_id);
@@ -799,7 +786,7 @@ begin
   if not found or private.caller_role(v_link.organization_id) is null then
     raise exception using errcode = 'PT404', message = 'invite_link_not_found', detail = 'no such invite link';
   end if;
-  perform private.lock_organization_as_admin(v_link.organization_id, 'revoke invite links');
+  perform private.require_permission(v_link.organization_id, 'org:members:invite', 'only those who invite revoke invite links');
   update public.invite_links set revoked_at = coalesce(revoked_at, now()) where id = p_link_id returning * into v_link;
   perform private.audit(v_link.organization_id, 'invite_link.revoked', null, null, null,
                         jsonb_build_object('link_id', v_link.id));
@@ -1011,8 +998,9 @@ declare
   v_invite public.onboarding_invites;
 begin
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
+  perform private.caller_role(v_invite.organization_id);
   if not found or not (private.is_platform_admin() or auth.role() = 'service_role'
-                       or v_invite.organization_id in (select private.administered_organization_ids())) then
+                       or public.authorize(v_invite.organization_id, 'org:members:invite')) then
     raise exception using errcode = 'PT404', message = 'invite_not_found', detail = 'no such invitation';
   end if;
   if v_invite.status = 'accepted' then
@@ -1078,9 +1066,9 @@ begin
       detail = 'p_data must be a JSON object (at most 32 kB)';
   end if;
   v_role := private.lock_organization_as_member(p_organization_id);
-  if private.role_rank(v_role) < 3 then
+  if not public.authorize(p_organization_id, case when p_phase = 'billing' then 'org:billing:manage' else 'org:settings:manage' end) then
     raise exception using errcode = '42501', message = 'not_org_admin',
-      detail = 'only owners and admins save onboarding';
+      detail = 'only those who manage the organization''s settings (billing: its billing) save onboarding';
   end if;
   v_features := private.enabled_features(p_organization_id);
   select title into v_title from private.onboarding_phases(v_features) where key = p_phase;
@@ -1301,7 +1289,7 @@ returns jsonb language plpgsql security definer set search_path = '' as $$
 declare
   v_domain_id uuid;
 begin
-  perform private.lock_organization_as_admin(p_organization_id, 'verify domains');
+  perform private.require_permission(p_organization_id, 'org:domains:manage', 'only those who manage domains verify them');
   if not ('custom-domain' = any (private.enabled_features(p_organization_id))) then
     raise exception using errcode = '42501', message = 'phase_not_available',
       detail = 'the organization''s features do not include custom-domain';

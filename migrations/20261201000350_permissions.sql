@@ -690,15 +690,6 @@ drop policy "read members of my organizations" on public.organization_members;
 create policy "member readers read their organization's members" on public.organization_members
   for select to authenticated using (organization_id in (select private.permitted_organization_ids('org:members:read')));
 
--- The ways in (20261201000400) read through administered_organization_ids too.
-drop policy "owners and admins read their organization's invites" on public.onboarding_invites;
-drop policy "owners and admins read their organization's links" on public.invite_links;
-create policy "inviters read their organization's links" on public.invite_links
-  for select to authenticated using (organization_id in (select private.permitted_organization_ids('org:members:invite')));
-drop policy "owners and admins read their organization's requests" on public.organization_join_requests;
-create policy "member managers read their organization's requests" on public.organization_join_requests
-  for select to authenticated using (organization_id in (select private.permitted_organization_ids('org:members:manage')));
-
 drop function private.administered_organization_ids();
 drop function private.owned_organization_ids();
 
