@@ -33,8 +33,8 @@ for (const [plan, disabled] of Object.entries(plans)) {
         for (const setting of disabled) await tx`select set_config(${setting}, 'off', true)`;
         const claimed = await claimQueuedRequests(tx, 200);
         assert.equal(claimed.length, 200);
-        const oldest = queued.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : 1)).slice(0, 200);
-        assert.deepEqual(claimed.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : 1)), oldest);
+        const ascending = (rows: { id: string }[]) => rows.map((row) => BigInt(row.id)).sort((a, b) => (a < b ? -1 : 1));
+        assert.deepEqual(ascending(claimed), ascending(queued).slice(0, 200));
         const [{ left }] = await tx`select count(*)::int as left from net.http_request_queue
                                     where id = any(${queued.map((row) => row.id)}::bigint[])`;
         assert.equal(left, 800);
