@@ -17,7 +17,7 @@ down:
 test:
 	bash tests/run.sh
 
-## make build — build the functions to WebAssembly (supabase/functions/<name>/pkg/) for deployment
+## make build — build the functions to WebAssembly (functions/<name>/pkg/) for deployment
 build:
 	bash local/stack/tools.sh
 	bash local/stack/build.sh

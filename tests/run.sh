@@ -30,7 +30,7 @@ cargo test --quiet --workspace --lib
 cargo test --quiet -p onboarding --test error_codes
 
 export STACK_DIR="$root/.local/test"
-export EXTRA_FUNCTION_DIRS="$root/crates/fixtures/panic-probe"
+export EXTRA_FUNCTION_DIRS="$root/tests/fixtures/panic-probe"
 bash local/stack/stack.sh down >/dev/null 2>&1 || true
 rm -rf "$STACK_DIR"
 mkdir -p "$STACK_DIR/logs"

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Builds every function crate (supabase/functions/<name>/, beside its shim) to WebAssembly for Deno:
+# Builds every function crate (functions/<name>/, beside its shim) to WebAssembly for Deno:
 #   cargo (wasm32, size profile) → wasm-bindgen --target web → wasm-opt -Oz
 # `--target web`: the glue is a plain ES module that instantiates from bytes the shim
 # reads (a static file on Supabase); `module` would emit `import source`, which Deno 2.1.4
 # (Supabase's edge-runtime) cannot load. `--experimental-reset-state-function` exports
 # `__wbg_reset_state`, the fresh instance after a panic.
-# into supabase/functions/<name>/pkg/. Extra crate directories (test fixtures) can be
+# into functions/<name>/pkg/. Extra crate directories (test fixtures) can be
 # passed as arguments; their output goes to <dir>/pkg/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
 crates=()
-for manifest in supabase/functions/*/Cargo.toml; do crates+=("$(dirname "$manifest")/"); done
+for manifest in functions/*/Cargo.toml; do crates+=("$(dirname "$manifest")/"); done
 crates+=("$@")
 packages=()
 for dir in "${crates[@]}"; do packages+=(-p "$(basename "$dir")"); done
@@ -23,7 +23,7 @@ for dir in "${crates[@]}"; do
   name=$(basename "$dir")
   lib=${name//-/_}
   case "$dir" in
-    supabase/functions/*) out="supabase/functions/$name/pkg" ;;
+    functions/*) out="functions/$name/pkg" ;;
     *) out="${dir%/}/pkg" ;;
   esac
   input="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/$lib.wasm"

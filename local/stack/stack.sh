@@ -8,7 +8,7 @@
 #   stack.sh status  exit 0 when every part answers
 #   stack.sh secrets set NAME=value… | unset NAME…   the functions' secrets, live
 #
-# Function secrets (RESEND_API_KEY, APP_URL, …) are read from supabase/functions/.env,
+# Function secrets (RESEND_API_KEY, APP_URL, …) are read from functions/.env,
 # or from the file FUNCTIONS_ENV_FILE names; the choice is kept with the stack, and a part
 # restarted while the others run is given the secrets the stack runs with.
 #

@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) fn sizes(root: &Path) -> Value {
     let mut out = serde_json::Map::new();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("supabase/functions"))
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("functions"))
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -38,7 +38,7 @@ pub(crate) fn sizes(root: &Path) -> Value {
             json!({"wasm_bytes": raw, "wasm_gzip_bytes": gzip, "shim_bytes": shim}),
         );
     }
-    json!({ "functions": out, "shared_host_bytes": std::fs::metadata(root.join("supabase/functions/_shared/wasm_host.ts")).map(|m| m.len()).unwrap_or(0) })
+    json!({ "functions": out, "shared_host_bytes": std::fs::metadata(root.join("functions/_shared/wasm_host.ts")).map(|m| m.len()).unwrap_or(0) })
 }
 
 /// Cold start of each function as edge-runtime starts it: a fresh Deno 2.1.4 isolate

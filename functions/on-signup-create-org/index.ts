@@ -1,4 +1,4 @@
-// on-signup-create-org: Rust compiled to WebAssembly; see functions/on-signup-create-org.
+// on-signup-create-org: the Deno shim of the Rust crate beside it (Cargo.toml, src/lib.rs), built to ./pkg/.
 import * as glue from "./pkg/on_signup_create_org.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 

@@ -1,4 +1,4 @@
-// export-organization: Rust compiled to WebAssembly; see functions/export-organization.
+// export-organization: the Deno shim of the Rust crate beside it (Cargo.toml, src/lib.rs), built to ./pkg/.
 import * as glue from "./pkg/export_organization.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 

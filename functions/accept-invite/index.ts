@@ -1,4 +1,4 @@
-// accept-invite: Rust compiled to WebAssembly; see functions/accept-invite.
+// accept-invite: the Deno shim of the Rust crate beside it (Cargo.toml, src/lib.rs), built to ./pkg/.
 import * as glue from "./pkg/accept_invite.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 

@@ -215,7 +215,7 @@ async fn no_method_or_path_makes_a_function_answer_5xx() {
     );
     let functions: Vec<String> = std::fs::read_dir(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../supabase/functions"
+        "/../../functions"
     ))
     .unwrap()
     .flatten()

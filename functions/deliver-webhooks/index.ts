@@ -1,4 +1,4 @@
-// deliver-webhooks: Rust compiled to WebAssembly; see functions/deliver-webhooks.
+// deliver-webhooks: the Deno shim of the Rust crate beside it (Cargo.toml, src/lib.rs), built to ./pkg/.
 import * as glue from "./pkg/deliver_webhooks.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 

@@ -1,4 +1,4 @@
-// send-invite-email: Rust compiled to WebAssembly; see functions/send-invite-email.
+// send-invite-email: the Deno shim of the Rust crate beside it (Cargo.toml, src/lib.rs), built to ./pkg/.
 import * as glue from "./pkg/send_invite_email.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 

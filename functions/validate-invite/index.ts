@@ -1,4 +1,4 @@
-// validate-invite: Rust compiled to WebAssembly; see functions/validate-invite.
+// validate-invite: the Deno shim of the Rust crate beside it (Cargo.toml, src/lib.rs), built to ./pkg/.
 import * as glue from "./pkg/validate_invite.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 

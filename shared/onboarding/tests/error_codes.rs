@@ -127,14 +127,14 @@ fn documented_codes() -> BTreeSet<String> {
 fn producible_codes() -> BTreeSet<String> {
     let mut codes = mapped_in_rust();
     let mut sources = vec![
-        root().join("crates/platform/src/error.rs"),
+        root().join("shared/platform/src/error.rs"),
         root().join("local/stack/gateway.ts"),
-        root().join("supabase/functions/_shared/wasm_host.ts"),
+        root().join("functions/_shared/wasm_host.ts"),
     ];
     for dir in [
-        "supabase/functions",
-        "crates/onboarding/src",
-        "crates/onboarding/src/tenant_users",
+        "functions",
+        "shared/onboarding/src",
+        "shared/onboarding/src/tenant_users",
     ] {
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
             let path = entry.unwrap().path();

@@ -1,6 +1,6 @@
 //! The signup webhook as a hosted project really sends it: pg_net's POST for a GoTrue
 //! INSERT, captured from a database shaped like a hosted one
-//! (`crates/test-harness/fixtures/signup-webhook-payload.json`): every `auth.users` column, the bcrypt
+//! (`tests/fixtures/signup-webhook-payload.json`): every `auth.users` column, the bcrypt
 //! `encrypted_password` and the token columns included. The function takes what it needs
 //! and nothing of the rest reaches a log line or a table.
 #![allow(clippy::unwrap_used)]
@@ -12,7 +12,7 @@ use uuid::Uuid;
 fn captured() -> Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/signup-webhook-payload.json"
+        "/../fixtures/signup-webhook-payload.json"
     ))
     .unwrap();
     serde_json::from_str(&text).unwrap()

@@ -1,4 +1,4 @@
-// user-onboarding: Rust compiled to WebAssembly; see functions/user-onboarding.
+// user-onboarding: the Deno shim of the Rust crate beside it (Cargo.toml, src/lib.rs), built to ./pkg/.
 import * as glue from "./pkg/user_onboarding.js";
 import { serveWasm } from "../_shared/wasm_host.ts";
 
