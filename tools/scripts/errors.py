@@ -6,8 +6,8 @@
                                               or when the SQL and the registry disagree
 
 Generated: the Rust tables through which functions map database errors
-(crates/onboarding/src/raised.rs), the error-code enums of openapi/functions.json, and
-the README's table. Checked against the registry: every `raise exception using … message
+(shared/onboarding/src/raised.rs), the error-code enums of openapi/functions.json, and
+docs/errors.md. Checked against the registry: every `raise exception using … message
 = '<code>'` in supabase/migrations/ (the newest definition of each function the
 migrations leave in place: a later `drop function` removes it), its
 function and its SQLSTATE.
@@ -23,10 +23,9 @@ import tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REGISTRY = ROOT / "openapi" / "errors.toml"
-RUST = ROOT / "crates" / "onboarding" / "src" / "raised.rs"
+RUST = ROOT / "shared" / "onboarding" / "src" / "raised.rs"
 OPENAPI = ROOT / "openapi" / "functions.json"
-README = ROOT / "README.md"
-README_SECTION = "## Adding a function, an RPC, an error code"
+DOCS = ROOT / "docs" / "errors.md"
 DOMAIN_TABLES = ["signup", "invites", "tenant_users", "export"]
 ORIGINS = {"platform", "function", "gateway", "shim"}
 
@@ -124,7 +123,8 @@ def rust_tables(registry):
         lines.append("")
         lines.append(f"pub const {table.upper()}: &[RaisedError] = &[")
         for code, entry in rows:
-            lines.append(f"    ({json.dumps(code)}, {entry['status']}, {json.dumps(entry['message'], ensure_ascii=False)}),")
+            lines.append(f"    RaisedError {{ code: {json.dumps(code)}, status: {entry['status']}, "
+                         f"message: {json.dumps(entry['message'], ensure_ascii=False)} }},")
         lines.append("];")
     return rustfmt("\n".join(lines) + "\n")
 
@@ -156,22 +156,44 @@ def openapi(registry):
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def readme(registry):
-    text = README.read_text()
-    head, section = text.split(README_SECTION, 1)
-    table = ["| code | raised by (SQLSTATE) | mapped by |", "|---|---|---|"]
+def docs(registry):
+    """docs/errors.md: every code, who answers it, with what status, and who reads it."""
+    def cell(values):
+        return ", ".join(values) if values else "—"
+    lines = [
+        "# Error codes",
+        "",
+        "Generated from [openapi/errors.toml](../openapi/errors.toml) by `python3 tools/scripts/errors.py`;",
+        "do not edit. Functions answer `{\"error\": {\"code\", \"message\"}}` with the status below; RPCs",
+        "answer PostgREST's `{\"code\", \"message\", \"details\", \"hint\"}` with `message` the code and",
+        "the status PostgREST gives the SQLSTATE (`22023` → 400, `42501` → 403, or 401 for anon,",
+        "`P0002` → 404, `23505` → 409, `P0001` → 400, `PTxxx` → xxx). How to add one:",
+        "[CONTRIBUTING.md](../CONTRIBUTING.md#adding-a-function-an-rpc-an-error-code).",
+        "",
+        "## Raised by the database",
+        "",
+        "| code | raised by (SQLSTATE) | a function answers | who reads it |",
+        "|---|---|---|---|",
+    ]
     for code, entry in sorted(registry.items()):
         if "raised_by" not in entry:
             continue
         raisers = ", ".join(f"`{function}` ({state})" for function, state in sorted(entry["raised_by"].items()))
-        table.append(f"| `{code}` | {raisers} | {entry.get('audience', 'client-facing: the RPC caller reads it')} |")
-    lines = section.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("| code |"))
-    end = start
-    while end < len(lines) and lines[end].startswith("|"):
-        end += 1
-    lines[start:end] = table
-    return head + README_SECTION + "\n".join(lines) + ("\n" if section.endswith("\n") else "")
+        status = str(entry["status"]) if "status" in entry else "—"
+        lines.append(f"| `{code}` | {raisers} | {status} | {entry.get('audience', 'client-facing: the RPC caller reads it')} |")
+    lines += [
+        "",
+        "## Answered by the platform, the functions, the gateway and the shim",
+        "",
+        "| code | origin | status | routes |",
+        "|---|---|---|---|",
+    ]
+    for code, entry in sorted(registry.items()):
+        if "raised_by" in entry:
+            continue
+        routes = cell([f"`{route}`" for route in entry.get("routes", [])])
+        lines.append(f"| `{code}` | {entry.get('origin', '—')} | {entry.get('status', '—')} | {routes} |")
+    return "\n".join(lines) + "\n"
 
 
 def main():
@@ -182,7 +204,7 @@ def main():
         print(f"{REGISTRY.relative_to(ROOT)}:", *problems, sep="\n  ", file=sys.stderr)
         sys.exit(1)
     stale = []
-    for path, text in [(RUST, rust_tables(registry)), (OPENAPI, openapi(registry)), (README, readme(registry))]:
+    for path, text in [(RUST, rust_tables(registry)), (OPENAPI, openapi(registry)), (DOCS, docs(registry))]:
         if path.exists() and path.read_text() == text:
             continue
         if check:

@@ -110,7 +110,7 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
             },
         };
         // The link still works: the admin screen can show it as a fallback.
-        Ok(error.to_response_with(Some(("invite", invite))))
+        Ok(HttpResponse::error_with(&error, Some(("invite", invite))))
     }
 }
 

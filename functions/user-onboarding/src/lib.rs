@@ -263,9 +263,7 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
 /// The error response for a refused onboarding call, keeping the correlation id for
 /// the request's log line.
 fn refused(error: platform::DbError, correlation_id: impl ToString) -> HttpResponse {
-    tenant_users::from_db(error)
-        .to_response()
-        .with_correlation_id(correlation_id)
+    HttpResponse::error(&tenant_users::from_db(error)).with_correlation_id(correlation_id)
 }
 
 impl EdgeFunction for UserOnboarding<PostgrestDb, HttpOutbound> {

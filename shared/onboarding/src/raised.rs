@@ -4,164 +4,175 @@
 
 use platform::error::RaisedError;
 
-pub const SIGNUP: &[RaisedError] = &[(
-    "user_not_found",
-    404,
-    "no auth.users row has this record.id",
-)];
+pub const SIGNUP: &[RaisedError] = &[RaisedError {
+    code: "user_not_found",
+    status: 404,
+    message: "no auth.users row has this record.id",
+}];
 
 pub const INVITES: &[RaisedError] = &[
-    (
-        "email_not_confirmed",
-        403,
-        "confirm your email address first",
-    ),
-    (
-        "invite_already_accepted",
-        409,
-        "this invitation has already been accepted",
-    ),
-    (
-        "invite_expired",
-        410,
-        "this invitation has expired; ask for a new one",
-    ),
-    (
-        "invite_link_used_up",
-        410,
-        "this invite link has been used as many times as it allows",
-    ),
-    (
-        "invite_link_wrong_domain",
-        403,
-        "this invite link is for addresses at another domain",
-    ),
-    ("invite_not_found", 404, "no invitation matches this link"),
-    ("invite_revoked", 410, "this invitation was revoked"),
-    (
-        "invite_superseded",
-        409,
-        "a newer invitation for this email exists",
-    ),
-    (
-        "invite_wrong_user",
-        403,
-        "this invitation was sent to a different email address",
-    ),
-    (
-        "member_limit_reached",
-        403,
-        "the organization has no seat left on its plan",
-    ),
-    (
-        "mfa_required",
-        403,
-        "this organization requires two-factor authentication: verify a second factor first",
-    ),
-    (
-        "not_platform_admin",
-        403,
-        "only platform admins may do this",
-    ),
-    (
-        "organization_deletion_scheduled",
-        410,
-        "this organization is scheduled for deletion",
-    ),
-    (
-        "rate_limited",
-        429,
-        "too many invitations sent: wait before sending again",
-    ),
+    RaisedError {
+        code: "email_not_confirmed",
+        status: 403,
+        message: "confirm your email address first",
+    },
+    RaisedError {
+        code: "invite_already_accepted",
+        status: 409,
+        message: "this invitation has already been accepted",
+    },
+    RaisedError {
+        code: "invite_expired",
+        status: 410,
+        message: "this invitation has expired; ask for a new one",
+    },
+    RaisedError {
+        code: "invite_link_used_up",
+        status: 410,
+        message: "this invite link has been used as many times as it allows",
+    },
+    RaisedError {
+        code: "invite_link_wrong_domain",
+        status: 403,
+        message: "this invite link is for addresses at another domain",
+    },
+    RaisedError {
+        code: "invite_not_found",
+        status: 404,
+        message: "no invitation matches this link",
+    },
+    RaisedError {
+        code: "invite_revoked",
+        status: 410,
+        message: "this invitation was revoked",
+    },
+    RaisedError {
+        code: "invite_superseded",
+        status: 409,
+        message: "a newer invitation for this email exists",
+    },
+    RaisedError {
+        code: "invite_wrong_user",
+        status: 403,
+        message: "this invitation was sent to a different email address",
+    },
+    RaisedError {
+        code: "member_limit_reached",
+        status: 403,
+        message: "the organization has no seat left on its plan",
+    },
+    RaisedError {
+        code: "mfa_required",
+        status: 403,
+        message:
+            "this organization requires two-factor authentication: verify a second factor first",
+    },
+    RaisedError {
+        code: "not_platform_admin",
+        status: 403,
+        message: "only platform admins may do this",
+    },
+    RaisedError {
+        code: "organization_deletion_scheduled",
+        status: 410,
+        message: "this organization is scheduled for deletion",
+    },
+    RaisedError {
+        code: "rate_limited",
+        status: 429,
+        message: "too many invitations sent: wait before sending again",
+    },
 ];
 
 pub const TENANT_USERS: &[RaisedError] = &[
-    (
-        "already_completed",
-        409,
-        "this onboarding is already completed",
-    ),
-    (
-        "already_onboarded",
-        409,
-        "the user has already completed onboarding",
-    ),
-    (
-        "correlation_id_used",
-        409,
-        "this correlation_id was already used for another request",
-    ),
-    (
-        "correlation_not_found",
-        404,
-        "no onboarding has this correlation_id",
-    ),
-    (
-        "correlation_superseded",
-        409,
-        "this correlation_id was superseded by a newer invite",
-    ),
-    (
-        "email_mismatch",
-        409,
-        "the email does not match the user of this onboarding",
-    ),
-    (
-        "initiated_by_mismatch",
-        403,
-        "initiated_by.id must be the signed-in admin",
-    ),
-    (
-        "mfa_required",
-        403,
-        "this organization requires two-factor authentication: verify a second factor first",
-    ),
-    (
-        "not_tenant_admin",
-        403,
-        "only an owner or admin of this tenant may onboard its users",
-    ),
-    (
-        "onboarding_in_flight",
-        409,
-        "an onboarding is already in progress; send resend: true to replace it",
-    ),
-    (
-        "organization_deletion_scheduled",
-        410,
-        "this organization is scheduled for deletion",
-    ),
-    (
-        "user_mismatch",
-        409,
-        "email or user_role do not match the tenant's user",
-    ),
-    (
-        "user_not_in_tenant",
-        403,
-        "the user does not belong to this tenant",
-    ),
+    RaisedError {
+        code: "already_completed",
+        status: 409,
+        message: "this onboarding is already completed",
+    },
+    RaisedError {
+        code: "already_onboarded",
+        status: 409,
+        message: "the user has already completed onboarding",
+    },
+    RaisedError {
+        code: "correlation_id_used",
+        status: 409,
+        message: "this correlation_id was already used for another request",
+    },
+    RaisedError {
+        code: "correlation_not_found",
+        status: 404,
+        message: "no onboarding has this correlation_id",
+    },
+    RaisedError {
+        code: "correlation_superseded",
+        status: 409,
+        message: "this correlation_id was superseded by a newer invite",
+    },
+    RaisedError {
+        code: "email_mismatch",
+        status: 409,
+        message: "the email does not match the user of this onboarding",
+    },
+    RaisedError {
+        code: "initiated_by_mismatch",
+        status: 403,
+        message: "initiated_by.id must be the signed-in admin",
+    },
+    RaisedError {
+        code: "mfa_required",
+        status: 403,
+        message:
+            "this organization requires two-factor authentication: verify a second factor first",
+    },
+    RaisedError {
+        code: "not_tenant_admin",
+        status: 403,
+        message: "only an owner or admin of this tenant may onboard its users",
+    },
+    RaisedError {
+        code: "onboarding_in_flight",
+        status: 409,
+        message: "an onboarding is already in progress; send resend: true to replace it",
+    },
+    RaisedError {
+        code: "organization_deletion_scheduled",
+        status: 410,
+        message: "this organization is scheduled for deletion",
+    },
+    RaisedError {
+        code: "user_mismatch",
+        status: 409,
+        message: "email or user_role do not match the tenant's user",
+    },
+    RaisedError {
+        code: "user_not_in_tenant",
+        status: 403,
+        message: "the user does not belong to this tenant",
+    },
 ];
 
 pub const EXPORT: &[RaisedError] = &[
-    (
-        "mfa_required",
-        403,
-        "this organization requires two-factor authentication: verify a second factor first",
-    ),
-    (
-        "not_member",
-        403,
-        "you are not a member of this organization",
-    ),
-    (
-        "not_org_admin",
-        403,
-        "exporting takes org:audit:read and org:settings:manage",
-    ),
-    (
-        "organization_deletion_scheduled",
-        410,
-        "this organization is scheduled for deletion",
-    ),
+    RaisedError {
+        code: "mfa_required",
+        status: 403,
+        message:
+            "this organization requires two-factor authentication: verify a second factor first",
+    },
+    RaisedError {
+        code: "not_member",
+        status: 403,
+        message: "you are not a member of this organization",
+    },
+    RaisedError {
+        code: "not_org_admin",
+        status: 403,
+        message: "exporting takes org:audit:read and org:settings:manage",
+    },
+    RaisedError {
+        code: "organization_deletion_scheduled",
+        status: 410,
+        message: "this organization is scheduled for deletion",
+    },
 ];

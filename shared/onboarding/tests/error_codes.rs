@@ -1,7 +1,7 @@
 //! The SQL error contract, checked (beside tools/scripts/errors.py, which generates the Rust
-//! tables, the OpenAPI enums and the README table from openapi/errors.toml): every stable
-//! code raised in `supabase/migrations/` is listed in
-//! the README's error table; every code a function maps (`RAISED` tables) is raised in
+//! tables, the OpenAPI enums and docs/errors.md from openapi/errors.toml): every stable
+//! code raised in `supabase/migrations/` is listed in docs/errors.md's table of codes
+//! raised by the database; every code a function maps (`RAISED` tables) is raised in
 //! SQL and listed as mapped; every code listed as client-facing is raised in SQL.
 #![allow(clippy::unwrap_used)]
 
@@ -19,7 +19,7 @@ fn raised_in_sql() -> BTreeSet<String> {
         let sql = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         assert!(
             !sql.contains("raise exception '"),
-            "a raise without a stable code (see the README's convention)"
+            "a raise without a stable code (see CONTRIBUTING.md's convention)"
         );
         for part in sql.split("raise exception using").skip(1) {
             let statement = part.split(';').next().unwrap();
@@ -34,20 +34,17 @@ fn raised_in_sql() -> BTreeSet<String> {
     codes
 }
 
-/// The README's table: code → what it says maps it.
-fn readme_table() -> BTreeMap<String, String> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let section = readme
-        .split("## Adding a function, an RPC, an error code")
-        .nth(1)
-        .unwrap();
+/// docs/errors.md's table of codes raised by the database: code → who reads it.
+fn documented_sql_codes() -> BTreeMap<String, String> {
+    let page = std::fs::read_to_string(root().join("docs/errors.md")).unwrap();
+    let section = page.split("## Raised by the database").nth(1).unwrap();
     section
         .lines()
         .take_while(|line| !line.starts_with("## "))
         .filter_map(|line| {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
             let code = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
-            Some((code.to_owned(), cells.get(3)?.to_string()))
+            Some((code.to_owned(), cells.get(4)?.to_string()))
         })
         .collect()
 }
@@ -60,40 +57,43 @@ fn mapped_in_rust() -> BTreeSet<String> {
         onboarding::export::RAISED,
     ]
     .iter()
-    .flat_map(|table| table.iter().map(|(code, _, _)| (*code).to_owned()))
+    .flat_map(|table| table.iter().map(|raised| raised.code.to_owned()))
     .collect()
 }
 
 #[test]
-fn sql_rust_and_readme_agree_on_error_codes() {
+fn sql_rust_and_docs_agree_on_error_codes() {
     let sql = raised_in_sql();
-    let readme = readme_table();
+    let documented = documented_sql_codes();
     let rust = mapped_in_rust();
     assert!(sql.len() > 20, "found only {} codes in SQL", sql.len());
     let unlisted: Vec<_> = sql
         .iter()
-        .filter(|code| !readme.contains_key(*code))
+        .filter(|code| !documented.contains_key(*code))
         .collect();
     assert!(
         unlisted.is_empty(),
-        "raised in SQL, missing from the README: {unlisted:?}"
+        "raised in SQL, missing from docs/errors.md: {unlisted:?}"
     );
-    let stale: Vec<_> = readme.keys().filter(|code| !sql.contains(*code)).collect();
+    let stale: Vec<_> = documented
+        .keys()
+        .filter(|code| !sql.contains(*code))
+        .collect();
     assert!(
         stale.is_empty(),
-        "in the README, raised nowhere in SQL: {stale:?}"
+        "in docs/errors.md, raised nowhere in SQL: {stale:?}"
     );
     let unraised: Vec<_> = rust.iter().filter(|code| !sql.contains(*code)).collect();
     assert!(
         unraised.is_empty(),
         "mapped in Rust, raised nowhere in SQL: {unraised:?}"
     );
-    for (code, mapped_by) in &readme {
+    for (code, mapped_by) in &documented {
         let client_facing = mapped_by.starts_with("client-facing");
         assert_eq!(
             client_facing,
             !rust.contains(code),
-            "{code}: the README says \"{mapped_by}\", but it is {}mapped in Rust",
+            "{code}: docs/errors.md says \"{mapped_by}\", but it is {}mapped in Rust",
             if rust.contains(code) { "" } else { "not " }
         );
     }

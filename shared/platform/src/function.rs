@@ -44,7 +44,7 @@ pub async fn respond<F: EdgeFunction>(function: &F, request: &HttpRequest) -> Ht
     }
     let response = match function.handle(request).await {
         Ok(response) => response,
-        Err(error) => error.to_response(),
+        Err(error) => HttpResponse::error(&error),
     };
     finish::<F>(response)
 }
@@ -53,7 +53,7 @@ pub async fn respond<F: EdgeFunction>(function: &F, request: &HttpRequest) -> Ht
 /// was never configured), rendered as the handler's own errors are: with CORS headers
 /// when browsers call the function, so the page can read it.
 pub fn respond_error<F: EdgeFunction>(error: ApiError) -> HttpResponse {
-    finish::<F>(error.to_response())
+    finish::<F>(HttpResponse::error(&error))
 }
 
 fn finish<F: EdgeFunction>(response: HttpResponse) -> HttpResponse {

@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use serde::Serialize;
+use serde_json::json;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -147,6 +148,38 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// The one shape of an error, `{"error": {"code", "message"}}`, with the error's
+    /// status and the headers it implies (`Allow`, `WWW-Authenticate`, `Retry-After`).
+    pub fn error(error: &ApiError) -> Self {
+        Self::error_with(error, None)
+    }
+
+    /// The error response with one more top-level field, e.g. what the caller can
+    /// still use although the request failed.
+    pub fn error_with(error: &ApiError, extra: Option<(&str, serde_json::Value)>) -> Self {
+        let mut body = json!({ "error": { "code": error.code(), "message": error.to_string() } });
+        if let ApiError::RateLimited {
+            retry_after: Some(seconds),
+            ..
+        } = error
+        {
+            body["error"]["retry_after"] = json!(seconds);
+        }
+        if let Some((key, value)) = extra {
+            body[key] = value;
+        }
+        let response = HttpResponse::json(error.status(), &body);
+        match error {
+            ApiError::MethodNotAllowed { allowed, .. } => response.with_header("allow", *allowed),
+            ApiError::Unauthorized => response.with_header("www-authenticate", "Bearer"),
+            ApiError::RateLimited {
+                retry_after: Some(seconds),
+                ..
+            } => response.with_header("retry-after", seconds.to_string()),
+            _ => response,
+        }
+    }
+
     pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
         // Serialising our own response types cannot fail (string keys, no maps of
         // non-string keys); the fallback keeps the edge panic-free regardless.
@@ -218,6 +251,95 @@ fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_renders_the_documented_shape() {
+        let cases = [
+            (ApiError::InvalidJson("eof".into()), 400, "invalid_json"),
+            (
+                ApiError::InvalidPayload("record.id is required".into()),
+                400,
+                "invalid_payload",
+            ),
+            (ApiError::Unauthorized, 401, "unauthorized"),
+            (
+                ApiError::MethodNotAllowed {
+                    method: "GET".into(),
+                    allowed: "POST",
+                },
+                405,
+                "method_not_allowed",
+            ),
+            (
+                ApiError::PayloadTooLarge { limit: 10 },
+                413,
+                "payload_too_large",
+            ),
+            (
+                ApiError::UnsupportedMediaType,
+                415,
+                "unsupported_media_type",
+            ),
+            (
+                ApiError::NotFound {
+                    code: "user_not_found",
+                    message: "no such user".into(),
+                },
+                404,
+                "user_not_found",
+            ),
+            (ApiError::Timeout, 504, "upstream_timeout"),
+            (ApiError::Upstream, 502, "upstream_error"),
+            (ApiError::Internal, 500, "internal_error"),
+        ];
+        for (error, status, code) in cases {
+            let response = HttpResponse::error(&error);
+            assert_eq!(response.status, status, "{error:?}");
+            let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
+            assert_eq!(body["error"]["code"], code);
+            assert_eq!(body["error"]["message"], error.to_string());
+            assert_eq!(response.header("content-type"), Some("application/json"));
+        }
+    }
+
+    #[test]
+    fn method_not_allowed_says_what_is() {
+        let response = HttpResponse::error(&ApiError::MethodNotAllowed {
+            method: "PUT".into(),
+            allowed: "POST",
+        });
+        assert_eq!(response.header("allow"), Some("POST"));
+    }
+
+    #[test]
+    fn a_rate_limit_says_when_to_come_back() {
+        let response = HttpResponse::error(&ApiError::RateLimited {
+            code: "rate_limited",
+            message: "slow down".into(),
+            retry_after: Some(42),
+        });
+        assert_eq!(
+            (response.status, response.header("retry-after")),
+            (429, Some("42"))
+        );
+        assert!(
+            response.body.contains(r#""retry_after":42"#),
+            "{}",
+            response.body
+        );
+    }
+
+    #[test]
+    fn an_error_keeps_no_database_text() {
+        let api: ApiError = crate::db::DbError::Rejected {
+            status: 400,
+            code: "23514".into(),
+            message: "secret detail".into(),
+            details: None,
+        }
+        .into();
+        assert!(!HttpResponse::error(&api).body.contains("secret detail"));
+    }
 
     /// Three pieces, then the end.
     struct Countdown(std::cell::Cell<u8>);

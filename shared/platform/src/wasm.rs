@@ -37,14 +37,9 @@ pub fn configure<F: EdgeFunction>(env: JsValue, on_panic: js_sys::Function) -> R
             }
         });
     }));
-    let entries = js_sys::Object::entries(&js_sys::Object::from(env));
-    let mut vars = HashMap::new();
-    for entry in entries.iter() {
-        let pair = js_sys::Array::from(&entry);
-        if let (Some(key), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-            vars.insert(key, value);
-        }
-    }
+    // `Deno.env.toObject()`: every value a string.
+    let vars: HashMap<String, String> = serde_wasm_bindgen::from_value(env)
+        .map_err(|err| JsError::new(&format!("{}: the environment: {err}", F::NAME)))?;
     F::from_env(&Env::new(vars)).map_err(|err| JsError::new(&format!("{}: {err}", F::NAME)))
 }
 
@@ -104,16 +99,11 @@ async fn read_request(request: &web_sys::Request) -> Result<HttpRequest, ApiErro
     let mut http = HttpRequest::new(request.method())
         .with_path(path)
         .with_query(query);
-    let headers = request.headers();
-    let iterator = js_sys::try_iter(&headers)
-        .ok()
-        .flatten()
-        .ok_or(ApiError::Internal)?;
-    for entry in iterator {
-        let pair = js_sys::Array::from(&entry.map_err(|_| ApiError::Internal)?);
-        if let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-            http = http.with_header(&name, value);
-        }
+    // `Headers` is an iterable of [name, value] pairs, both strings.
+    let headers: Vec<(String, String)> =
+        serde_wasm_bindgen::from_value(request.headers().into()).map_err(|_| ApiError::Internal)?;
+    for (name, value) in headers {
+        http = http.with_header(&name, value);
     }
     if let Some(length) = http.header("content-length") {
         if length
