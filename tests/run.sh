@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every check and test, on a fresh machine too.
 #   1. tools (wasm target, wasm-bindgen CLI, npm packages, PostgreSQL) when missing
-#   2. format and lint checks, Rust unit tests
+#   2. format and lint checks, the docs' links, migrations append-only, Rust unit tests
 #   3. a fresh stack of its own (STACK_DIR=.local/test, free ports), with the test-only
 #      panic-probe function, then the native integration and end-to-end tests against it
 #   4. the stack is stopped whatever happened
@@ -19,9 +19,12 @@ if [ ! -x /usr/bin/chromium ] || ! command -v pg_prove >/dev/null; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium postgresql-15-pgtap >&2
 fi
 
-say "format and lint, and what is generated from the error-code registry (openapi/errors.toml) current"
+say "format and lint; what is generated from the error-code registry (openapi/errors.toml) current; the docs' links and contents; migrations append-only"
 cargo fmt --all -- --check
 python3 tools/scripts/errors.py --check
+python3 tools/scripts/docs.py --check
+python3 tools/scripts/migrations.py selftest
+python3 tools/scripts/migrations.py check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --workspace --exclude test-harness --exclude provision --exclude bench -- -D warnings
 
