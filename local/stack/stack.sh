@@ -8,9 +8,10 @@
 #   stack.sh status  exit 0 when every part answers
 #   stack.sh secrets set NAME=value… | unset NAME…   the functions' secrets, live
 #
-# Function secrets (RESEND_API_KEY, APP_URL, …) are read from functions/.env,
-# or from the file FUNCTIONS_ENV_FILE names; the choice is kept with the stack, and a part
-# restarted while the others run is given the secrets the stack runs with.
+# Function secrets (RESEND_API_KEY, APP_URL, …) are read at each start from
+# supabase/functions/.env (functions/.env), or from the file FUNCTIONS_ENV_FILE names for
+# that start; a part restarted while the others run is given the secrets the stack runs
+# with. `up` prints which file it read, and the legacy-keys setting.
 #
 # LEGACY_API_KEYS=off runs the stack as a project whose legacy `anon`/`service_role` keys
 # are switched off (the gateway refuses them, functions are not given them); `on` (the
@@ -80,18 +81,18 @@ load_state() {
   LEGACY_SWITCHED=0
   [ -n "$recorded" ] && [ "$recorded" != "$LEGACY_API_KEYS" ] && LEGACY_SWITCHED=1
   case "$LEGACY_API_KEYS" in on|off) ;; *) die "LEGACY_API_KEYS must be on or off, not '$LEGACY_API_KEYS'" ;; esac
-  # The function secrets: the file the caller names (FUNCTIONS_ENV_FILE), else the one
-  # this stack was started with, else supabase/functions/.env. A part restarted while the
-  # rest of the stack runs gets the secrets the stack is running with
-  # ($STACK_DIR/function-secrets.env), not whatever the file holds by then; a stack
-  # started from nothing, or a caller naming a file, reads the file anew.
-  local recorded_env_file; recorded_env_file=$(recorded_setting FUNCTIONS_ENV_FILE)
+  # The function secrets. A part restarted while the rest of the stack runs gets the
+  # secrets the stack is running with ($STACK_DIR/function-secrets.env), not whatever a
+  # file holds by then. Otherwise they are read anew: from the file the caller names
+  # (FUNCTIONS_ENV_FILE), for this start only, else from supabase/functions/.env — never
+  # from a file named at an earlier start, which would surprise the next `make up`.
   REUSE_FUNCTION_SECRETS=0
   if [ -z "${FUNCTIONS_ENV_FILE:-}" ] && [ -f "$STACK_DIR/function-secrets.env" ] \
     && { alive postgres || alive postgrest || alive gateway || alive worker; }; then
     REUSE_FUNCTION_SECRETS=1
+    FUNCTIONS_ENV_FILE=$(recorded_setting FUNCTIONS_ENV_FILE)
   fi
-  FUNCTIONS_ENV_FILE=${FUNCTIONS_ENV_FILE:-${recorded_env_file:-supabase/functions/.env}}
+  FUNCTIONS_ENV_FILE=${FUNCTIONS_ENV_FILE:-supabase/functions/.env}
   [ -f "$FUNCTIONS_ENV_FILE" ] && FUNCTIONS_ENV_FILE=$(cd "$(dirname "$FUNCTIONS_ENV_FILE")" && pwd)/$(basename "$FUNCTIONS_ENV_FILE")
   # The schedulers' pace (pg_cron's second-level jobs), kept the same way.
   DISPATCH_SCHEDULE=${DISPATCH_SCHEDULE:-$(recorded_setting DISPATCH_SCHEDULE)}
@@ -389,6 +390,7 @@ cmd_up() {
   publishable key   $SUPABASE_PUBLISHABLE_KEY   (browsers: createClient(url, key))
   secret key        $SUPABASE_SECRET_KEY   (servers, in the apikey header)
   legacy keys       $LEGACY_API_KEYS   (anon and service_role JWTs, the HS256 secret: in stack.env)
+  function secrets  $FUNCTIONS_ENV_FILE$([ -f "$FUNCTIONS_ENV_FILE" ] || echo "   (no such file: the local defaults only)")
   JWT keys          $SUPABASE_URL/auth/v1/.well-known/jwks.json (ES256)
   webhook secret    $ONBOARDING_WEBHOOK_SECRET
   all of the above  $STACK_DIR/stack.env   logs: $logs/

@@ -34,4 +34,19 @@ grep -q '^SUPABASE_SECRET_KEY=sb_secret_' .local/stack.env || { echo "no secret 
 . .local/stack.env
 curl -fsS "$SUPABASE_URL/health" >/dev/null || { echo "the fresh stack's gateway does not answer" >&2; exit 1; }
 env -i "${keep[@]}" make down >/dev/null 2>&1
-echo "1 passed, 0 failed"
+
+# No hidden state: a secrets file named for one start is not read by the next. `make up`
+# says which file it read; the secrets the functions got are in function-secrets.env.
+secrets_of_start() { # [env assignments…]: runs make up, prints the file it names
+  env -i "${keep[@]}" CARGO_TARGET_DIR="$root/target/fresh-clone" "$@" make up 2>&1 \
+    | sed -n 's/^  function secrets  \([^ ]*\).*/\1/p'
+  env -i "${keep[@]}" make down >/dev/null 2>&1
+}
+named="$clone.secrets.env"
+echo "APP_URL=https://named-for-one-start.example" > "$named"
+[ "$(secrets_of_start FUNCTIONS_ENV_FILE="$named")" = "$named" ] || { echo "make up did not say it read FUNCTIONS_ENV_FILE" >&2; exit 1; }
+grep -q named-for-one-start .local/function-secrets.env || { echo "FUNCTIONS_ENV_FILE was not read" >&2; exit 1; }
+[ "$(secrets_of_start)" = supabase/functions/.env ] || { echo "the next make up did not go back to supabase/functions/.env" >&2; exit 1; }
+! grep -q named-for-one-start .local/function-secrets.env || { echo "the next make up kept the earlier start's secrets file" >&2; exit 1; }
+rm -f "$named"
+echo "2 passed, 0 failed"
