@@ -52,7 +52,10 @@ export async function serveWasm(name: string, glue: WasmGlue, wasmFile: URL): Pr
   const sweep = setInterval(() => {
     const now = performance.now();
     for (const [fail, { deadline, expire }] of inFlight) {
-      if (deadline <= now) (inFlight.delete(fail), expire());
+      if (deadline <= now) {
+        inFlight.delete(fail);
+        expire();
+      }
     }
   }, 250);
   // Not what keeps the isolate alive (and where a runtime lacks unrefTimer, harmless).
@@ -83,19 +86,27 @@ export async function serveWasm(name: string, glue: WasmGlue, wasmFile: URL): Pr
       if (isTrap(cause)) event.preventDefault();
     });
   }
-  // For the local stack's stats (the benchmark watches that memory does not grow).
+  // Read only by the local stack's runtime stand-in (local/stack/user-worker.ts), for
+  // the benchmark's check that WebAssembly memory does not grow; edge-runtime never reads
+  // it, and it costs a deployment one map entry.
   // deno-lint-ignore no-explicit-any
-  ((globalThis as any).__wasmStats ??= new Map()).set(name, () => (failure ? 0 : glue.wasm_memory_bytes()));
+  const localStackWasmMemory: Map<string, () => number> = ((globalThis as any).__localStackWasmMemory ??= new Map());
+  localStackWasmMemory.set(name, () => (failure ? 0 : glue.wasm_memory_bytes()));
 
   Deno.serve((request) => {
     if (failure) return jsonError(503, "function_unavailable", `${name} is unavailable; retry later`);
     return new Promise<Response>((resolve) => {
       const fail = () => resolve(jsonError(500, "internal_error", "the function failed; retry"));
       const expire = () => resolve(jsonError(504, "deadline_exceeded", "the function took too long"));
+      // A rejection that is not a trap is an instance broken some other way: logged.
+      const failed = (error: unknown) => {
+        if (!isTrap(error)) log({ function: name, event: "error", error: String(error) });
+        fail();
+      };
       inFlight.set(fail, { deadline: performance.now() + deadlineMs, expire });
       Promise.resolve()
         .then(() => glue.serve(request))
-        .then(resolve, (e) => (isTrap(e) ? fail() : (log({ function: name, event: "error", error: String(e) }), fail())))
+        .then(resolve, failed)
         .finally(() => inFlight.delete(fail));
     });
   });

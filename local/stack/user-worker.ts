@@ -98,7 +98,7 @@ realServe({
 }, (request, info) => {
   if (request.url.endsWith("/__edge_runtime/stats")) {
     // deno-lint-ignore no-explicit-any
-    const wasm: Map<string, () => number> | undefined = (globalThis as any).__wasmStats;
+    const wasm: Map<string, () => number> | undefined = (globalThis as any).__localStackWasmMemory;
     const usage = Deno.memoryUsage();
     return Response.json({ ...usage, wasm_memory_bytes: wasm?.get(name)?.() ?? null });
   }

@@ -179,7 +179,7 @@ function category({ functionName, url }: Node["callFrame"]): string {
   if (url.includes("/pkg/")) return "the WASM bridge (wasm-bindgen glue)";
   if (url.includes("wasm_host.ts")) return "the shim (wasm_host.ts)";
   if (url.includes("user-worker.ts")) return "the runtime stand-in (user-worker.ts)";
-  if (url.includes("gateway.ts")) return "the gateway's own code (gateway.ts)";
+  if (url.includes("/local/stack/gateway")) return "the gateway's own code (gateway.ts, gateway/)";
   if (url.includes("project-keys.ts")) return "API keys and credentials (project-keys.ts)";
   if (/ext:deno_http|ext:deno_net|ext:deno_web\/06_streams|00_serve/.test(url)) return "HTTP in (Deno.serve) and streams";
   if (/ext:deno_fetch\/26_fetch|22_http_client|ext:deno_fetch\/23_request/.test(url)) return "fetch out (the database call)";

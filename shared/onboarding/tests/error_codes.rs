@@ -131,6 +131,10 @@ fn producible_codes() -> BTreeSet<String> {
         root().join("local/stack/gateway.ts"),
         root().join("functions/_shared/wasm_host.ts"),
     ];
+    // The gateway's modules, each of which may answer with its own code.
+    for entry in std::fs::read_dir(root().join("local/stack/gateway")).unwrap() {
+        sources.push(entry.unwrap().path());
+    }
     for dir in [
         "functions",
         "shared/onboarding/src",
@@ -153,6 +157,9 @@ fn producible_codes() -> BTreeSet<String> {
             "=> \"",
             "problem(401, \"",
             "problem(404, \"",
+            "problem(502, \"",
+            "problem(503, \"",
+            "problem(504, \"",
             "jsonError(503, \"",
             "jsonError(504, \"",
         ] {
