@@ -29,8 +29,7 @@ insert into public.onboarding_invites (organization_id, email, role, expires_at)
   select id, 'new-admin@tap.test', 'admin', now() + interval '1 day' from public.organizations where slug = 'alice-tap';
 
 -- Alice: her organization, her membership, her profile, her tenant's users and invites.
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "a1111111-1111-4111-8111-111111111111", "role": "authenticated"}';
+select tests.authenticate_as('a1111111-1111-4111-8111-111111111111');
 select results_eq($$ select slug from organizations where slug like '%-tap' $$, $$ values ('alice-tap') $$,
   'an owner reads her own organization only');
 select results_eq($$ select count(*)::int from organization_members $$, $$ values (1) $$,
@@ -52,8 +51,7 @@ select lives_ok($$ update profiles set full_name = 'Alice L.' $$, 'a user may re
 reset role;
 
 -- Bob sees none of Alice's tenant.
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "b2222222-2222-4222-8222-222222222222", "role": "authenticated"}';
+select tests.authenticate_as('b2222222-2222-4222-8222-222222222222');
 select results_eq($$ select slug from organizations where slug like '%-tap' $$, $$ values ('bob-tap') $$,
   'another owner reads only his own organization');
 select is_empty($$ select 1 from tenant_users where email = 'exec@tap.test' $$,
@@ -66,8 +64,7 @@ select results_eq($$ with changed as (update profiles set full_name = 'X' where 
 reset role;
 
 -- Carol, a member of nothing: sees no organization, no membership.
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "c3333333-3333-4333-8333-333333333333", "role": "authenticated"}';
+select tests.authenticate_as('c3333333-3333-4333-8333-333333333333');
 select is_empty($$ select 1 from organizations where slug like '%-tap' $$,
   'a user of no organization reads none');
 reset role;

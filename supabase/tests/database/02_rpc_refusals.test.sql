@@ -10,8 +10,7 @@ insert into auth.users (id, email, email_confirmed_at) values
   ('b2222222-2222-4222-8222-222222222222', 'bob@tap.test', now());
 select public.create_signup_org('a1111111-1111-4111-8111-111111111111', 'alice@tap.test', 'Alice', 'Alice''s Workspace', 'alice-tap');
 
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "b2222222-2222-4222-8222-222222222222", "role": "authenticated"}';
+select tests.authenticate_as('b2222222-2222-4222-8222-222222222222');
 select throws_ok($$ select admin_create_organization('Acme', 'acme-tap', 'owner@tap.test') $$,
   '42501', 'not_platform_admin', 'only platform admins create organizations');
 select throws_ok($$ select accept_invite(repeat('0', 64)) $$,
@@ -23,8 +22,7 @@ select throws_ok(format($$ select revoke_invite(%L) $$, gen_random_uuid()),
   'PT404', 'invite_not_found', 'an unknown invite cannot be revoked');
 reset role;
 
-set local role anon;
-set local request.jwt.claims = '{"role": "anon"}';
+select tests.authenticate_as_anon();
 select throws_ok($$ select accept_invite(repeat('0', 64)) $$, '42501', null, 'anon cannot accept invites');
 reset role;
 

@@ -45,15 +45,13 @@ select results_eq(
   $$ values ('recruiter', 'viewer') $$,
   'a role change keeps before and after');
 
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "c3333333-3333-4333-8333-333333333333", "role": "authenticated"}';
+select tests.authenticate_as('c3333333-3333-4333-8333-333333333333');
 select ok((select count(*) from organization_audit_log) = 4, 'the owner reads her organization''s log');
 select throws_ok($$ insert into organization_audit_log (organization_id, action) select id, 'forged' from organizations $$,
   '42501', null, 'nobody writes the log directly');
 select throws_ok($$ delete from organization_audit_log $$, '42501', null, 'nobody erases the log');
 reset role;
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "b2222222-2222-4222-8222-222222222222", "role": "authenticated"}';
+select tests.authenticate_as('b2222222-2222-4222-8222-222222222222');
 select is_empty($$ select 1 from organization_audit_log where organization_id = (select id from organizations where slug = 'carol-tap') $$,
   'a viewer does not read the log');
 reset role;

@@ -20,8 +20,7 @@ insert into organization_members (organization_id, user_id, role) values
 insert into organization_billing (organization_id, billing_email) values
   ('d5555555-4444-4444-8444-444444444444', 'billing@phases.test');
 
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "a5555555-1111-4111-8111-111111111111", "role": "authenticated"}';
+select tests.authenticate_as('a5555555-1111-4111-8111-111111111111');
 
 select throws_ok($$ select save_onboarding_phase('d5555555-4444-4444-8444-444444444444', 'organization-setup',
     '{"name": "Phases", "industry": "HR", "size_band": "11-50", "time_zone": "Mars/Olympus"}') $$,
@@ -75,19 +74,18 @@ insert into net._http_response (id, status_code, content)
   select lookup_request_id, 200, jsonb_build_object('Status', 0, 'Answer', jsonb_build_array(
     jsonb_build_object('name', txt_name || '.', 'type', 16, 'TTL', 300, 'data', '"' || txt_value || '"')))::text
   from organization_domains where organization_id = 'd5555555-4444-4444-8444-444444444444';
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "a5555555-1111-4111-8111-111111111111", "role": "authenticated"}';
+select tests.authenticate_as('a5555555-1111-4111-8111-111111111111');
 select is(verify_domain('d5555555-4444-4444-8444-444444444444') ->> 'status', 'verified',
   'the published record verifies the domain');
 select is((organization_onboarding('d5555555-4444-4444-8444-444444444444') -> 'phases' -> 1 ->> 'done'), 'true',
   'and its phase is done');
 
 -- A viewer reads, does not write; another organization sees nothing.
-set local request.jwt.claims = '{"sub": "b5555555-2222-4222-8222-222222222222", "role": "authenticated"}';
+select tests.authenticate_as('b5555555-2222-4222-8222-222222222222');
 select is((select count(*)::integer from organization_onboarding_phases), 3, 'a member reads the saved phases');
 select throws_ok($$ select save_onboarding_phase('d5555555-4444-4444-8444-444444444444', 'team', '{"completed": true}') $$,
   '42501', 'not_org_admin', 'a viewer cannot save');
-set local request.jwt.claims = '{"sub": "c5555555-3333-4333-8333-333333333333", "role": "authenticated"}';
+select tests.authenticate_as('c5555555-3333-4333-8333-333333333333');
 select is_empty($$ select 1 from organization_onboarding_phases union all select 1 from organization_domains $$,
   'another organization sees no phase and no domain');
 select throws_ok($$ select save_onboarding_phase('d5555555-4444-4444-8444-444444444444', 'team', '{"completed": true}') $$,

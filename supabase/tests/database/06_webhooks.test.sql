@@ -18,8 +18,7 @@ insert into organization_members (organization_id, user_id, role) values
 -- As a hosted project is configured: private and http URLs refused.
 select private.configure_webhooks('0,5,300,1800,7200,18000,36000,36000', '5 days', false);
 
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "a6666666-1111-4111-8111-111111111111", "role": "authenticated"}';
+select tests.authenticate_as('a6666666-1111-4111-8111-111111111111');
 select throws_ok($$ select create_webhook_endpoint('d6666666-4444-4444-8444-444444444444', 'http://hooks.example.com/x') $$,
   '22023', 'invalid_url', 'http is refused');
 select throws_ok($$ select create_webhook_endpoint('d6666666-4444-4444-8444-444444444444', 'https://127.0.0.1/x') $$,

@@ -13,8 +13,7 @@ insert into auth.users (id, email, email_confirmed_at) values
 select public.create_signup_org('a1111111-1111-4111-8111-111111111118', 'alice@journey.tap', 'Alice', 'Alice''s Workspace', 'alice-journey');
 select public.create_signup_org('b2222222-2222-4222-8222-222222222228', 'bob@journey.tap', 'Bob', 'Bob''s Workspace', 'bob-journey');
 
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "a1111111-1111-4111-8111-111111111118", "role": "authenticated"}';
+select tests.authenticate_as('a1111111-1111-4111-8111-111111111118');
 select lives_ok($$ insert into tenant_users (tenant_id, user_role, email)
                    select id, 'executor', 'exec@journey.tap' from organizations where slug = 'alice-journey' $$,
   'a tenant admin adds a user');
@@ -23,8 +22,7 @@ select throws_ok($$ insert into tenant_users (tenant_id, user_role, email)
   '23505', 'tenant_user_exists', 'the same address again (any case, spaces) is refused with the stable code');
 reset role;
 
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "b2222222-2222-4222-8222-222222222228", "role": "authenticated"}';
+select tests.authenticate_as('b2222222-2222-4222-8222-222222222228');
 select lives_ok($$ insert into tenant_users (tenant_id, user_role, email)
                    select id, 'executor', 'exec@journey.tap' from organizations where slug = 'bob-journey' $$,
   'another tenant may have a user with the same address');

@@ -31,23 +31,22 @@ create temp table acme as select id from organizations where slug = 'acme-ways';
 grant select on acme to authenticated;
 
 -- The owner creates a link and the asker a request.
-set local role authenticated;
-set local request.jwt.claims = '{"sub": "a1111111-1111-4111-8111-11111111111a", "role": "authenticated"}';
+select tests.authenticate_as('a1111111-1111-4111-8111-11111111111a');
 select lives_ok($$ select public.create_invite_link((select id from acme)) $$,
   'the owner creates a link');
 select is((select count(*)::int from invite_links), 1, 'the owner reads the organization''s links');
 select throws_ok($$ select token_hash from invite_links $$, '42501', null, 'nobody reads a link''s token hash');
-set local request.jwt.claims = '{"sub": "d4444444-4444-4444-8444-44444444444d", "role": "authenticated"}';
+select tests.authenticate_as('d4444444-4444-4444-8444-44444444444d');
 select lives_ok($$ select public.request_to_join((select id from acme)) $$,
   'a confirmed user at the verified domain asks to join');
 
-set local request.jwt.claims = '{"sub": "b2222222-2222-4222-8222-22222222222b", "role": "authenticated"}';
+select tests.authenticate_as('b2222222-2222-4222-8222-22222222222b');
 select is((select count(*)::int from invite_links), 0, 'a viewer reads no links');
 select is((select count(*)::int from organization_join_requests), 0, 'a viewer reads no join requests');
-set local request.jwt.claims = '{"sub": "c3333333-3333-4333-8333-33333333333c", "role": "authenticated"}';
+select tests.authenticate_as('c3333333-3333-4333-8333-33333333333c');
 select is((select count(*)::int from invite_links) + (select count(*)::int from organization_join_requests), 0,
   'another organization''s owner reads neither');
-set local request.jwt.claims = '{"sub": "a1111111-1111-4111-8111-11111111111a", "role": "authenticated"}';
+select tests.authenticate_as('a1111111-1111-4111-8111-11111111111a');
 select is((select count(*)::int from organization_join_requests), 1, 'the owner reads the request');
 reset role;
 

@@ -40,52 +40,45 @@ grant select on org, matrix to authenticated;
 select is((select count(*)::int from public.permissions), 13, 'the catalogue has 13 permissions');
 
 -- Each role × permission, as that member.
-create function pg_temp.as_user(p_user uuid) returns void language sql as $$
-  select set_config('request.jwt.claims', json_build_object('sub', p_user, 'role', 'authenticated')::text, true)
-$$;
-set local role authenticated;
-select pg_temp.as_user('a1111111-1111-4111-8111-1111111111a1');
+select tests.authenticate_as('a1111111-1111-4111-8111-1111111111a1');
 select is(array(select permission from matrix m where role = 'owner' and public.authorize((select id from org), permission) <> allowed),
   '{}'::text[], 'owner: exactly its permissions');
-select pg_temp.as_user('a2222222-2222-4222-8222-2222222222a2');
+select tests.authenticate_as('a2222222-2222-4222-8222-2222222222a2');
 select is(array(select permission from matrix m where role = 'admin' and public.authorize((select id from org), permission) <> allowed),
   '{}'::text[], 'admin: exactly its permissions');
-select pg_temp.as_user('a3333333-3333-4333-8333-3333333333a3');
+select tests.authenticate_as('a3333333-3333-4333-8333-3333333333a3');
 select is(array(select permission from matrix m where role = 'recruiter' and public.authorize((select id from org), permission) <> allowed),
   '{}'::text[], 'recruiter: exactly its permissions');
-select pg_temp.as_user('a4444444-4444-4444-8444-4444444444a4');
+select tests.authenticate_as('a4444444-4444-4444-8444-4444444444a4');
 select is(array(select permission from matrix m where role = 'viewer' and public.authorize((select id from org), permission) <> allowed),
   '{}'::text[], 'viewer: exactly its permissions');
-select pg_temp.as_user('a5555555-5555-4555-8555-5555555555a5');
+select tests.authenticate_as('a5555555-5555-4555-8555-5555555555a5');
 select is(array(select permission from matrix m where role = 'outsider' and public.authorize((select id from org), permission) <> allowed),
   '{}'::text[], 'an outsider: none');
 reset role;
 
 -- And one assertion per cell, so a failure names it.
-set local role authenticated;
-select pg_temp.as_user('a2222222-2222-4222-8222-2222222222a2');
+select tests.authenticate_as('a2222222-2222-4222-8222-2222222222a2');
 select is(public.authorize((select id from org), permission), allowed, 'admin ' || permission) from matrix where role = 'admin';
-select pg_temp.as_user('a4444444-4444-4444-8444-4444444444a4');
+select tests.authenticate_as('a4444444-4444-4444-8444-4444444444a4');
 select is(public.authorize((select id from org), permission), allowed, 'viewer ' || permission) from matrix where role = 'viewer';
-select pg_temp.as_user('a1111111-1111-4111-8111-1111111111a1');
+select tests.authenticate_as('a1111111-1111-4111-8111-1111111111a1');
 select is(public.authorize((select id from org), permission), allowed, 'owner ' || permission) from matrix where role = 'owner';
 reset role;
 
 -- A platform admin, a member of nothing, holds every permission.
 select private.set_platform_role('outsider@perm.tap', 'platform_admin');
-set local role authenticated;
-select pg_temp.as_user('a5555555-5555-4555-8555-5555555555a5');
+select tests.authenticate_as('a5555555-5555-4555-8555-5555555555a5');
 select is((select count(*)::int from public.permissions where public.authorize((select id from org), key)), 13,
   'a platform admin holds all 13');
 reset role;
 
 -- The MFA policy: an aal1 session holds nothing there, an aal2 session what its role holds.
 update organizations set mfa_required = true where id = (select id from org);
-set local role authenticated;
-select set_config('request.jwt.claims', '{"sub": "a2222222-2222-4222-8222-2222222222a2", "role": "authenticated", "aal": "aal1"}', true);
+select tests.authenticate_as('a2222222-2222-4222-8222-2222222222a2', 'aal1');
 select is(public.authorize((select id from org), 'org:members:read'), false, 'MFA required: an aal1 session holds nothing');
 select is((select count(*)::int from organizations where id = (select id from org)), 0, 'MFA required: an aal1 session reads no row of it');
-select set_config('request.jwt.claims', '{"sub": "a2222222-2222-4222-8222-2222222222a2", "role": "authenticated", "aal": "aal2"}', true);
+select tests.authenticate_as('a2222222-2222-4222-8222-2222222222a2', 'aal2');
 select is(public.authorize((select id from org), 'org:members:read'), true, 'MFA required: an aal2 session holds its role''s permissions');
 select is((select count(*)::int from organizations where id = (select id from org)), 1, 'MFA required: an aal2 session reads it');
 reset role;
