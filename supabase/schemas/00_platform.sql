@@ -5,6 +5,9 @@ set check_function_bodies = false;
 -- SCHEMA private
 CREATE SCHEMA private;
 
+-- COMMENT SCHEMA private
+COMMENT ON SCHEMA private IS 'Helpers for policies and operators; not exposed through the API.';
+
 -- ACL SCHEMA private
 GRANT USAGE ON SCHEMA private TO authenticated;
 GRANT USAGE ON SCHEMA private TO service_role;
@@ -64,6 +67,9 @@ CREATE FUNCTION private.member_organization_ids() RETURNS SETOF uuid
     and private.organization_usable(m.organization_id)
 $$;
 
+-- COMMENT FUNCTION member_organization_ids()
+COMMENT ON FUNCTION private.member_organization_ids() IS 'The organizations whose rows the caller reads: those they are a member of, with a session that meets each one''s MFA policy.';
+
 -- ACL FUNCTION member_organization_ids()
 REVOKE ALL ON FUNCTION private.member_organization_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.member_organization_ids() TO authenticated;
@@ -77,6 +83,9 @@ CREATE FUNCTION private.permitted_organization_ids(p_permission text) RETURNS SE
   where m.user_id = (select auth.uid())
     and public.authorize(m.organization_id, p_permission)
 $$;
+
+-- COMMENT FUNCTION permitted_organization_ids(p_permission text)
+COMMENT ON FUNCTION private.permitted_organization_ids(p_permission text) IS 'The same check as a set, for policies (evaluated once per query, not once per row): the organizations where the caller holds the permission and meets the MFA policy.';
 
 -- ACL FUNCTION permitted_organization_ids(p_permission text)
 REVOKE ALL ON FUNCTION private.permitted_organization_ids(p_permission text) FROM PUBLIC;
@@ -120,6 +129,9 @@ CREATE TABLE private.settings (
     key text NOT NULL,
     value text NOT NULL
 );
+
+-- COMMENT TABLE settings
+COMMENT ON TABLE private.settings IS 'Settings the database reads instead of constants (the webhook retry schedule, when a failing endpoint is disabled, whether private URLs are allowed, the deletion grace period, the DNS-over-HTTPS resolver), set by the stack, by provision or an operator. Readable by no API role.';
 
 -- CONSTRAINT settings settings_pkey
 ALTER TABLE ONLY private.settings

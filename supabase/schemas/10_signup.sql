@@ -36,6 +36,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION install_signup_webhook(p_functions_url text, p_secret text)
+COMMENT ON FUNCTION private.install_signup_webhook(p_functions_url text, p_secret text) IS 'A Supabase database webhook (supabase_functions.http_request, as the dashboard creates it) on auth.users INSERT. URL and secret differ per project, so they are arguments: select private.install_signup_webhook(''https://<ref>.supabase.co/functions/v1'', ''<secret>'');';
+
 -- ACL FUNCTION install_signup_webhook(p_functions_url text, p_secret text)
 REVOKE ALL ON FUNCTION private.install_signup_webhook(p_functions_url text, p_secret text) FROM PUBLIC;
 
@@ -64,6 +67,12 @@ CREATE TABLE public.organizations (
     CONSTRAINT organizations_status_check CHECK ((status = ANY (ARRAY['pending-activation'::text, 'active'::text, 'deletion_scheduled'::text])))
 );
 
+-- COMMENT TABLE organizations
+COMMENT ON TABLE public.organizations IS 'Tenants: an organization made by a signup (its personal workspace), by a user, or by a platform admin; its plan, status (pending-activation, active, deletion_scheduled) and MFA policy.';
+
+-- COMMENT COLUMN organizations.signup_user_id
+COMMENT ON COLUMN public.organizations.signup_user_id IS 'The user whose signup created this organization. Unique: it is the idempotency key that makes a replayed or concurrent webhook find, not create, the organization.';
+
 -- ACL TABLE organizations
 GRANT SELECT ON TABLE public.organizations TO authenticated;
 GRANT ALL ON TABLE public.organizations TO service_role;
@@ -80,6 +89,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION schedule_if_cron(p_job text, p_schedule text, p_command text)
+COMMENT ON FUNCTION private.schedule_if_cron(p_job text, p_schedule text, p_command text) IS 'Scheduled jobs run with pg_cron where it is enabled (Supabase: Database → Extensions → pg_cron); the local stack provides the same cron.schedule(). Without it, nothing is scheduled and the migration still applies.';
+
 -- ACL FUNCTION schedule_if_cron(p_job text, p_schedule text, p_command text)
 REVOKE ALL ON FUNCTION private.schedule_if_cron(p_job text, p_schedule text, p_command text) FROM PUBLIC;
 
@@ -91,6 +103,9 @@ CREATE FUNCTION private.signup_clean_name(p_raw text) RETURNS text
   select nullif(rtrim(left(btrim(regexp_replace(p_raw,
     '[\u0001-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+', ' ', 'g')), 100), ' '), '')
 $$;
+
+-- COMMENT FUNCTION signup_clean_name(p_raw text)
+COMMENT ON FUNCTION private.signup_clean_name(p_raw text) IS 'A name as a signup keeps it: whitespace and invisible separators collapsed to one space, trimmed, at most 100 characters; null when nothing is left.';
 
 -- FUNCTION signup_full_name(jsonb, text)
 CREATE FUNCTION private.signup_full_name(p_meta jsonb, p_email text) RETURNS text
@@ -134,6 +149,9 @@ CREATE FUNCTION private.signup_wants_workspace(p_user_id uuid, p_email text) RET
     and not exists (select 1 from public.organization_members where user_id = p_user_id)
     and not exists (select 1 from private.deleted_organizations where signup_user_id = p_user_id)
 $$;
+
+-- COMMENT FUNCTION signup_wants_workspace(p_user_id uuid, p_email text)
+COMMENT ON FUNCTION private.signup_wants_workspace(p_user_id uuid, p_email text) IS 'A purged signup workspace is not made again by a late webhook delivery.';
 
 -- FUNCTION create_signup_org(uuid, text, text, text, text)
 CREATE FUNCTION public.create_signup_org(p_user_id uuid, p_email text, p_full_name text, p_organization_name text, p_slug_base text) RETURNS jsonb
@@ -244,6 +262,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb)
+COMMENT ON FUNCTION public.create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb) IS 'A new user''s workspace from the webhook''s record: the name from `full_name`, else `name` in the user''s metadata, else the email''s local part, else "User"; the workspace "<name>''s Workspace"; the slug from the name, else the email, else "workspace" (made unique by create_signup_org). Idempotent, as create_signup_org is.';
+
 -- ACL FUNCTION create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb)
 REVOKE ALL ON FUNCTION public.create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.create_signup_workspace(p_user_id uuid, p_email text, p_metadata jsonb) TO service_role;
@@ -283,6 +304,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION reconcile_signups(p_older_than interval, p_limit integer)
+COMMENT ON FUNCTION public.reconcile_signups(p_older_than interval, p_limit integer) IS 'The reconcile job: for users older than `p_older_than` who still have no profile (a lost webhook), makes what is missing through create_signup_workspace, at most `p_limit` a run; each run is recorded in private.reconcile_runs. Scheduled every minute by pg_cron.';
+
 -- ACL FUNCTION reconcile_signups(p_older_than interval, p_limit integer)
 REVOKE ALL ON FUNCTION public.reconcile_signups(p_older_than interval, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.reconcile_signups(p_older_than interval, p_limit integer) TO service_role;
@@ -295,6 +319,12 @@ CREATE TABLE private.reconcile_runs (
     users_without_profile integer NOT NULL,
     repaired_user_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL
 );
+
+-- COMMENT TABLE reconcile_runs
+COMMENT ON TABLE private.reconcile_runs IS 'One row per run of public.reconcile_signups(): what it looked at and which users it repaired.';
+
+-- COMMENT COLUMN reconcile_runs.window_end
+COMMENT ON COLUMN private.reconcile_runs.window_end IS 'Users created before this instant were looked at: those younger are the webhook''s.';
 
 -- SEQUENCE reconcile_runs_id_seq
 ALTER TABLE private.reconcile_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -316,6 +346,9 @@ CREATE TABLE public.organization_members (
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+-- COMMENT TABLE organization_members
+COMMENT ON TABLE public.organization_members IS 'Who belongs to an organization, with which role (a system role or one of its custom roles). Never zero owners: a trigger refuses any change that would leave none.';
+
 -- ACL TABLE organization_members
 GRANT SELECT ON TABLE public.organization_members TO authenticated;
 GRANT ALL ON TABLE public.organization_members TO service_role;
@@ -331,6 +364,9 @@ CREATE TABLE public.profiles (
     organization_id uuid,
     CONSTRAINT profiles_full_name_check CHECK (((char_length(full_name) >= 1) AND (char_length(full_name) <= 100)))
 );
+
+-- COMMENT TABLE profiles
+COMMENT ON TABLE public.profiles IS 'One per user, made at signup: email, full name, avatar, and the active organization (the one the access token hook puts in the JWT).';
 
 -- ACL COLUMN profiles.avatar_url
 GRANT UPDATE(avatar_url) ON TABLE public.profiles TO authenticated;

@@ -20,6 +20,9 @@ CREATE FUNCTION private.enabled_features(p_organization_id uuid) RETURNS text[]
   ) enabled
 $$;
 
+-- COMMENT FUNCTION enabled_features(p_organization_id uuid)
+COMMENT ON FUNCTION private.enabled_features(p_organization_id uuid) IS 'The plan''s features, plus overrides switched on, minus overrides switched off.';
+
 -- FUNCTION handle_new_user_assign_default_role()
 CREATE FUNCTION private.handle_new_user_assign_default_role() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
@@ -44,6 +47,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION require_platform_admin()
+COMMENT ON FUNCTION private.require_platform_admin() IS 'Refuses (`not_platform_admin`) anyone but a platform admin or the service role.';
+
 -- FUNCTION set_platform_role(text, text)
 CREATE FUNCTION private.set_platform_role(p_email text, p_role text) RETURNS uuid
     LANGUAGE plpgsql
@@ -61,6 +67,9 @@ begin
   return v_user_id;
 end
 $$;
+
+-- COMMENT FUNCTION set_platform_role(p_email text, p_role text)
+COMMENT ON FUNCTION private.set_platform_role(p_email text, p_role text) IS 'For operators: select private.set_platform_role(''ops@example.com'', ''platform_admin'');';
 
 -- ACL FUNCTION set_platform_role(p_email text, p_role text)
 REVOKE ALL ON FUNCTION private.set_platform_role(p_email text, p_role text) FROM PUBLIC;
@@ -296,6 +305,9 @@ begin
 end
 $_$;
 
+-- COMMENT FUNCTION issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer)
+COMMENT ON FUNCTION public.issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer) IS 'For send-invite-email: stores the hash of a fresh token for a pending (or expired) invite, extends its expiry and claims the send, within the organization''s hourly budget and the address''s 60 s cooldown (429 `rate_limited`). For platform admins and those who invite in the invite''s organization.';
+
 -- ACL FUNCTION issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer)
 REVOKE ALL ON FUNCTION public.issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.issue_invite_token(p_invite_id uuid, p_token_hash text, p_ttl_hours integer) TO authenticated;
@@ -373,6 +385,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION revoke_invite(p_invite_id uuid)
+COMMENT ON FUNCTION public.revoke_invite(p_invite_id uuid) IS 'Revokes a pending invite: for platform admins and the holders of org:members:invite in its organization.';
+
 -- ACL FUNCTION revoke_invite(p_invite_id uuid)
 REVOKE ALL ON FUNCTION public.revoke_invite(p_invite_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.revoke_invite(p_invite_id uuid) TO authenticated;
@@ -421,6 +436,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION validate_invite(p_token_hash text)
+COMMENT ON FUNCTION public.validate_invite(p_token_hash text) IS 'The preview behind an invitation''s or a link''s token: `kind` says which.';
+
 -- ACL FUNCTION validate_invite(p_token_hash text)
 REVOKE ALL ON FUNCTION public.validate_invite(p_token_hash text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.validate_invite(p_token_hash text) TO service_role;
@@ -431,6 +449,9 @@ CREATE TABLE public.features (
     name text NOT NULL,
     CONSTRAINT features_key_check CHECK ((key ~ '^[a-z0-9-]+$'::text))
 );
+
+-- COMMENT TABLE features
+COMMENT ON TABLE public.features IS 'The catalogue of features a plan (or an override) turns on: custom-domain, white-label, ats-api-sync, webhooks, custom-roles';
 
 -- ACL TABLE features
 GRANT ALL ON TABLE public.features TO service_role;
@@ -462,6 +483,12 @@ CREATE TABLE public.onboarding_invites (
     CONSTRAINT onboarding_invites_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'accepted'::text, 'expired'::text, 'revoked'::text, 'declined'::text]))),
     CONSTRAINT onboarding_invites_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
 );
+
+-- COMMENT TABLE onboarding_invites
+COMMENT ON TABLE public.onboarding_invites IS 'Invitations to join an organization, by email or made by a verified domain: email (lower-case), role, status (pending, accepted, expired, revoked, declined), expiry, sends. At most one pending invite per organization and address. Only the SHA-256 of a token is kept.';
+
+-- COMMENT COLUMN onboarding_invites.token_hash
+COMMENT ON COLUMN public.onboarding_invites.token_hash IS 'SHA-256 (hex) of the token in the link; null until the first send. Never the token.';
 
 -- ACL COLUMN onboarding_invites.domain_id
 GRANT SELECT(domain_id) ON TABLE public.onboarding_invites TO authenticated;
@@ -543,6 +570,9 @@ CREATE TABLE public.organization_billing (
     CONSTRAINT organization_billing_tax_id_check CHECK ((char_length(tax_id) <= 32))
 );
 
+-- COMMENT TABLE organization_billing
+COMMENT ON TABLE public.organization_billing IS 'An organization''s billing details (email, legal name, tax id, address), saved by the Billing onboarding phase.';
+
 -- ACL TABLE organization_billing
 GRANT ALL ON TABLE public.organization_billing TO service_role;
 GRANT SELECT ON TABLE public.organization_billing TO authenticated;
@@ -555,6 +585,9 @@ CREATE TABLE public.organization_feature_overrides (
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+-- COMMENT TABLE organization_feature_overrides
+COMMENT ON TABLE public.organization_feature_overrides IS 'Features turned on (or off) for one organization beyond what its plan gives.';
+
 -- ACL TABLE organization_feature_overrides
 GRANT ALL ON TABLE public.organization_feature_overrides TO service_role;
 GRANT SELECT ON TABLE public.organization_feature_overrides TO authenticated;
@@ -564,6 +597,9 @@ CREATE TABLE public.plan_features (
     plan_id text NOT NULL,
     feature_key text NOT NULL
 );
+
+-- COMMENT TABLE plan_features
+COMMENT ON TABLE public.plan_features IS 'Which features each plan includes.';
 
 -- ACL TABLE plan_features
 GRANT ALL ON TABLE public.plan_features TO service_role;
@@ -579,6 +615,9 @@ CREATE TABLE public.plans (
     CONSTRAINT plans_member_limit_check CHECK ((member_limit > 0))
 );
 
+-- COMMENT TABLE plans
+COMMENT ON TABLE public.plans IS 'The plans an organization may be on (free, starter, growth, enterprise) and their member limits.';
+
 -- ACL TABLE plans
 GRANT ALL ON TABLE public.plans TO service_role;
 GRANT SELECT ON TABLE public.plans TO authenticated;
@@ -590,6 +629,9 @@ CREATE TABLE public.platform_roles (
     assigned_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT platform_roles_role_check CHECK ((role = ANY (ARRAY['platform_admin'::text, 'client_user'::text])))
 );
+
+-- COMMENT TABLE platform_roles
+COMMENT ON TABLE public.platform_roles IS 'Each user''s platform role: client_user (assigned at signup) or platform_admin (set by an operator with private.set_platform_role).';
 
 -- ACL TABLE platform_roles
 GRANT ALL ON TABLE public.platform_roles TO service_role;

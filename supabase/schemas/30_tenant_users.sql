@@ -34,6 +34,15 @@ CREATE TABLE public.tenant_users (
     CONSTRAINT tenant_users_user_role_check CHECK ((user_role = ANY (ARRAY['executor'::text, 'complainant'::text])))
 );
 
+-- COMMENT TABLE tenant_users
+COMMENT ON TABLE public.tenant_users IS 'A tenant''s complainants and executors, who may never log in: their Telegram onboarding state, chat id, correlation id and the hash of the single-use start token.';
+
+-- COMMENT COLUMN tenant_users.bot_onboarding_requested_at
+COMMENT ON COLUMN public.tenant_users.bot_onboarding_requested_at IS 'When the current correlation id was requested (the timeout sweep''s clock).';
+
+-- COMMENT COLUMN tenant_users.bot_start_token_hash
+COMMENT ON COLUMN public.tenant_users.bot_start_token_hash IS 'SHA-256 (hex) of the single-use start token in the Telegram deep link.';
+
 -- ACL COLUMN tenant_users.updated_at
 GRANT SELECT(updated_at) ON TABLE public.tenant_users TO authenticated;
 
@@ -117,6 +126,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION callback_user(p_correlation_id uuid, p_email text)
+COMMENT ON FUNCTION private.callback_user(p_correlation_id uuid, p_email text) IS 'The user behind a callback''s correlation id, locked; or the matching error.';
+
 -- FUNCTION install_onboarding_dispatcher(text, text, text)
 CREATE FUNCTION private.install_onboarding_dispatcher(p_functions_url text, p_server_key text, p_schedule text DEFAULT '10 seconds'::text) RETURNS bigint
     LANGUAGE sql
@@ -125,6 +137,9 @@ CREATE FUNCTION private.install_onboarding_dispatcher(p_functions_url text, p_se
   select private.schedule_function_call('user-onboarding-dispatch', p_functions_url, 'user-onboarding/dispatch',
     p_server_key, p_schedule, 30000)
 $$;
+
+-- COMMENT FUNCTION install_onboarding_dispatcher(p_functions_url text, p_server_key text, p_schedule text)
+COMMENT ON FUNCTION private.install_onboarding_dispatcher(p_functions_url text, p_server_key text, p_schedule text) IS 'The dispatcher is an edge function; pg_cron calls it through pg_net. URL and key are per project, so they are arguments (see the README): select private.install_onboarding_dispatcher(''https://<ref>.supabase.co/functions/v1'', ''<service role key>'');';
 
 -- ACL FUNCTION install_onboarding_dispatcher(p_functions_url text, p_server_key text, p_schedule text)
 REVOKE ALL ON FUNCTION private.install_onboarding_dispatcher(p_functions_url text, p_server_key text, p_schedule text) FROM PUBLIC;
@@ -167,6 +182,12 @@ CREATE TABLE public.onboarding_outbox (
     CONSTRAINT onboarding_outbox_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'dead'::text, 'superseded'::text])))
 );
 
+-- COMMENT TABLE onboarding_outbox
+COMMENT ON TABLE public.onboarding_outbox IS 'The durable outbox of Telegram onboardings to deliver to Make: claimed with a lease by the dispatcher, retried with backoff, dead after the last attempt. Service role only.';
+
+-- COMMENT COLUMN onboarding_outbox.payload
+COMMENT ON COLUMN public.onboarding_outbox.payload IS 'The seed''s payload plus the start token. The token is removed once the message is delivered, dead or superseded: only its hash stays, on the user.';
+
 -- ACL TABLE onboarding_outbox
 GRANT ALL ON TABLE public.onboarding_outbox TO service_role;
 
@@ -178,6 +199,9 @@ CREATE FUNCTION private.outbox_message(p_message public.onboarding_outbox) RETUR
   select jsonb_build_object('outbox_id', p_message.id, 'correlation_id', p_message.correlation_id,
                             'attempt', p_message.attempts, 'payload', p_message.payload)
 $$;
+
+-- COMMENT FUNCTION outbox_message(p_message public.onboarding_outbox)
+COMMENT ON FUNCTION private.outbox_message(p_message public.onboarding_outbox) IS 'The leased message as the dispatcher needs it.';
 
 -- FUNCTION record_onboarding_failure(public.tenant_users, uuid, text, text)
 CREATE FUNCTION private.record_onboarding_failure(p_user public.tenant_users, p_correlation_id uuid, p_error text, p_reason text) RETURNS void
@@ -226,6 +250,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION refuse_duplicate_tenant_user()
+COMMENT ON FUNCTION private.refuse_duplicate_tenant_user() IS 'Only for whoever may manage the tenant (its owners and admins, or the service role): for anyone else the row-level policy refuses the insert (checked after this trigger), and this must not tell them which addresses another tenant has.';
+
 -- ACL FUNCTION refuse_duplicate_tenant_user()
 REVOKE ALL ON FUNCTION private.refuse_duplicate_tenant_user() FROM PUBLIC;
 
@@ -239,6 +266,9 @@ begin
   return new;
 end
 $$;
+
+-- COMMENT FUNCTION stamp_notification_read()
+COMMENT ON FUNCTION private.stamp_notification_read() IS 'Marking read stamps read_at; nothing else about a notification changes.';
 
 -- FUNCTION claim_onboarding_outbox(integer, integer)
 CREATE FUNCTION public.claim_onboarding_outbox(p_limit integer DEFAULT 20, p_lease_seconds integer DEFAULT 30) RETURNS jsonb
@@ -358,6 +388,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text)
+COMMENT ON FUNCTION public.force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text) IS 'A tenant''s owner or admin completes an onboarding by hand; who and why go on the timeline.';
+
 -- ACL FUNCTION force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text)
 REVOKE ALL ON FUNCTION public.force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.force_complete_user_onboarding(p_user_id uuid, p_chat_id bigint, p_reason text) TO authenticated;
@@ -396,6 +429,9 @@ begin
 end
 $_$;
 
+-- COMMENT FUNCTION hold_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_reason text)
+COMMENT ON FUNCTION public.hold_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_reason text) IS 'The function could not attempt delivery because Make is not configured: the message stays pending and due (the dispatcher sends it once Make is configured), the attempt is given back (waiting is not failing), the timeline says why, and the tenant is told the first time a message of theirs waits. Service role only (the function reports it).';
+
 -- ACL FUNCTION hold_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_reason text)
 REVOKE ALL ON FUNCTION public.hold_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.hold_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_reason text) TO service_role;
@@ -420,6 +456,9 @@ begin
   return jsonb_build_object('status', 'awaiting_chat', 'replay', false);
 end
 $$;
+
+-- COMMENT FUNCTION mark_onboarding_awaiting_chat(p_correlation_id uuid)
+COMMENT ON FUNCTION public.mark_onboarding_awaiting_chat(p_correlation_id uuid) IS 'Make: the link was opened, no chat is bound yet. The timeout sweep still applies.';
 
 -- ACL FUNCTION mark_onboarding_awaiting_chat(p_correlation_id uuid)
 REVOKE ALL ON FUNCTION public.mark_onboarding_awaiting_chat(p_correlation_id uuid) FROM PUBLIC;
@@ -484,6 +523,9 @@ begin
   return jsonb_build_object('applied', true);
 end
 $$;
+
+-- COMMENT FUNCTION report_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_outcome text, p_error text, p_retry_in_ms integer, p_deep_link text)
+COMMENT ON FUNCTION public.report_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_outcome text, p_error text, p_retry_in_ms integer, p_deep_link text) IS 'What became of one attempt: ''delivered'', ''retry'' (after p_retry_in_ms) or ''dead''. A report for an attempt that is no longer the current one is ignored.';
 
 -- ACL FUNCTION report_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_outcome text, p_error text, p_retry_in_ms integer, p_deep_link text)
 REVOKE ALL ON FUNCTION public.report_onboarding_delivery(p_outbox_id bigint, p_attempt integer, p_outcome text, p_error text, p_retry_in_ms integer, p_deep_link text) FROM PUBLIC;
@@ -572,6 +614,9 @@ begin
 end
 $_$;
 
+-- COMMENT FUNCTION request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean)
+COMMENT ON FUNCTION public.request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean) IS 'A tenant admin asks to onboard one of the tenant''s users over Telegram: in one transaction the pending state and correlation id, a notification, an event and the outbox message (idempotent by correlation id).';
+
 -- ACL FUNCTION request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean)
 REVOKE ALL ON FUNCTION public.request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.request_user_onboarding(p_payload jsonb, p_start_token text, p_resend boolean) TO authenticated;
@@ -632,6 +677,9 @@ CREATE TABLE public.tenant_notifications (
     CONSTRAINT tenant_notifications_status_check CHECK ((status = ANY (ARRAY['unread'::text, 'read'::text])))
 );
 
+-- COMMENT TABLE tenant_notifications
+COMMENT ON TABLE public.tenant_notifications IS 'A tenant''s notification feed on its dashboard: each onboarding step, warnings and failures, read or unread.';
+
 -- ACL COLUMN tenant_notifications.status
 GRANT UPDATE(status) ON TABLE public.tenant_notifications TO authenticated;
 
@@ -649,6 +697,9 @@ CREATE TABLE public.user_onboarding_events (
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+-- COMMENT TABLE user_onboarding_events
+COMMENT ON TABLE public.user_onboarding_events IS 'The timeline of each Telegram onboarding: one row per state change, by correlation id.';
 
 -- ACL TABLE user_onboarding_events
 GRANT ALL ON TABLE public.user_onboarding_events TO service_role;

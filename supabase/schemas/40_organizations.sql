@@ -62,6 +62,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION audit_membership()
+COMMENT ON FUNCTION private.audit_membership() IS 'Writes the audit row of a membership change (member.added, with how the member came in; member.role_changed; member.removed).';
+
 -- ACL FUNCTION audit_membership()
 REVOKE ALL ON FUNCTION private.audit_membership() FROM PUBLIC;
 
@@ -108,6 +111,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION caller_role(p_organization_id uuid)
+COMMENT ON FUNCTION private.caller_role(p_organization_id uuid) IS 'The caller''s role in the organization (owner for a platform admin); an organization scheduled for deletion answers `organization_deletion_scheduled`, a session below its MFA policy `mfa_required`.';
+
 -- ACL FUNCTION caller_role(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.caller_role(p_organization_id uuid) FROM PUBLIC;
 
@@ -129,6 +135,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION check_invite_limits(p_organization_id uuid)
+COMMENT ON FUNCTION private.check_invite_limits(p_organization_id uuid) IS 'Before an invite is made: a seat is left (pending invites hold seats) and the organization is within its hourly invite budget.';
+
 -- ACL FUNCTION check_invite_limits(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.check_invite_limits(p_organization_id uuid) FROM PUBLIC;
 
@@ -137,6 +146,9 @@ CREATE FUNCTION private.invite_rate_per_hour() RETURNS integer
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$ select 50 $$;
+
+-- COMMENT FUNCTION invite_rate_per_hour()
+COMMENT ON FUNCTION private.invite_rate_per_hour() IS 'New invites an organization may create per hour.';
 
 -- ACL FUNCTION invite_rate_per_hour()
 REVOKE ALL ON FUNCTION private.invite_rate_per_hour() FROM PUBLIC;
@@ -163,6 +175,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION keep_an_owner()
+COMMENT ON FUNCTION private.keep_an_owner() IS 'Whoever writes (an RPC, the service role, a cascade from auth.users): an organization that still exists keeps at least one owner. The organization''s row is locked before counting, so two transactions demoting its two owners at once are serialised and the second fails.';
+
 -- ACL FUNCTION keep_an_owner()
 REVOKE ALL ON FUNCTION private.keep_an_owner() FROM PUBLIC;
 
@@ -187,6 +202,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION lock_organization_as_member(p_organization_id uuid)
+COMMENT ON FUNCTION private.lock_organization_as_member(p_organization_id uuid) IS 'Locks the organization''s row (serialising every membership change of it) and returns the caller''s role there; refuses callers who are not members.';
+
 -- ACL FUNCTION lock_organization_as_member(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.lock_organization_as_member(p_organization_id uuid) FROM PUBLIC;
 
@@ -202,6 +220,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION raise_rate_limited(p_free_at timestamp with time zone)
+COMMENT ON FUNCTION private.raise_rate_limited(p_free_at timestamp with time zone) IS 'The one way to refuse for a rate: 429 `rate_limited`, with the seconds until `p_free_at` as {"retry_after": s} in the details (send-invite-email turns it into Retry-After).';
+
 -- ACL FUNCTION raise_rate_limited(p_free_at timestamp with time zone)
 REVOKE ALL ON FUNCTION private.raise_rate_limited(p_free_at timestamp with time zone) FROM PUBLIC;
 
@@ -214,6 +235,9 @@ CREATE FUNCTION private.reset_active_organization(p_user_id uuid, p_left uuid) R
     select organization_id from public.organization_members where user_id = p_user_id order by created_at limit 1)
   where id = p_user_id and organization_id = p_left
 $$;
+
+-- COMMENT FUNCTION reset_active_organization(p_user_id uuid, p_left uuid)
+COMMENT ON FUNCTION private.reset_active_organization(p_user_id uuid, p_left uuid) IS 'After a user leaves an organization: their active one becomes another of theirs, or none.';
 
 -- ACL FUNCTION reset_active_organization(p_user_id uuid, p_left uuid)
 REVOKE ALL ON FUNCTION private.reset_active_organization(p_user_id uuid, p_left uuid) FROM PUBLIC;
@@ -334,6 +358,9 @@ begin
       'org_permissions', to_jsonb(coalesce(private.role_permissions(v_organization_id, v_role), '{}'))));
 end
 $$;
+
+-- COMMENT FUNCTION custom_access_token_hook(event jsonb)
+COMMENT ON FUNCTION public.custom_access_token_hook(event jsonb) IS 'Supabase''s Custom Access Token Hook: adds the user''s active organization (`organization_id`, `org_role`, `org_permissions`) to the token''s claims, for frontends to show the right things — never for access. Enable it in supabase/config.toml ([auth.hook.custom_access_token]) or under Authentication → Hooks.';
 
 -- ACL FUNCTION custom_access_token_hook(event jsonb)
 REVOKE ALL ON FUNCTION public.custom_access_token_hook(event jsonb) FROM PUBLIC;
@@ -486,6 +513,9 @@ CREATE FUNCTION public.my_invites() RETURNS jsonb
     and i.status = 'pending' and i.expires_at > now()
 $$;
 
+-- COMMENT FUNCTION my_invites()
+COMMENT ON FUNCTION public.my_invites() IS 'The caller''s pending invites, each saying whether it came by email or from a domain.';
+
 -- ACL FUNCTION my_invites()
 REVOKE ALL ON FUNCTION public.my_invites() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.my_invites() TO authenticated;
@@ -580,6 +610,9 @@ CREATE TABLE public.organization_audit_log (
     after jsonb,
     at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
 );
+
+-- COMMENT TABLE organization_audit_log
+COMMENT ON TABLE public.organization_audit_log IS 'Written by triggers, in the same transaction as the change, whoever made it; an RPC may name the action more precisely (member.left, ownership.transferred) through the transaction-local setting app.audit_action.';
 
 -- ACL TABLE organization_audit_log
 GRANT SELECT ON TABLE public.organization_audit_log TO authenticated;

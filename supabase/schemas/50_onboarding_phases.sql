@@ -25,6 +25,12 @@ CREATE TABLE public.organization_domains (
     CONSTRAINT organization_domains_last_check_result_check CHECK ((last_check_result = ANY (ARRAY['verified'::text, 'not_found'::text, 'lookup_failed'::text])))
 );
 
+-- COMMENT TABLE organization_domains
+COMMENT ON TABLE public.organization_domains IS 'A custom domain and its TXT challenge. A hostname is verified by one organization at most.';
+
+-- COMMENT COLUMN organization_domains.lookup_request_id
+COMMENT ON COLUMN public.organization_domains.lookup_request_id IS 'The pending DNS-over-HTTPS lookup (a pg_net request id) and the last answer.';
+
 -- ACL COLUMN organization_domains.created_by
 GRANT SELECT(created_by) ON TABLE public.organization_domains TO authenticated;
 
@@ -81,6 +87,9 @@ begin
 end
 $_$;
 
+-- COMMENT FUNCTION configure_domain_verification(p_doh_url text)
+COMMENT ON FUNCTION private.configure_domain_verification(p_doh_url text) IS 'The DNS-over-HTTPS JSON endpoint (Cloudflare''s and Google''s API) domain checks query.';
+
 -- ACL FUNCTION configure_domain_verification(p_doh_url text)
 REVOKE ALL ON FUNCTION private.configure_domain_verification(p_doh_url text) FROM PUBLIC;
 
@@ -103,6 +112,9 @@ exception when others then
 end
 $$;
 
+-- COMMENT FUNCTION doh_has_txt(p_content text, p_name text, p_value text)
+COMMENT ON FUNCTION private.doh_has_txt(p_content text, p_name text, p_value text) IS 'Whether a DoH JSON answer (RFC 8484''s JSON flavour, as Cloudflare and Google serve it) holds the TXT record `p_name` with `p_value`; TXT data arrives quoted, possibly split into several quoted strings.';
+
 -- ACL FUNCTION doh_has_txt(p_content text, p_name text, p_value text)
 REVOKE ALL ON FUNCTION private.doh_has_txt(p_content text, p_name text, p_value text) FROM PUBLIC;
 
@@ -117,6 +129,9 @@ CREATE FUNCTION private.https_url(p_value jsonb) RETURNS text
     and private.is_hostname(lower(substring(v from '^https://([^[:space:]/?#@:]+)')))
 $_$;
 
+-- COMMENT FUNCTION https_url(p_value jsonb)
+COMMENT ON FUNCTION private.https_url(p_value jsonb) IS 'An https URL of at most 2,048 characters whose host is a hostname.';
+
 -- ACL FUNCTION https_url(p_value jsonb)
 REVOKE ALL ON FUNCTION private.https_url(p_value jsonb) FROM PUBLIC;
 
@@ -127,6 +142,9 @@ CREATE FUNCTION private.is_country_code(p_value text) RETURNS boolean
     AS $$
   select coalesce(p_value = any ('{AD,AE,AF,AG,AI,AL,AM,AO,AQ,AR,AS,AT,AU,AW,AX,AZ,BA,BB,BD,BE,BF,BG,BH,BI,BJ,BL,BM,BN,BO,BQ,BR,BS,BT,BV,BW,BY,BZ,CA,CC,CD,CF,CG,CH,CI,CK,CL,CM,CN,CO,CR,CU,CV,CW,CX,CY,CZ,DE,DJ,DK,DM,DO,DZ,EC,EE,EG,EH,ER,ES,ET,FI,FJ,FK,FM,FO,FR,GA,GB,GD,GE,GF,GG,GH,GI,GL,GM,GN,GP,GQ,GR,GS,GT,GU,GW,GY,HK,HM,HN,HR,HT,HU,ID,IE,IL,IM,IN,IO,IQ,IR,IS,IT,JE,JM,JO,JP,KE,KG,KH,KI,KM,KN,KP,KR,KW,KY,KZ,LA,LB,LC,LI,LK,LR,LS,LT,LU,LV,LY,MA,MC,MD,ME,MF,MG,MH,MK,ML,MM,MN,MO,MP,MQ,MR,MS,MT,MU,MV,MW,MX,MY,MZ,NA,NC,NE,NF,NG,NI,NL,NO,NP,NR,NU,NZ,OM,PA,PE,PF,PG,PH,PK,PL,PM,PN,PR,PS,PT,PW,PY,QA,RE,RO,RS,RU,RW,SA,SB,SC,SD,SE,SG,SH,SI,SJ,SK,SL,SM,SN,SO,SR,SS,ST,SV,SX,SY,SZ,TC,TD,TF,TG,TH,TJ,TK,TL,TM,TN,TO,TR,TT,TV,TW,TZ,UA,UG,UM,US,UY,UZ,VA,VC,VE,VG,VI,VN,VU,WF,WS,YE,YT,ZA,ZM,ZW}'::text[]), false)
 $$;
+
+-- COMMENT FUNCTION is_country_code(p_value text)
+COMMENT ON FUNCTION private.is_country_code(p_value text) IS 'ISO 3166-1 alpha-2, the officially assigned codes.';
 
 -- ACL FUNCTION is_country_code(p_value text)
 REVOKE ALL ON FUNCTION private.is_country_code(p_value text) FROM PUBLIC;
@@ -139,6 +157,9 @@ CREATE FUNCTION private.is_hostname(p_value text) RETURNS boolean
   select coalesce(char_length(p_value) <= 253
     and p_value ~ '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$', false)
 $_$;
+
+-- COMMENT FUNCTION is_hostname(p_value text)
+COMMENT ON FUNCTION private.is_hostname(p_value text) IS 'A DNS hostname as a custom domain needs it: lowercase labels of a-z, 0-9 and inner dashes, at least two, a letter-only top-level label, at most 253 characters.';
 
 -- ACL FUNCTION is_hostname(p_value text)
 REVOKE ALL ON FUNCTION private.is_hostname(p_value text) FROM PUBLIC;
@@ -174,6 +195,9 @@ CREATE FUNCTION private.onboarding_phase_view(p_organization_id uuid, p_key text
     and d.hostname = p.data ->> 'hostname'
 $$;
 
+-- COMMENT FUNCTION onboarding_phase_view(p_organization_id uuid, p_key text, p_title text)
+COMMENT ON FUNCTION private.onboarding_phase_view(p_organization_id uuid, p_key text, p_title text) IS 'One phase as the screens show it: the saved data (with the domain''s challenge and state).';
+
 -- ACL FUNCTION onboarding_phase_view(p_organization_id uuid, p_key text, p_title text)
 REVOKE ALL ON FUNCTION private.onboarding_phase_view(p_organization_id uuid, p_key text, p_title text) FROM PUBLIC;
 
@@ -192,6 +216,9 @@ CREATE FUNCTION private.onboarding_phases(p_features text[]) RETURNS TABLE(phase
     (7, 'privacy', 'Privacy', true)
 $$;
 
+-- COMMENT FUNCTION onboarding_phases(p_features text[])
+COMMENT ON FUNCTION private.onboarding_phases(p_features text[]) IS 'The phases in screen order, and whether the organization''s features show each.';
+
 -- ACL FUNCTION onboarding_phases(p_features text[])
 REVOKE ALL ON FUNCTION private.onboarding_phases(p_features text[]) FROM PUBLIC;
 
@@ -203,6 +230,9 @@ CREATE FUNCTION private.text_field(p_value jsonb, p_max integer) RETURNS text
   select v from (select btrim(p_value #>> '{}') as v where jsonb_typeof(p_value) = 'string') s
   where char_length(v) between 1 and p_max and v !~ '[[:cntrl:]]'
 $$;
+
+-- COMMENT FUNCTION text_field(p_value jsonb, p_max integer)
+COMMENT ON FUNCTION private.text_field(p_value jsonb, p_max integer) IS 'A JSON string, trimmed, 1..p_max characters, without control characters.';
 
 -- ACL FUNCTION text_field(p_value jsonb, p_max integer)
 REVOKE ALL ON FUNCTION private.text_field(p_value jsonb, p_max integer) FROM PUBLIC;
@@ -431,6 +461,9 @@ begin
 end
 $_$;
 
+-- COMMENT FUNCTION save_onboarding_phase(p_organization_id uuid, p_phase text, p_data jsonb)
+COMMENT ON FUNCTION public.save_onboarding_phase(p_organization_id uuid, p_phase text, p_data jsonb) IS 'Validates `p_data` for the phase, stores it (replacing what was saved), and returns the phase as organization_onboarding shows it. Owners and admins; one transaction holding the organization''s row lock.';
+
 -- ACL FUNCTION save_onboarding_phase(p_organization_id uuid, p_phase text, p_data jsonb)
 REVOKE ALL ON FUNCTION public.save_onboarding_phase(p_organization_id uuid, p_phase text, p_data jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.save_onboarding_phase(p_organization_id uuid, p_phase text, p_data jsonb) TO authenticated;
@@ -461,6 +494,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION verify_domain(p_organization_id uuid)
+COMMENT ON FUNCTION public.verify_domain(p_organization_id uuid) IS 'Verifies the domain the Domain Verification phase saved: see verify_organization_domain.';
+
 -- ACL FUNCTION verify_domain(p_organization_id uuid)
 REVOKE ALL ON FUNCTION public.verify_domain(p_organization_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.verify_domain(p_organization_id uuid) TO authenticated;
@@ -473,6 +509,9 @@ CREATE TABLE private.integration_secrets (
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
+-- COMMENT TABLE integration_secrets
+COMMENT ON TABLE private.integration_secrets IS 'Integration credentials: written by save_onboarding_phase, readable by no API role.';
+
 -- TABLE organization_onboarding_phases
 CREATE TABLE public.organization_onboarding_phases (
     organization_id uuid NOT NULL,
@@ -484,6 +523,12 @@ CREATE TABLE public.organization_onboarding_phases (
     CONSTRAINT organization_onboarding_phases_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
     CONSTRAINT organization_onboarding_phases_phase_check CHECK ((phase = ANY (ARRAY['organization-setup'::text, 'domain-verification'::text, 'brand-identity'::text, 'billing'::text, 'team'::text, 'integrations'::text, 'privacy'::text])))
 );
+
+-- COMMENT TABLE organization_onboarding_phases
+COMMENT ON TABLE public.organization_onboarding_phases IS 'Each onboarding phase an organization saved: its data, whether it is done, who saved it and when.';
+
+-- COMMENT COLUMN organization_onboarding_phases.data
+COMMENT ON COLUMN public.organization_onboarding_phases.data IS 'What was saved, as validated; never a secret (those are in private.integration_secrets).';
 
 -- ACL TABLE organization_onboarding_phases
 GRANT ALL ON TABLE public.organization_onboarding_phases TO service_role;

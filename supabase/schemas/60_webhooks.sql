@@ -20,6 +20,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION administer_webhooks(p_organization_id uuid)
+COMMENT ON FUNCTION private.administer_webhooks(p_organization_id uuid) IS 'Locks the organization, checks the caller administers it and that it has webhooks.';
+
 -- ACL FUNCTION administer_webhooks(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.administer_webhooks(p_organization_id uuid) FROM PUBLIC;
 
@@ -42,6 +45,18 @@ CREATE TABLE public.webhook_endpoints (
     CONSTRAINT webhook_endpoints_description_check CHECK ((char_length(description) <= 500)),
     CONSTRAINT webhook_endpoints_url_check CHECK ((char_length(url) <= 2048))
 );
+
+-- COMMENT TABLE webhook_endpoints
+COMMENT ON TABLE public.webhook_endpoints IS 'An organization''s HTTPS endpoints for events out, the event types each wants, and its health (failing since, disabled).';
+
+-- COMMENT COLUMN webhook_endpoints.event_types
+COMMENT ON COLUMN public.webhook_endpoints.event_types IS 'The event types it wants; empty: all of them.';
+
+-- COMMENT COLUMN webhook_endpoints.failing_since
+COMMENT ON COLUMN public.webhook_endpoints.failing_since IS 'Since when every attempt has failed (null after any success).';
+
+-- COMMENT COLUMN webhook_endpoints.lease_id
+COMMENT ON COLUMN public.webhook_endpoints.lease_id IS 'The dispatcher holding the endpoint, and until when.';
 
 -- ACL TABLE webhook_endpoints
 GRANT ALL ON TABLE public.webhook_endpoints TO service_role;
@@ -66,6 +81,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION administered_endpoint(p_endpoint_id uuid)
+COMMENT ON FUNCTION private.administered_endpoint(p_endpoint_id uuid) IS 'The endpoint, locked, after the same checks as creating one.';
+
 -- ACL FUNCTION administered_endpoint(p_endpoint_id uuid)
 REVOKE ALL ON FUNCTION private.administered_endpoint(p_endpoint_id uuid) FROM PUBLIC;
 
@@ -85,6 +103,9 @@ begin
   on conflict (key) do update set value = excluded.value;
 end
 $_$;
+
+-- COMMENT FUNCTION configure_webhooks(p_retry_schedule text, p_disable_after text, p_allow_private_urls boolean)
+COMMENT ON FUNCTION private.configure_webhooks(p_retry_schedule text, p_disable_after text, p_allow_private_urls boolean) IS 'Svix''s schedule: the delay before each attempt, in seconds (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); after an endpoint has failed everything for `p_disable_after` it is disabled. Private (loopback, RFC 1918, link-local) and http URLs are refused unless `p_allow_private_urls` (the local stack''s default).';
 
 -- ACL FUNCTION configure_webhooks(p_retry_schedule text, p_disable_after text, p_allow_private_urls boolean)
 REVOKE ALL ON FUNCTION private.configure_webhooks(p_retry_schedule text, p_disable_after text, p_allow_private_urls boolean) FROM PUBLIC;
@@ -116,6 +137,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION emit_webhook_event(p_organization_id uuid, p_type text, p_data jsonb)
+COMMENT ON FUNCTION private.emit_webhook_event(p_organization_id uuid, p_type text, p_data jsonb) IS 'Queues `p_type` for the organization''s enabled endpoints that want it, when its features include webhooks.';
+
 -- ACL FUNCTION emit_webhook_event(p_organization_id uuid, p_type text, p_data jsonb)
 REVOKE ALL ON FUNCTION private.emit_webhook_event(p_organization_id uuid, p_type text, p_data jsonb) FROM PUBLIC;
 
@@ -127,6 +151,9 @@ CREATE FUNCTION private.install_webhook_dispatcher(p_functions_url text, p_serve
   select private.schedule_function_call('deliver-webhooks', p_functions_url, 'deliver-webhooks',
     p_server_key, p_schedule, 60000)
 $$;
+
+-- COMMENT FUNCTION install_webhook_dispatcher(p_functions_url text, p_server_key text, p_schedule text)
+COMMENT ON FUNCTION private.install_webhook_dispatcher(p_functions_url text, p_server_key text, p_schedule text) IS 'pg_cron calling deliver-webhooks through pg_net, as the onboarding dispatcher.';
 
 -- ACL FUNCTION install_webhook_dispatcher(p_functions_url text, p_server_key text, p_schedule text)
 REVOKE ALL ON FUNCTION private.install_webhook_dispatcher(p_functions_url text, p_server_key text, p_schedule text) FROM PUBLIC;
@@ -154,6 +181,9 @@ CREATE FUNCTION private.webhook_event_types() RETURNS text[]
                'tenant_user.onboarding.completed', 'tenant_user.onboarding.failed']
 $$;
 
+-- COMMENT FUNCTION webhook_event_types()
+COMMENT ON FUNCTION private.webhook_event_types() IS 'The event types a webhook endpoint may subscribe to.';
+
 -- ACL FUNCTION webhook_event_types()
 REVOKE ALL ON FUNCTION private.webhook_event_types() FROM PUBLIC;
 
@@ -176,6 +206,9 @@ begin
   return null;
 end
 $$;
+
+-- COMMENT FUNCTION webhook_from_audit()
+COMMENT ON FUNCTION private.webhook_from_audit() IS 'The audit log''s actions as events (no token or hash is ever in the audit log).';
 
 -- ACL FUNCTION webhook_from_audit()
 REVOKE ALL ON FUNCTION private.webhook_from_audit() FROM PUBLIC;
@@ -245,6 +278,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION webhook_url_allowed(p_url text)
+COMMENT ON FUNCTION private.webhook_url_allowed(p_url text) IS 'Whether an endpoint URL may be used: https on a public host (IP literals in loopback, private, link-local, CGNAT or unspecified ranges and `localhost` are refused), unless private URLs are allowed (then http too).';
+
 -- ACL FUNCTION webhook_url_allowed(p_url text)
 REVOKE ALL ON FUNCTION private.webhook_url_allowed(p_url text) FROM PUBLIC;
 
@@ -286,6 +322,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION claim_webhook_batches(p_endpoints integer, p_messages integer, p_lease_seconds integer)
+COMMENT ON FUNCTION public.claim_webhook_batches(p_endpoints integer, p_messages integer, p_lease_seconds integer) IS 'Leases up to `p_endpoints` endpoints whose oldest pending message is due, and returns, for each, its URL, the secrets that sign, and its first `p_messages` pending messages in order of creation. One dispatcher holds an endpoint at a time, so messages go out in order and once per lease.';
+
 -- ACL FUNCTION claim_webhook_batches(p_endpoints integer, p_messages integer, p_lease_seconds integer)
 REVOKE ALL ON FUNCTION public.claim_webhook_batches(p_endpoints integer, p_messages integer, p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.claim_webhook_batches(p_endpoints integer, p_messages integer, p_lease_seconds integer) TO service_role;
@@ -322,6 +361,9 @@ begin
     'enabled', true, 'secret', v_secret);
 end
 $$;
+
+-- COMMENT FUNCTION create_webhook_endpoint(p_organization_id uuid, p_url text, p_events text[], p_description text)
+COMMENT ON FUNCTION public.create_webhook_endpoint(p_organization_id uuid, p_url text, p_events text[], p_description text) IS 'Creates an endpoint; the answer holds its signing secret, shown this once.';
 
 -- ACL FUNCTION create_webhook_endpoint(p_organization_id uuid, p_url text, p_events text[], p_description text)
 REVOKE ALL ON FUNCTION public.create_webhook_endpoint(p_organization_id uuid, p_url text, p_events text[], p_description text) FROM PUBLIC;
@@ -379,6 +421,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION enable_webhook_endpoint(p_endpoint_id uuid)
+COMMENT ON FUNCTION public.enable_webhook_endpoint(p_endpoint_id uuid) IS 'Enables an endpoint again (after a disable, or the automatic one); the failure clock starts afresh.';
+
 -- ACL FUNCTION enable_webhook_endpoint(p_endpoint_id uuid)
 REVOKE ALL ON FUNCTION public.enable_webhook_endpoint(p_endpoint_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.enable_webhook_endpoint(p_endpoint_id uuid) TO authenticated;
@@ -405,6 +450,9 @@ begin
   return jsonb_build_object('message_id', p_message_id, 'requeued', v_count);
 end
 $$;
+
+-- COMMENT FUNCTION replay_webhook_message(p_message_id text, p_endpoint_id uuid)
+COMMENT ON FUNCTION public.replay_webhook_message(p_message_id text, p_endpoint_id uuid) IS 'Queues a message again for every endpoint it went to (or `p_endpoint_id` only), from its first attempt; the same `webhook-id`, so a receiver that has it already can skip it.';
 
 -- ACL FUNCTION replay_webhook_message(p_message_id text, p_endpoint_id uuid)
 REVOKE ALL ON FUNCTION public.replay_webhook_message(p_message_id text, p_endpoint_id uuid) FROM PUBLIC;
@@ -480,6 +528,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION report_webhook_deliveries(p_endpoint_id uuid, p_lease_id uuid, p_results jsonb)
+COMMENT ON FUNCTION public.report_webhook_deliveries(p_endpoint_id uuid, p_lease_id uuid, p_results jsonb) IS 'Records a batch''s attempts (`p_results`: [{message_id, attempt, status_code, duration_ms, error, retry_after_ms}]) and releases the endpoint: 2xx delivered; 429, 5xx and no answer retried on the schedule with ±20% jitter, never sooner than Retry-After; other 4xx and the last attempt failed. An endpoint failing everything for the disable period is disabled, its pending messages failed (replayable once it is enabled again), and its organization''s owners and admins are notified.';
+
 -- ACL FUNCTION report_webhook_deliveries(p_endpoint_id uuid, p_lease_id uuid, p_results jsonb)
 REVOKE ALL ON FUNCTION public.report_webhook_deliveries(p_endpoint_id uuid, p_lease_id uuid, p_results jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.report_webhook_deliveries(p_endpoint_id uuid, p_lease_id uuid, p_results jsonb) TO service_role;
@@ -503,6 +554,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION rotate_webhook_secret(p_endpoint_id uuid)
+COMMENT ON FUNCTION public.rotate_webhook_secret(p_endpoint_id uuid) IS 'A new secret, shown this once; the previous one keeps signing alongside it for 24 h.';
+
 -- ACL FUNCTION rotate_webhook_secret(p_endpoint_id uuid)
 REVOKE ALL ON FUNCTION public.rotate_webhook_secret(p_endpoint_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.rotate_webhook_secret(p_endpoint_id uuid) TO authenticated;
@@ -516,6 +570,9 @@ CREATE TABLE private.webhook_secrets (
     retires_at timestamp with time zone,
     CONSTRAINT webhook_secrets_secret_check CHECK ((secret ~ '^whsec_[A-Za-z0-9+/=]+$'::text))
 );
+
+-- COMMENT TABLE webhook_secrets
+COMMENT ON TABLE private.webhook_secrets IS 'Signing secrets: what signing needs and nothing else, readable by no API role. The current one has no `retires_at`; after a rotation the previous one signs too until then.';
 
 -- SEQUENCE webhook_secrets_id_seq
 ALTER TABLE private.webhook_secrets ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -538,6 +595,9 @@ CREATE TABLE public.webhook_deliveries (
     error text,
     at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+-- COMMENT TABLE webhook_deliveries
+COMMENT ON TABLE public.webhook_deliveries IS 'Every attempt to deliver a webhook message to an endpoint: status code, duration, error, when.';
 
 -- ACL TABLE webhook_deliveries
 GRANT ALL ON TABLE public.webhook_deliveries TO service_role;
@@ -562,6 +622,12 @@ CREATE TABLE public.webhook_messages (
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
 );
 
+-- COMMENT TABLE webhook_messages
+COMMENT ON TABLE public.webhook_messages IS 'Every event an organization emitted, with its payload: what endpoints receive, signed as Standard Webhooks.';
+
+-- COMMENT COLUMN webhook_messages.id
+COMMENT ON COLUMN public.webhook_messages.id IS '`msg_` and 32 hex digits: the `webhook-id` of every attempt, the receiver''s idempotency key.';
+
 -- ACL TABLE webhook_messages
 GRANT ALL ON TABLE public.webhook_messages TO service_role;
 GRANT SELECT ON TABLE public.webhook_messages TO authenticated;
@@ -579,6 +645,9 @@ CREATE TABLE public.webhook_outbox (
     delivered_at timestamp with time zone,
     CONSTRAINT webhook_outbox_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
 );
+
+-- COMMENT TABLE webhook_outbox
+COMMENT ON TABLE public.webhook_outbox IS 'Per endpoint and message: pending, delivered or failed, attempts, next attempt. The dispatcher delivers each endpoint''s messages in order.';
 
 -- ACL TABLE webhook_outbox
 GRANT ALL ON TABLE public.webhook_outbox TO service_role;

@@ -23,6 +23,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION function_call_headers(p_key text)
+COMMENT ON FUNCTION private.function_call_headers(p_key text) IS 'The headers that present `p_key` to an edge function, by the kind of key it is.';
+
 -- ACL FUNCTION function_call_headers(p_key text)
 REVOKE ALL ON FUNCTION private.function_call_headers(p_key text) FROM PUBLIC;
 
@@ -43,6 +46,9 @@ begin
     rtrim(p_functions_url, '/') || '/' || p_route, v_headers::text, p_timeout_ms));
 end
 $$;
+
+-- COMMENT FUNCTION schedule_function_call(p_job text, p_functions_url text, p_route text, p_server_key text, p_schedule text, p_timeout_ms integer)
+COMMENT ON FUNCTION private.schedule_function_call(p_job text, p_functions_url text, p_route text, p_server_key text, p_schedule text, p_timeout_ms integer) IS 'One pg_cron job that POSTs `{}` to a function through pg_net, presenting `p_server_key`: what both dispatchers are.';
 
 -- ACL FUNCTION schedule_function_call(p_job text, p_functions_url text, p_route text, p_server_key text, p_schedule text, p_timeout_ms integer)
 REVOKE ALL ON FUNCTION private.schedule_function_call(p_job text, p_functions_url text, p_route text, p_server_key text, p_schedule text, p_timeout_ms integer) FROM PUBLIC;
@@ -79,6 +85,9 @@ CREATE TABLE private.signup_webhook (
     timeout_ms integer DEFAULT 5000 NOT NULL,
     CONSTRAINT signup_webhook_singleton_check CHECK (singleton)
 );
+
+-- COMMENT TABLE signup_webhook
+COMMENT ON TABLE private.signup_webhook IS 'The signup webhook, re-installable as `postgres`. Since April 2025 `postgres` may put a trigger on auth.users but not drop one (auth.users is supabase_auth_admin''s), so the first installer''s `drop trigger … ; create trigger …` failed on a second run, and a new key could never be installed. Now the trigger is created once and calls a function of ours that reads where to send and what to present from a row only `postgres` can read; installing again (a new URL, a rotated key) just replaces that row. The request is what a Supabase database webhook sends: POST {type, table, schema, record, old_record}. select private.install_signup_webhook(''https://<ref>.supabase.co/functions/v1'', ''<ONBOARDING_WEBHOOK_SECRET>'');';
 
 -- CONSTRAINT signup_webhook signup_webhook_pkey
 ALTER TABLE ONLY private.signup_webhook

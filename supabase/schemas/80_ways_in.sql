@@ -33,6 +33,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION accept_invite_link(p_link_id uuid)
+COMMENT ON FUNCTION private.accept_invite_link(p_link_id uuid) IS 'The signed-in user joins through the link: the link row is locked, so concurrent accepts count its uses one after another and never past `max_uses`. A member already gets their membership back, unchanged, and uses nothing.';
+
 -- ACL FUNCTION accept_invite_link(p_link_id uuid)
 REVOKE ALL ON FUNCTION private.accept_invite_link(p_link_id uuid) FROM PUBLIC;
 
@@ -89,6 +92,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION accept_invite_row(p_invite_id uuid)
+COMMENT ON FUNCTION private.accept_invite_row(p_invite_id uuid) IS 'The caller accepts the invite (row locked: concurrent accepts yield one membership). The invite must be for the caller''s confirmed email; a domain''s invite also needs the domain still verified and inviting.';
+
 -- ACL FUNCTION accept_invite_row(p_invite_id uuid)
 REVOKE ALL ON FUNCTION private.accept_invite_row(p_invite_id uuid) FROM PUBLIC;
 
@@ -134,6 +140,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION add_domain(p_organization_id uuid, p_hostname text)
+COMMENT ON FUNCTION private.add_domain(p_organization_id uuid, p_hostname text) IS 'The organization''s domain for this hostname, added (unverified, with a fresh challenge) when it has none. Refuses invalid hostnames, webmail and public suffixes, a hostname another organization verified, and more than 20 domains. Callers check the caller.';
+
 -- ACL FUNCTION add_domain(p_organization_id uuid, p_hostname text)
 REVOKE ALL ON FUNCTION private.add_domain(p_organization_id uuid, p_hostname text) FROM PUBLIC;
 
@@ -154,6 +163,9 @@ begin
   return v_domain;
 end
 $$;
+
+-- COMMENT FUNCTION administered_domain(p_domain_id uuid, p_what text)
+COMMENT ON FUNCTION private.administered_domain(p_domain_id uuid, p_what text) IS 'The domain, locked, for its organization''s owners and admins; `domain_not_found` for everyone else who is not a member (a member who is not an admin: `not_org_admin`).';
 
 -- ACL FUNCTION administered_domain(p_domain_id uuid, p_what text)
 REVOKE ALL ON FUNCTION private.administered_domain(p_domain_id uuid, p_what text) FROM PUBLIC;
@@ -222,6 +234,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION check_domain(p_domain_id uuid)
+COMMENT ON FUNCTION private.check_domain(p_domain_id uuid) IS 'One check of a domain''s TXT record over DNS-over-HTTPS (pg_net): reads the answer of the lookup in flight, else starts one. Returns the domain as domain_view shows it. Only this domain''s row changes.';
+
 -- ACL FUNCTION check_domain(p_domain_id uuid)
 REVOKE ALL ON FUNCTION private.check_domain(p_domain_id uuid) FROM PUBLIC;
 
@@ -243,6 +258,9 @@ begin
   end if;
 end
 $$;
+
+-- COMMENT FUNCTION check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean)
+COMMENT ON FUNCTION private.check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean) IS 'A role an owner or admin may grant through a domain, a link or a request: one that exists there (a custom role only where `p_custom`), never owner, holding nothing the granter lacks.';
 
 -- ACL FUNCTION check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean)
 REVOKE ALL ON FUNCTION private.check_grantable_role(p_organization_id uuid, p_role text, p_custom boolean) FROM PUBLIC;
@@ -266,6 +284,12 @@ CREATE TABLE public.invite_links (
     CONSTRAINT invite_links_role_check CHECK ((role <> 'owner'::text)),
     CONSTRAINT invite_links_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
 );
+
+-- COMMENT TABLE invite_links
+COMMENT ON TABLE public.invite_links IS 'Shareable invite links: not bound to an email; the token is shown once, stored hashed.';
+
+-- COMMENT COLUMN invite_links.role
+COMMENT ON COLUMN public.invite_links.role IS 'A system role below owner, or one of the organization''s custom roles.';
 
 -- ACL COLUMN invite_links.created_at
 GRANT SELECT(created_at) ON TABLE public.invite_links TO authenticated;
@@ -316,6 +340,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION check_invite_link(p_link public.invite_links)
+COMMENT ON FUNCTION private.check_invite_link(p_link public.invite_links) IS 'A link''s state, as validate-invite and accept-invite answer it.';
+
 -- ACL FUNCTION check_invite_link(p_link public.invite_links)
 REVOKE ALL ON FUNCTION private.check_invite_link(p_link public.invite_links) FROM PUBLIC;
 
@@ -337,6 +364,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION confirmed_caller()
+COMMENT ON FUNCTION private.confirmed_caller() IS 'The signed-in user with a confirmed email, or `not_signed_in` / `email_not_confirmed`.';
+
 -- ACL FUNCTION confirmed_caller()
 REVOKE ALL ON FUNCTION private.confirmed_caller() FROM PUBLIC;
 
@@ -355,6 +385,9 @@ CREATE FUNCTION private.domain_refusal(p_hostname text) RETURNS text
       then 'a public suffix: names under it belong to different owners'
   end
 $_$;
+
+-- COMMENT FUNCTION domain_refusal(p_hostname text)
+COMMENT ON FUNCTION private.domain_refusal(p_hostname text) IS 'Why no organization may claim this hostname (null when it may): a free or public webmail domain, or a public suffix (co.uk, github.io, anything under a `*.` rule).';
 
 -- ACL FUNCTION domain_refusal(p_hostname text)
 REVOKE ALL ON FUNCTION private.domain_refusal(p_hostname text) FROM PUBLIC;
@@ -375,6 +408,9 @@ CREATE FUNCTION private.domain_view(p_domain public.organization_domains) RETURN
     'txt_record', jsonb_build_object('type', 'TXT', 'name', p_domain.txt_name, 'value', p_domain.txt_value))
 $$;
 
+-- COMMENT FUNCTION domain_view(p_domain public.organization_domains)
+COMMENT ON FUNCTION private.domain_view(p_domain public.organization_domains) IS 'A domain as its organization''s members see it.';
+
 -- ACL FUNCTION domain_view(p_domain public.organization_domains)
 REVOKE ALL ON FUNCTION private.domain_view(p_domain public.organization_domains) FROM PUBLIC;
 
@@ -385,6 +421,9 @@ CREATE FUNCTION private.email_hostname(p_email text) RETURNS text
     AS $$
   select nullif(lower(split_part(p_email, '@', 2)), '')
 $$;
+
+-- COMMENT FUNCTION email_hostname(p_email text)
+COMMENT ON FUNCTION private.email_hostname(p_email text) IS 'The hostname of a confirmed email address, lower case.';
 
 -- ACL FUNCTION email_hostname(p_email text)
 REVOKE ALL ON FUNCTION private.email_hostname(p_email text) FROM PUBLIC;
@@ -410,6 +449,9 @@ begin
   return null;
 end
 $$;
+
+-- COMMENT FUNCTION invite_confirmed_user_through_domains()
+COMMENT ON FUNCTION private.invite_confirmed_user_through_domains() IS 'At email confirmation (and when a confirmed address changes): the invites of every verified automatic_invitation domain at the address''s exact hostname.';
 
 -- ACL FUNCTION invite_confirmed_user_through_domains()
 REVOKE ALL ON FUNCTION private.invite_confirmed_user_through_domains() FROM PUBLIC;
@@ -458,6 +500,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION invite_through_domain(p_domain public.organization_domains, p_email text)
+COMMENT ON FUNCTION private.invite_through_domain(p_domain public.organization_domains, p_email text) IS 'A pending invite from a verified `automatic_invitation` domain for this address, unless it is a member, already has a pending invite, or no seat is left. True when one was made.';
+
 -- ACL FUNCTION invite_through_domain(p_domain public.organization_domains, p_email text)
 REVOKE ALL ON FUNCTION private.invite_through_domain(p_domain public.organization_domains, p_email text) FROM PUBLIC;
 
@@ -486,6 +531,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean)
+COMMENT ON FUNCTION private.join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean) IS 'Adds the user to the organization (never a second membership) and makes it their active one; `p_via` says how they came in (the audit row and `member.added` carry it). Returns the membership: {organization_id, membership_id, role}.';
+
 -- ACL FUNCTION join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean)
 REVOKE ALL ON FUNCTION private.join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean) FROM PUBLIC;
 
@@ -506,6 +554,9 @@ CREATE TABLE public.organization_join_requests (
     CONSTRAINT organization_join_requests_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'recruiter'::text, 'viewer'::text]))),
     CONSTRAINT organization_join_requests_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'approved'::text, 'denied'::text])))
 );
+
+-- COMMENT TABLE organization_join_requests
+COMMENT ON TABLE public.organization_join_requests IS 'Requests to join an organization that suggests itself to a verified domain''s users.';
 
 -- ACL TABLE organization_join_requests
 GRANT ALL ON TABLE public.organization_join_requests TO service_role;
@@ -538,6 +589,9 @@ CREATE FUNCTION private.landing_page(p_organization_id uuid) RETURNS text
   from public.organizations where id = p_organization_id
 $$;
 
+-- COMMENT FUNCTION landing_page(p_organization_id uuid)
+COMMENT ON FUNCTION private.landing_page(p_organization_id uuid) IS 'Where a new member lands: setup while the organization is pending, else its team.';
+
 -- ACL FUNCTION landing_page(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.landing_page(p_organization_id uuid) FROM PUBLIC;
 
@@ -559,6 +613,9 @@ begin
   end if;
 end
 $$;
+
+-- COMMENT FUNCTION pending_join_request(p_request_id uuid, OUT o_request public.organization_join_requests, OUT o_role text)
+COMMENT ON FUNCTION private.pending_join_request(p_request_id uuid, OUT o_request public.organization_join_requests, OUT o_role text) IS 'The request, locked, for its organization''s owners and admins (`request_not_found` for anyone else), still pending (`join_request_not_pending`). Returns the granter''s role.';
 
 -- ACL FUNCTION pending_join_request(p_request_id uuid, OUT o_request public.organization_join_requests, OUT o_role text)
 REVOKE ALL ON FUNCTION private.pending_join_request(p_request_id uuid, OUT o_request public.organization_join_requests, OUT o_role text) FROM PUBLIC;
@@ -597,6 +654,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION seat_available(p_organization_id uuid)
+COMMENT ON FUNCTION private.seat_available(p_organization_id uuid) IS 'Whether the plan has a seat for one more member (pending invites hold seats). Locks the organization, so concurrent joins count one after another.';
+
 -- ACL FUNCTION seat_available(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.seat_available(p_organization_id uuid) FROM PUBLIC;
 
@@ -608,6 +668,9 @@ CREATE FUNCTION private.verified_domain_for(p_organization_id uuid, p_email text
   select * from public.organization_domains
   where organization_id = p_organization_id and hostname = private.email_hostname(p_email) and verified_at is not null
 $$;
+
+-- COMMENT FUNCTION verified_domain_for(p_organization_id uuid, p_email text)
+COMMENT ON FUNCTION private.verified_domain_for(p_organization_id uuid, p_email text) IS 'The verified domain of the organization at the user''s email hostname (any mode), if any.';
 
 -- ACL FUNCTION verified_domain_for(p_organization_id uuid, p_email text)
 REVOKE ALL ON FUNCTION private.verified_domain_for(p_organization_id uuid, p_email text) FROM PUBLIC;
@@ -624,6 +687,9 @@ begin
   return private.accept_invite_row(p_invite_id);
 end
 $$;
+
+-- COMMENT FUNCTION accept_invite_by_id(p_invite_id uuid)
+COMMENT ON FUNCTION public.accept_invite_by_id(p_invite_id uuid) IS 'The invitee accepts an invite from my_invites() by its id: one never emailed (a verified domain''s) too. Only the signed-in user whose confirmed email it is for.';
 
 -- ACL FUNCTION accept_invite_by_id(p_invite_id uuid)
 REVOKE ALL ON FUNCTION public.accept_invite_by_id(p_invite_id uuid) FROM PUBLIC;
@@ -647,6 +713,9 @@ begin
   return private.domain_view(v_domain) || jsonb_build_object('existing', v_existing);
 end
 $$;
+
+-- COMMENT FUNCTION add_organization_domain(p_organization_id uuid, p_hostname text)
+COMMENT ON FUNCTION public.add_organization_domain(p_organization_id uuid, p_hostname text) IS 'Adds a domain to the organization: the TXT record to publish comes back. Adding the same hostname again returns the same domain (`existing`); other domains are left as they are.';
 
 -- ACL FUNCTION add_organization_domain(p_organization_id uuid, p_hostname text)
 REVOKE ALL ON FUNCTION public.add_organization_domain(p_organization_id uuid, p_hostname text) FROM PUBLIC;
@@ -684,6 +753,9 @@ begin
   return private.join_request_view(v_request) || jsonb_build_object('membership_id', v_membership -> 'membership_id');
 end
 $$;
+
+-- COMMENT FUNCTION approve_join_request(p_request_id uuid, p_role text)
+COMMENT ON FUNCTION public.approve_join_request(p_request_id uuid, p_role text) IS 'Approves: the requester becomes a member with `p_role` (by default the domain''s role), while their domain is still verified and a seat is left.';
 
 -- ACL FUNCTION approve_join_request(p_request_id uuid, p_role text)
 REVOKE ALL ON FUNCTION public.approve_join_request(p_request_id uuid, p_role text) FROM PUBLIC;
@@ -726,6 +798,9 @@ begin
   return private.invite_link_view(v_link) || jsonb_build_object('token', v_token);
 end
 $$;
+
+-- COMMENT FUNCTION create_invite_link(p_organization_id uuid, p_role text, p_max_uses integer, p_expires_in_hours integer, p_allowed_domain text)
+COMMENT ON FUNCTION public.create_invite_link(p_organization_id uuid, p_role text, p_max_uses integer, p_expires_in_hours integer, p_allowed_domain text) IS 'A link anyone holding it may use to join (with a confirmed email; at `p_allowed_domain` when given), as `p_role`, at most `p_max_uses` times, for `p_expires_in_hours`. The token (32 bytes from the CSPRNG, base64url) is returned this once; only its SHA-256 is kept.';
 
 -- ACL FUNCTION create_invite_link(p_organization_id uuid, p_role text, p_max_uses integer, p_expires_in_hours integer, p_allowed_domain text)
 REVOKE ALL ON FUNCTION public.create_invite_link(p_organization_id uuid, p_role text, p_max_uses integer, p_expires_in_hours integer, p_allowed_domain text) FROM PUBLIC;
@@ -789,6 +864,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION list_join_requests(p_organization_id uuid)
+COMMENT ON FUNCTION public.list_join_requests(p_organization_id uuid) IS 'The organization''s requests for its owners and admins: pending first, then the latest 100 decided.';
+
 -- ACL FUNCTION list_join_requests(p_organization_id uuid)
 REVOKE ALL ON FUNCTION public.list_join_requests(p_organization_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.list_join_requests(p_organization_id uuid) TO authenticated;
@@ -801,6 +879,9 @@ CREATE FUNCTION public.my_join_requests() RETURNS jsonb
   select coalesce(jsonb_agg(private.join_request_view(r) order by r.created_at desc), '[]'::jsonb)
   from public.organization_join_requests r where r.user_id = auth.uid()
 $$;
+
+-- COMMENT FUNCTION my_join_requests()
+COMMENT ON FUNCTION public.my_join_requests() IS 'The caller''s requests, newest first, each with its outcome.';
 
 -- ACL FUNCTION my_join_requests()
 REVOKE ALL ON FUNCTION public.my_join_requests() FROM PUBLIC;
@@ -827,6 +908,9 @@ CREATE FUNCTION public.my_suggestions() RETURNS jsonb
     and not exists (select 1 from public.organization_members m where m.organization_id = o.id and m.user_id = u.id)
 $$;
 
+-- COMMENT FUNCTION my_suggestions()
+COMMENT ON FUNCTION public.my_suggestions() IS 'Organizations that suggest themselves to the caller: a verified automatic_suggestion domain at their confirmed email''s hostname, and they are not a member. With the state of their request, if they made one.';
+
 -- ACL FUNCTION my_suggestions()
 REVOKE ALL ON FUNCTION public.my_suggestions() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.my_suggestions() TO authenticated;
@@ -850,6 +934,9 @@ begin
   return jsonb_build_object('id', p_domain_id, 'hostname', v_domain.hostname, 'removed', true);
 end
 $$;
+
+-- COMMENT FUNCTION remove_organization_domain(p_domain_id uuid)
+COMMENT ON FUNCTION public.remove_organization_domain(p_domain_id uuid) IS 'Removes the domain: its enrollment stops (pending invites it made are revoked); no other domain changes.';
 
 -- ACL FUNCTION remove_organization_domain(p_domain_id uuid)
 REVOKE ALL ON FUNCTION public.remove_organization_domain(p_domain_id uuid) FROM PUBLIC;
@@ -890,6 +977,9 @@ begin
   return private.join_request_view(v_request) || jsonb_build_object('existing', false);
 end
 $$;
+
+-- COMMENT FUNCTION request_to_join(p_organization_id uuid)
+COMMENT ON FUNCTION public.request_to_join(p_organization_id uuid) IS 'Asks to join an organization that suggests itself to the caller. A request while one is pending returns that request (`existing`); after a denial, no new request.';
 
 -- ACL FUNCTION request_to_join(p_organization_id uuid)
 REVOKE ALL ON FUNCTION public.request_to_join(p_organization_id uuid) FROM PUBLIC;
@@ -972,6 +1062,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION set_domain_enrollment(p_domain_id uuid, p_mode text, p_default_role text)
+COMMENT ON FUNCTION public.set_domain_enrollment(p_domain_id uuid, p_mode text, p_default_role text) IS 'Sets how users at a verified domain come in: `manual` (by invitation only), `automatic_invitation` (a pending invite at confirmation; for confirmed users already there, now) or `automatic_suggestion` (they may ask to join), and the role they get.';
+
 -- ACL FUNCTION set_domain_enrollment(p_domain_id uuid, p_mode text, p_default_role text)
 REVOKE ALL ON FUNCTION public.set_domain_enrollment(p_domain_id uuid, p_mode text, p_default_role text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_domain_enrollment(p_domain_id uuid, p_mode text, p_default_role text) TO authenticated;
@@ -986,6 +1079,9 @@ begin
   return private.check_domain(p_domain_id);
 end
 $$;
+
+-- COMMENT FUNCTION verify_organization_domain(p_domain_id uuid)
+COMMENT ON FUNCTION public.verify_organization_domain(p_domain_id uuid) IS 'Checks the domain''s TXT record: `checking` (poll again), then `verified`, `not_found` or `lookup_failed`. A hostname verified by another organization: `domain_taken`.';
 
 -- ACL FUNCTION verify_organization_domain(p_domain_id uuid)
 REVOKE ALL ON FUNCTION public.verify_organization_domain(p_domain_id uuid) FROM PUBLIC;
@@ -1004,15 +1100,24 @@ CREATE TABLE private.domain_lists (
     CONSTRAINT domain_lists_list_check CHECK ((list = ANY (ARRAY['free_email'::text, 'public_suffix'::text])))
 );
 
+-- COMMENT TABLE domain_lists
+COMMENT ON TABLE private.domain_lists IS 'Where the lists of domains nobody may claim come from: each list''s source, version and tarball integrity (written by tools/scripts/domain_lists.py''s migration).';
+
 -- TABLE free_email_domains
 CREATE TABLE private.free_email_domains (
     hostname text NOT NULL
 );
 
+-- COMMENT TABLE free_email_domains
+COMMENT ON TABLE private.free_email_domains IS 'Free and public webmail domains (HubSpot''s list, npm free-email-domains): no organization may claim or verify one.';
+
 -- TABLE public_suffix_rules
 CREATE TABLE private.public_suffix_rules (
     rule text NOT NULL
 );
+
+-- COMMENT TABLE public_suffix_rules
+COMMENT ON TABLE private.public_suffix_rules IS 'Rules as the list writes them: `co.uk`, `*.ck` (every name under ck), `!www.ck` (an exception).';
 
 -- CONSTRAINT domain_lists domain_lists_pkey
 ALTER TABLE ONLY private.domain_lists

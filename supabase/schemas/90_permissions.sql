@@ -13,6 +13,9 @@ CREATE FUNCTION private.caller_permissions(p_organization_id uuid) RETURNS text[
                       where m.organization_id = p_organization_id and m.user_id = auth.uid())), '{}') end
 $$;
 
+-- COMMENT FUNCTION caller_permissions(p_organization_id uuid)
+COMMENT ON FUNCTION private.caller_permissions(p_organization_id uuid) IS 'The caller''s permissions in the organization (every one for a platform admin), from the tables alone.';
+
 -- ACL FUNCTION caller_permissions(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.caller_permissions(p_organization_id uuid) FROM PUBLIC;
 
@@ -46,6 +49,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION checked_permissions(p_organization_id uuid, p_permissions text[])
+COMMENT ON FUNCTION private.checked_permissions(p_organization_id uuid, p_permissions text[]) IS 'A role definition''s permissions, checked: known keys, none only owners hold, none the caller lacks. Returns them sorted and without repeats.';
+
 -- ACL FUNCTION checked_permissions(p_organization_id uuid, p_permissions text[])
 REVOKE ALL ON FUNCTION private.checked_permissions(p_organization_id uuid, p_permissions text[]) FROM PUBLIC;
 
@@ -62,6 +68,9 @@ CREATE TABLE public.organization_roles (
     CONSTRAINT organization_roles_key_check CHECK ((key ~ '^[a-z][a-z0-9-]{0,39}$'::text)),
     CONSTRAINT organization_roles_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100)))
 );
+
+-- COMMENT TABLE organization_roles
+COMMENT ON TABLE public.organization_roles IS 'Roles: the four system roles (no organization) and each organization''s custom roles.';
 
 -- ACL TABLE organization_roles
 GRANT SELECT ON TABLE public.organization_roles TO authenticated;
@@ -85,6 +94,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION managed_role(p_role_id uuid)
+COMMENT ON FUNCTION private.managed_role(p_role_id uuid) IS 'The custom role, locked, for those who manage the organization''s roles.';
+
 -- ACL FUNCTION managed_role(p_role_id uuid)
 REVOKE ALL ON FUNCTION private.managed_role(p_role_id uuid) FROM PUBLIC;
 
@@ -95,6 +107,9 @@ CREATE FUNCTION private.may_grant(p_organization_id uuid, p_role text) RETURNS b
     AS $$
   select coalesce(private.role_permissions(p_organization_id, p_role) <@ private.caller_permissions(p_organization_id), false)
 $$;
+
+-- COMMENT FUNCTION may_grant(p_organization_id uuid, p_role text)
+COMMENT ON FUNCTION private.may_grant(p_organization_id uuid, p_role text) IS 'Whether the caller may give `p_role`: it exists there, and holds no permission the caller lacks (so only owners make owners).';
 
 -- ACL FUNCTION may_grant(p_organization_id uuid, p_role text)
 REVOKE ALL ON FUNCTION private.may_grant(p_organization_id uuid, p_role text) FROM PUBLIC;
@@ -109,6 +124,9 @@ CREATE FUNCTION private.may_manage_role(p_organization_id uuid, p_role text) RET
           or (private.role_permissions(p_organization_id, p_role) <@ private.caller_permissions(p_organization_id)
               and not private.caller_permissions(p_organization_id) <@ private.role_permissions(p_organization_id, p_role))), false)
 $$;
+
+-- COMMENT FUNCTION may_manage_role(p_organization_id uuid, p_role text)
+COMMENT ON FUNCTION private.may_manage_role(p_organization_id uuid, p_role text) IS 'Whether the caller may move a member from or to `p_role`: they manage members, and are an owner (or platform admin), or the role holds strictly less than they do (an admin changes recruiters and viewers, not admins).';
 
 -- ACL FUNCTION may_manage_role(p_organization_id uuid, p_role text)
 REVOKE ALL ON FUNCTION private.may_manage_role(p_organization_id uuid, p_role text) FROM PUBLIC;
@@ -127,6 +145,9 @@ begin
   return v_role;
 end
 $$;
+
+-- COMMENT FUNCTION require_permission(p_organization_id uuid, p_permission text, p_detail text)
+COMMENT ON FUNCTION private.require_permission(p_organization_id uuid, p_permission text, p_detail text) IS 'The organization locked for the caller, a member whose session meets its MFA policy, who holds `p_permission`; else `not_org_admin`.';
 
 -- ACL FUNCTION require_permission(p_organization_id uuid, p_permission text, p_detail text)
 REVOKE ALL ON FUNCTION private.require_permission(p_organization_id uuid, p_permission text, p_detail text) FROM PUBLIC;
@@ -168,6 +189,9 @@ CREATE FUNCTION private.role_permissions(p_organization_id uuid, p_role text) RE
   order by r.organization_id nulls first limit 1
 $$;
 
+-- COMMENT FUNCTION role_permissions(p_organization_id uuid, p_role text)
+COMMENT ON FUNCTION private.role_permissions(p_organization_id uuid, p_role text) IS 'A role''s permissions in an organization: the system role''s, else the organization''s own.';
+
 -- ACL FUNCTION role_permissions(p_organization_id uuid, p_role text)
 REVOKE ALL ON FUNCTION private.role_permissions(p_organization_id uuid, p_role text) FROM PUBLIC;
 
@@ -192,6 +216,9 @@ CREATE FUNCTION private.session_meets_mfa(p_organization_id uuid) RETURNS boolea
                    from public.organizations o where o.id = p_organization_id), true)
 $$;
 
+-- COMMENT FUNCTION session_meets_mfa(p_organization_id uuid)
+COMMENT ON FUNCTION private.session_meets_mfa(p_organization_id uuid) IS 'Whether this session meets the organization''s MFA policy: an `aal2` session while it requires MFA (an organization that does not exist has no policy).';
+
 -- ACL FUNCTION session_meets_mfa(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.session_meets_mfa(p_organization_id uuid) FROM PUBLIC;
 
@@ -204,6 +231,9 @@ CREATE FUNCTION public.authorize(p_organization_id uuid, p_permission text) RETU
      and private.session_meets_mfa(p_organization_id)
      and private.organization_usable(p_organization_id)
 $$;
+
+-- COMMENT FUNCTION authorize(p_organization_id uuid, p_permission text)
+COMMENT ON FUNCTION public.authorize(p_organization_id uuid, p_permission text) IS 'The one access check: whether the caller holds `p_permission` in the organization, read from the membership and role tables (never the JWT''s claims), with a session that meets its MFA policy, in an organization not scheduled for deletion.';
 
 -- ACL FUNCTION authorize(p_organization_id uuid, p_permission text)
 REVOKE ALL ON FUNCTION public.authorize(p_organization_id uuid, p_permission text) FROM PUBLIC;
@@ -241,6 +271,9 @@ begin
 end
 $_$;
 
+-- COMMENT FUNCTION create_role(p_organization_id uuid, p_key text, p_name text, p_permissions text[])
+COMMENT ON FUNCTION public.create_role(p_organization_id uuid, p_key text, p_name text, p_permissions text[]) IS 'A custom role of the organization: a slug key no system role has, a name, permissions.';
+
 -- ACL FUNCTION create_role(p_organization_id uuid, p_key text, p_name text, p_permissions text[])
 REVOKE ALL ON FUNCTION public.create_role(p_organization_id uuid, p_key text, p_name text, p_permissions text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.create_role(p_organization_id uuid, p_key text, p_name text, p_permissions text[]) TO authenticated;
@@ -265,6 +298,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION delete_role(p_role_id uuid)
+COMMENT ON FUNCTION public.delete_role(p_role_id uuid) IS 'Deletes the role; refused while a member, a pending invitation or a link holds it.';
+
 -- ACL FUNCTION delete_role(p_role_id uuid)
 REVOKE ALL ON FUNCTION public.delete_role(p_role_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.delete_role(p_role_id uuid) TO authenticated;
@@ -282,6 +318,9 @@ CREATE FUNCTION public.my_organizations() RETURNS jsonb
   from public.organization_members m join public.organizations o on o.id = m.organization_id
   where m.user_id = auth.uid()
 $$;
+
+-- COMMENT FUNCTION my_organizations()
+COMMENT ON FUNCTION public.my_organizations() IS 'The caller''s organizations: role, permissions, whether MFA is required and met, status; owners also see a scheduled deletion (and may cancel it).';
 
 -- ACL FUNCTION my_organizations()
 REVOKE ALL ON FUNCTION public.my_organizations() FROM PUBLIC;
@@ -313,6 +352,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION set_organization_mfa_policy(p_organization_id uuid, p_required boolean)
+COMMENT ON FUNCTION public.set_organization_mfa_policy(p_organization_id uuid, p_required boolean) IS 'While required, every RPC for the organization answers `mfa_required` to a session below `aal2`, and its rows read as none. Switching it on takes an `aal2` session (no lock-out).';
+
 -- ACL FUNCTION set_organization_mfa_policy(p_organization_id uuid, p_required boolean)
 REVOKE ALL ON FUNCTION public.set_organization_mfa_policy(p_organization_id uuid, p_required boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_organization_mfa_policy(p_organization_id uuid, p_required boolean) TO authenticated;
@@ -334,6 +376,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION update_role(p_role_id uuid, p_name text, p_permissions text[])
+COMMENT ON FUNCTION public.update_role(p_role_id uuid, p_name text, p_permissions text[]) IS 'Renames the role and sets its permissions: its members have the new ones from their next request.';
+
 -- ACL FUNCTION update_role(p_role_id uuid, p_name text, p_permissions text[])
 REVOKE ALL ON FUNCTION public.update_role(p_role_id uuid, p_name text, p_permissions text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.update_role(p_role_id uuid, p_name text, p_permissions text[]) TO authenticated;
@@ -346,6 +391,12 @@ CREATE TABLE public.permissions (
     CONSTRAINT permissions_description_check CHECK (((char_length(description) >= 1) AND (char_length(description) <= 300))),
     CONSTRAINT permissions_key_check CHECK ((key ~ '^[a-z_]+(:[a-z_]+)+$'::text))
 );
+
+-- COMMENT TABLE permissions
+COMMENT ON TABLE public.permissions IS 'The fixed catalogue of permission keys a role is a set of (org:members:read, org:members:invite, …). Readable by every signed-in user.';
+
+-- COMMENT COLUMN permissions.owners_only
+COMMENT ON COLUMN public.permissions.owners_only IS 'Never in a custom role: deleting the organization and its ownership stay with owners.';
 
 -- ACL TABLE permissions
 GRANT SELECT ON TABLE public.permissions TO authenticated;

@@ -25,6 +25,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION lock_organization_as_deleter(p_organization_id uuid)
+COMMENT ON FUNCTION private.lock_organization_as_deleter(p_organization_id uuid) IS 'An owner''s own check for what a scheduled organization still allows: their role holds `org:delete` (read from the tables directly, since authorize refuses everything there), their session meets the MFA policy, and the organization is locked.';
+
 -- ACL FUNCTION lock_organization_as_deleter(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.lock_organization_as_deleter(p_organization_id uuid) FROM PUBLIC;
 
@@ -35,6 +38,9 @@ CREATE FUNCTION private.organization_usable(p_organization_id uuid) RETURNS bool
     AS $$
   select coalesce((select o.status <> 'deletion_scheduled' from public.organizations o where o.id = p_organization_id), true)
 $$;
+
+-- COMMENT FUNCTION organization_usable(p_organization_id uuid)
+COMMENT ON FUNCTION private.organization_usable(p_organization_id uuid) IS 'Whether the organization may be used at all: it is not scheduled for deletion (one that does not exist has nothing scheduled).';
 
 -- ACL FUNCTION organization_usable(p_organization_id uuid)
 REVOKE ALL ON FUNCTION private.organization_usable(p_organization_id uuid) FROM PUBLIC;
@@ -67,6 +73,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION purge_deleted_organizations(p_now timestamp with time zone)
+COMMENT ON FUNCTION private.purge_deleted_organizations(p_now timestamp with time zone) IS 'Purges the organizations whose grace period is over at `p_now`: a tombstone each, then the organization''s row, which cascades to every table holding its rows. Returns how many were purged. Run daily by pg_cron; tests pass a later `p_now`.';
+
 -- ACL FUNCTION purge_deleted_organizations(p_now timestamp with time zone)
 REVOKE ALL ON FUNCTION private.purge_deleted_organizations(p_now timestamp with time zone) FROM PUBLIC;
 
@@ -91,6 +100,9 @@ begin
   return jsonb_build_object('organization_id', p_organization_id, 'status', v_organization.status);
 end
 $$;
+
+-- COMMENT FUNCTION cancel_organization_deletion(p_organization_id uuid)
+COMMENT ON FUNCTION public.cancel_organization_deletion(p_organization_id uuid) IS 'Cancels a scheduled deletion before the purge: everything is as it was.';
 
 -- ACL FUNCTION cancel_organization_deletion(p_organization_id uuid)
 REVOKE ALL ON FUNCTION public.cancel_organization_deletion(p_organization_id uuid) FROM PUBLIC;
@@ -124,6 +136,9 @@ begin
 end
 $$;
 
+-- COMMENT FUNCTION request_organization_deletion(p_organization_id uuid, p_confirm_slug text)
+COMMENT ON FUNCTION public.request_organization_deletion(p_organization_id uuid, p_confirm_slug text) IS 'Schedules the deletion: `p_confirm_slug` must be the organization''s slug. Again while scheduled: the same answer.';
+
 -- ACL FUNCTION request_organization_deletion(p_organization_id uuid, p_confirm_slug text)
 REVOKE ALL ON FUNCTION public.request_organization_deletion(p_organization_id uuid, p_confirm_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.request_organization_deletion(p_organization_id uuid, p_confirm_slug text) TO authenticated;
@@ -138,6 +153,9 @@ CREATE TABLE private.deleted_organizations (
     deletion_requested_at timestamp with time zone NOT NULL,
     purged_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+-- COMMENT TABLE deleted_organizations
+COMMENT ON TABLE private.deleted_organizations IS 'Tombstones of purged organizations: id, slug, name, who scheduled the deletion, when, when it was purged. Also keeps a late signup webhook from making the user''s workspace again.';
 
 -- CONSTRAINT deleted_organizations deleted_organizations_pkey
 ALTER TABLE ONLY private.deleted_organizations

@@ -74,6 +74,9 @@ CREATE FUNCTION private.export_query(p_section text) RETURNS text
   end
 $_$;
 
+-- COMMENT FUNCTION export_query(p_section text)
+COMMENT ON FUNCTION private.export_query(p_section text) IS 'Each section''s rows of organization $1, as (key, row): `key` orders the pages.';
+
 -- ACL FUNCTION export_query(p_section text)
 REVOKE ALL ON FUNCTION private.export_query(p_section text) FROM PUBLIC;
 
@@ -104,6 +107,9 @@ CREATE FUNCTION public.export_my_data() RETURNS jsonb
     'platform_role', (select role from public.platform_roles where user_id = auth.uid()))
   where auth.uid() is not null
 $$;
+
+-- COMMENT FUNCTION export_my_data()
+COMMENT ON FUNCTION public.export_my_data() IS 'A user''s own data (GDPR art. 15 and 20): their profile, memberships, the invitations to their address, their join requests, their platform role.';
 
 -- ACL FUNCTION export_my_data()
 REVOKE ALL ON FUNCTION public.export_my_data() FROM PUBLIC;
@@ -139,6 +145,9 @@ begin
   return jsonb_build_object('rows', v_rows, 'next', case when v_count = p_limit then v_last end);
 end
 $_$;
+
+-- COMMENT FUNCTION export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer)
+COMMENT ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) IS 'One page of one section: `{rows, next}` — `next` is the key to pass as `p_after` for the following page, null after the last. For holders of both org:audit:read and org:settings:manage.';
 
 -- ACL FUNCTION export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer)
 REVOKE ALL ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) FROM PUBLIC;

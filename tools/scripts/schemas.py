@@ -5,7 +5,7 @@ the check that it is exactly what supabase/migrations/ builds.
     python3 tools/scripts/schemas.py check      (make test) on a running stack's cluster:
         applies local/stack/supabase-base.sql, then every migration, to one new database,
         and supabase-base.sql, then every schema file, to another; dumps both
-        (pg_dump --schema-only) and fails on any difference, naming each object
+        (pg_dump --schema-only, comments included) and fails on any difference, naming each object
     python3 tools/scripts/schemas.py generate   writes supabase/schemas/ from what the
         migrations build (each object in the file of the concern that introduced it, its
         grants beside it): for when a migration is written first
@@ -45,6 +45,8 @@ CONCERNS = {
     "20261201000600": "97_export",
     "20261201000700": "20_invites",
     "20261201000400": "80_ways_in",
+    # comments only: each goes with the object it is on
+    "20261206000100": "00_platform",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.
@@ -93,7 +95,7 @@ def fresh_database(with_objects):
         database = with_database(env("DATABASE_URL"), name)
         for path in with_objects:
             psql(database, "-1", "-f", str(path))
-        dump = subprocess.run([PGBIN / "pg_dump", "--schema-only", "--no-comments", with_database(admin, name)],
+        dump = subprocess.run([PGBIN / "pg_dump", "--schema-only", with_database(admin, name)],
                               text=True, capture_output=True, check=True).stdout
     finally:
         psql(admin, "-c", f"drop database {name} with (force)")
@@ -207,15 +209,21 @@ def generate():
     for old in schema_files():
         old.unlink()
     for concern, items in sorted(files.items()):
-        # Each object's grants right after it.
-        ordered = [item for item in items if item[0] != "ACL"]
-        for acl in (item for item in items if item[0] == "ACL"):
-            acl_kind, acl_name = acl[1].split(" ", 1)
-            bare = re.sub(r"\(.*", "", acl_name.split(".")[0])
-            target = next((j for j, item in reversed(list(enumerate(ordered)))
-                           if item[0] == acl_kind and re.sub(r"\(.*", "", item[1]) == bare
-                           or acl_kind == "COLUMN" and item[0] == "TABLE" and item[1] == bare), None)
-            ordered.insert(target + 1 if target is not None else len(ordered), acl)
+        # Each object's comment right after it, then its grants (ACLs placed first, so
+        # that a comment placed after lands between the object and its grants).
+        ordered = [item for item in items if item[0] not in ("ACL", "COMMENT")]
+        for placed in ("ACL", "COMMENT"):
+            for entry in (item for item in items if item[0] == placed):
+                of_kind, of_name = entry[1].split(" ", 1)
+                bare = re.sub(r"\(.*", "", of_name.split(".")[0])
+                target = next((j for j, item in reversed(list(enumerate(ordered)))
+                               if item[0] == of_kind and re.sub(r"\(.*", "", item[1]) == bare
+                               or of_kind == "COLUMN" and item[0] == "TABLE" and item[1] == bare), None)
+                if placed == "COMMENT" and of_kind == "COLUMN" and target is not None:
+                    # after the table and its other column comments, before its grants
+                    while target + 1 < len(ordered) and ordered[target + 1][0] == "COMMENT":
+                        target += 1
+                ordered.insert(target + 1 if target is not None else len(ordered), entry)
         text = [f"-- {concern[3:].replace('_', ' ').capitalize()}: the current definition "
                 "(supabase/migrations/ builds exactly this; `make test` checks it).",
                 "-- Function bodies may name objects of later files: they are checked when called.",

@@ -20,6 +20,7 @@ export type paths = {
         query: {
           key?: parameters["rowFilter.permissions.key"];
           description?: parameters["rowFilter.permissions.description"];
+          /** Never in a custom role: deleting the organization and its ownership stay with owners. */
           owners_only?: parameters["rowFilter.permissions.owners_only"];
           /** Filtering Columns */
           select?: parameters["select"];
@@ -73,6 +74,7 @@ export type paths = {
         query: {
           key?: parameters["rowFilter.permissions.key"];
           description?: parameters["rowFilter.permissions.description"];
+          /** Never in a custom role: deleting the organization and its ownership stay with owners. */
           owners_only?: parameters["rowFilter.permissions.owners_only"];
         };
         header: {
@@ -90,6 +92,7 @@ export type paths = {
         query: {
           key?: parameters["rowFilter.permissions.key"];
           description?: parameters["rowFilter.permissions.description"];
+          /** Never in a custom role: deleting the organization and its ownership stay with owners. */
           owners_only?: parameters["rowFilter.permissions.owners_only"];
         };
         body: {
@@ -318,6 +321,7 @@ export type paths = {
           id?: parameters["rowFilter.invite_links.id"];
           organization_id?: parameters["rowFilter.invite_links.organization_id"];
           token_hash?: parameters["rowFilter.invite_links.token_hash"];
+          /** A system role below owner, or one of the organization's custom roles. */
           role?: parameters["rowFilter.invite_links.role"];
           max_uses?: parameters["rowFilter.invite_links.max_uses"];
           uses?: parameters["rowFilter.invite_links.uses"];
@@ -379,6 +383,7 @@ export type paths = {
           id?: parameters["rowFilter.invite_links.id"];
           organization_id?: parameters["rowFilter.invite_links.organization_id"];
           token_hash?: parameters["rowFilter.invite_links.token_hash"];
+          /** A system role below owner, or one of the organization's custom roles. */
           role?: parameters["rowFilter.invite_links.role"];
           max_uses?: parameters["rowFilter.invite_links.max_uses"];
           uses?: parameters["rowFilter.invite_links.uses"];
@@ -404,6 +409,7 @@ export type paths = {
           id?: parameters["rowFilter.invite_links.id"];
           organization_id?: parameters["rowFilter.invite_links.organization_id"];
           token_hash?: parameters["rowFilter.invite_links.token_hash"];
+          /** A system role below owner, or one of the organization's custom roles. */
           role?: parameters["rowFilter.invite_links.role"];
           max_uses?: parameters["rowFilter.invite_links.max_uses"];
           uses?: parameters["rowFilter.invite_links.uses"];
@@ -432,6 +438,7 @@ export type paths = {
     get: {
       parameters: {
         query: {
+          /** `msg_` and 32 hex digits: the `webhook-id` of every attempt, the receiver's idempotency key. */
           id?: parameters["rowFilter.webhook_messages.id"];
           organization_id?: parameters["rowFilter.webhook_messages.organization_id"];
           event_type?: parameters["rowFilter.webhook_messages.event_type"];
@@ -487,6 +494,7 @@ export type paths = {
     delete: {
       parameters: {
         query: {
+          /** `msg_` and 32 hex digits: the `webhook-id` of every attempt, the receiver's idempotency key. */
           id?: parameters["rowFilter.webhook_messages.id"];
           organization_id?: parameters["rowFilter.webhook_messages.organization_id"];
           event_type?: parameters["rowFilter.webhook_messages.event_type"];
@@ -506,6 +514,7 @@ export type paths = {
     patch: {
       parameters: {
         query: {
+          /** `msg_` and 32 hex digits: the `webhook-id` of every attempt, the receiver's idempotency key. */
           id?: parameters["rowFilter.webhook_messages.id"];
           organization_id?: parameters["rowFilter.webhook_messages.organization_id"];
           event_type?: parameters["rowFilter.webhook_messages.event_type"];
@@ -629,6 +638,7 @@ export type paths = {
         query: {
           organization_id?: parameters["rowFilter.organization_onboarding_phases.organization_id"];
           phase?: parameters["rowFilter.organization_onboarding_phases.phase"];
+          /** What was saved, as validated; never a secret (those are in private.integration_secrets). */
           data?: parameters["rowFilter.organization_onboarding_phases.data"];
           done?: parameters["rowFilter.organization_onboarding_phases.done"];
           saved_at?: parameters["rowFilter.organization_onboarding_phases.saved_at"];
@@ -685,6 +695,7 @@ export type paths = {
         query: {
           organization_id?: parameters["rowFilter.organization_onboarding_phases.organization_id"];
           phase?: parameters["rowFilter.organization_onboarding_phases.phase"];
+          /** What was saved, as validated; never a secret (those are in private.integration_secrets). */
           data?: parameters["rowFilter.organization_onboarding_phases.data"];
           done?: parameters["rowFilter.organization_onboarding_phases.done"];
           saved_at?: parameters["rowFilter.organization_onboarding_phases.saved_at"];
@@ -705,6 +716,7 @@ export type paths = {
         query: {
           organization_id?: parameters["rowFilter.organization_onboarding_phases.organization_id"];
           phase?: parameters["rowFilter.organization_onboarding_phases.phase"];
+          /** What was saved, as validated; never a secret (those are in private.integration_secrets). */
           data?: parameters["rowFilter.organization_onboarding_phases.data"];
           done?: parameters["rowFilter.organization_onboarding_phases.done"];
           saved_at?: parameters["rowFilter.organization_onboarding_phases.saved_at"];
@@ -733,6 +745,7 @@ export type paths = {
           organization_id?: parameters["rowFilter.onboarding_invites.organization_id"];
           email?: parameters["rowFilter.onboarding_invites.email"];
           role?: parameters["rowFilter.onboarding_invites.role"];
+          /** SHA-256 (hex) of the token in the link; null until the first send. Never the token. */
           token_hash?: parameters["rowFilter.onboarding_invites.token_hash"];
           status?: parameters["rowFilter.onboarding_invites.status"];
           expires_at?: parameters["rowFilter.onboarding_invites.expires_at"];
@@ -802,6 +815,7 @@ export type paths = {
           organization_id?: parameters["rowFilter.onboarding_invites.organization_id"];
           email?: parameters["rowFilter.onboarding_invites.email"];
           role?: parameters["rowFilter.onboarding_invites.role"];
+          /** SHA-256 (hex) of the token in the link; null until the first send. Never the token. */
           token_hash?: parameters["rowFilter.onboarding_invites.token_hash"];
           status?: parameters["rowFilter.onboarding_invites.status"];
           expires_at?: parameters["rowFilter.onboarding_invites.expires_at"];
@@ -835,6 +849,7 @@ export type paths = {
           organization_id?: parameters["rowFilter.onboarding_invites.organization_id"];
           email?: parameters["rowFilter.onboarding_invites.email"];
           role?: parameters["rowFilter.onboarding_invites.role"];
+          /** SHA-256 (hex) of the token in the link; null until the first send. Never the token. */
           token_hash?: parameters["rowFilter.onboarding_invites.token_hash"];
           status?: parameters["rowFilter.onboarding_invites.status"];
           expires_at?: parameters["rowFilter.onboarding_invites.expires_at"];
@@ -1187,12 +1202,14 @@ export type paths = {
           telegram_user_id?: parameters["rowFilter.tenant_users.telegram_user_id"];
           bot_onboarding_status?: parameters["rowFilter.tenant_users.bot_onboarding_status"];
           bot_onboarding_started_at?: parameters["rowFilter.tenant_users.bot_onboarding_started_at"];
+          /** When the current correlation id was requested (the timeout sweep's clock). */
           bot_onboarding_requested_at?: parameters["rowFilter.tenant_users.bot_onboarding_requested_at"];
           bot_onboarding_completed_at?: parameters["rowFilter.tenant_users.bot_onboarding_completed_at"];
           bot_onboarding_error?: parameters["rowFilter.tenant_users.bot_onboarding_error"];
           bot_onboarding_retry_count?: parameters["rowFilter.tenant_users.bot_onboarding_retry_count"];
           bot_deep_link?: parameters["rowFilter.tenant_users.bot_deep_link"];
           bot_correlation_id?: parameters["rowFilter.tenant_users.bot_correlation_id"];
+          /** SHA-256 (hex) of the single-use start token in the Telegram deep link. */
           bot_start_token_hash?: parameters["rowFilter.tenant_users.bot_start_token_hash"];
           created_at?: parameters["rowFilter.tenant_users.created_at"];
           updated_at?: parameters["rowFilter.tenant_users.updated_at"];
@@ -1258,12 +1275,14 @@ export type paths = {
           telegram_user_id?: parameters["rowFilter.tenant_users.telegram_user_id"];
           bot_onboarding_status?: parameters["rowFilter.tenant_users.bot_onboarding_status"];
           bot_onboarding_started_at?: parameters["rowFilter.tenant_users.bot_onboarding_started_at"];
+          /** When the current correlation id was requested (the timeout sweep's clock). */
           bot_onboarding_requested_at?: parameters["rowFilter.tenant_users.bot_onboarding_requested_at"];
           bot_onboarding_completed_at?: parameters["rowFilter.tenant_users.bot_onboarding_completed_at"];
           bot_onboarding_error?: parameters["rowFilter.tenant_users.bot_onboarding_error"];
           bot_onboarding_retry_count?: parameters["rowFilter.tenant_users.bot_onboarding_retry_count"];
           bot_deep_link?: parameters["rowFilter.tenant_users.bot_deep_link"];
           bot_correlation_id?: parameters["rowFilter.tenant_users.bot_correlation_id"];
+          /** SHA-256 (hex) of the single-use start token in the Telegram deep link. */
           bot_start_token_hash?: parameters["rowFilter.tenant_users.bot_start_token_hash"];
           created_at?: parameters["rowFilter.tenant_users.created_at"];
           updated_at?: parameters["rowFilter.tenant_users.updated_at"];
@@ -1293,12 +1312,14 @@ export type paths = {
           telegram_user_id?: parameters["rowFilter.tenant_users.telegram_user_id"];
           bot_onboarding_status?: parameters["rowFilter.tenant_users.bot_onboarding_status"];
           bot_onboarding_started_at?: parameters["rowFilter.tenant_users.bot_onboarding_started_at"];
+          /** When the current correlation id was requested (the timeout sweep's clock). */
           bot_onboarding_requested_at?: parameters["rowFilter.tenant_users.bot_onboarding_requested_at"];
           bot_onboarding_completed_at?: parameters["rowFilter.tenant_users.bot_onboarding_completed_at"];
           bot_onboarding_error?: parameters["rowFilter.tenant_users.bot_onboarding_error"];
           bot_onboarding_retry_count?: parameters["rowFilter.tenant_users.bot_onboarding_retry_count"];
           bot_deep_link?: parameters["rowFilter.tenant_users.bot_deep_link"];
           bot_correlation_id?: parameters["rowFilter.tenant_users.bot_correlation_id"];
+          /** SHA-256 (hex) of the single-use start token in the Telegram deep link. */
           bot_start_token_hash?: parameters["rowFilter.tenant_users.bot_start_token_hash"];
           created_at?: parameters["rowFilter.tenant_users.created_at"];
           updated_at?: parameters["rowFilter.tenant_users.updated_at"];
@@ -1736,6 +1757,7 @@ export type paths = {
           slug?: parameters["rowFilter.organizations.slug"];
           logo_url?: parameters["rowFilter.organizations.logo_url"];
           created_by?: parameters["rowFilter.organizations.created_by"];
+          /** The user whose signup created this organization. Unique: it is the idempotency key that makes a replayed or concurrent webhook find, not create, the organization. */
           signup_user_id?: parameters["rowFilter.organizations.signup_user_id"];
           created_at?: parameters["rowFilter.organizations.created_at"];
           updated_at?: parameters["rowFilter.organizations.updated_at"];
@@ -1802,6 +1824,7 @@ export type paths = {
           slug?: parameters["rowFilter.organizations.slug"];
           logo_url?: parameters["rowFilter.organizations.logo_url"];
           created_by?: parameters["rowFilter.organizations.created_by"];
+          /** The user whose signup created this organization. Unique: it is the idempotency key that makes a replayed or concurrent webhook find, not create, the organization. */
           signup_user_id?: parameters["rowFilter.organizations.signup_user_id"];
           created_at?: parameters["rowFilter.organizations.created_at"];
           updated_at?: parameters["rowFilter.organizations.updated_at"];
@@ -1832,6 +1855,7 @@ export type paths = {
           slug?: parameters["rowFilter.organizations.slug"];
           logo_url?: parameters["rowFilter.organizations.logo_url"];
           created_by?: parameters["rowFilter.organizations.created_by"];
+          /** The user whose signup created this organization. Unique: it is the idempotency key that makes a replayed or concurrent webhook find, not create, the organization. */
           signup_user_id?: parameters["rowFilter.organizations.signup_user_id"];
           created_at?: parameters["rowFilter.organizations.created_at"];
           updated_at?: parameters["rowFilter.organizations.updated_at"];
@@ -1866,12 +1890,15 @@ export type paths = {
           id?: parameters["rowFilter.webhook_endpoints.id"];
           organization_id?: parameters["rowFilter.webhook_endpoints.organization_id"];
           url?: parameters["rowFilter.webhook_endpoints.url"];
+          /** The event types it wants; empty: all of them. */
           event_types?: parameters["rowFilter.webhook_endpoints.event_types"];
           description?: parameters["rowFilter.webhook_endpoints.description"];
           enabled?: parameters["rowFilter.webhook_endpoints.enabled"];
           disabled_at?: parameters["rowFilter.webhook_endpoints.disabled_at"];
           disabled_reason?: parameters["rowFilter.webhook_endpoints.disabled_reason"];
+          /** Since when every attempt has failed (null after any success). */
           failing_since?: parameters["rowFilter.webhook_endpoints.failing_since"];
+          /** The dispatcher holding the endpoint, and until when. */
           lease_id?: parameters["rowFilter.webhook_endpoints.lease_id"];
           lease_until?: parameters["rowFilter.webhook_endpoints.lease_until"];
           created_by?: parameters["rowFilter.webhook_endpoints.created_by"];
@@ -1930,12 +1957,15 @@ export type paths = {
           id?: parameters["rowFilter.webhook_endpoints.id"];
           organization_id?: parameters["rowFilter.webhook_endpoints.organization_id"];
           url?: parameters["rowFilter.webhook_endpoints.url"];
+          /** The event types it wants; empty: all of them. */
           event_types?: parameters["rowFilter.webhook_endpoints.event_types"];
           description?: parameters["rowFilter.webhook_endpoints.description"];
           enabled?: parameters["rowFilter.webhook_endpoints.enabled"];
           disabled_at?: parameters["rowFilter.webhook_endpoints.disabled_at"];
           disabled_reason?: parameters["rowFilter.webhook_endpoints.disabled_reason"];
+          /** Since when every attempt has failed (null after any success). */
           failing_since?: parameters["rowFilter.webhook_endpoints.failing_since"];
+          /** The dispatcher holding the endpoint, and until when. */
           lease_id?: parameters["rowFilter.webhook_endpoints.lease_id"];
           lease_until?: parameters["rowFilter.webhook_endpoints.lease_until"];
           created_by?: parameters["rowFilter.webhook_endpoints.created_by"];
@@ -1958,12 +1988,15 @@ export type paths = {
           id?: parameters["rowFilter.webhook_endpoints.id"];
           organization_id?: parameters["rowFilter.webhook_endpoints.organization_id"];
           url?: parameters["rowFilter.webhook_endpoints.url"];
+          /** The event types it wants; empty: all of them. */
           event_types?: parameters["rowFilter.webhook_endpoints.event_types"];
           description?: parameters["rowFilter.webhook_endpoints.description"];
           enabled?: parameters["rowFilter.webhook_endpoints.enabled"];
           disabled_at?: parameters["rowFilter.webhook_endpoints.disabled_at"];
           disabled_reason?: parameters["rowFilter.webhook_endpoints.disabled_reason"];
+          /** Since when every attempt has failed (null after any success). */
           failing_since?: parameters["rowFilter.webhook_endpoints.failing_since"];
+          /** The dispatcher holding the endpoint, and until when. */
           lease_id?: parameters["rowFilter.webhook_endpoints.lease_id"];
           lease_until?: parameters["rowFilter.webhook_endpoints.lease_until"];
           created_by?: parameters["rowFilter.webhook_endpoints.created_by"];
@@ -1994,6 +2027,7 @@ export type paths = {
           txt_name?: parameters["rowFilter.organization_domains.txt_name"];
           txt_value?: parameters["rowFilter.organization_domains.txt_value"];
           verified_at?: parameters["rowFilter.organization_domains.verified_at"];
+          /** The pending DNS-over-HTTPS lookup (a pg_net request id) and the last answer. */
           lookup_request_id?: parameters["rowFilter.organization_domains.lookup_request_id"];
           lookup_requested_at?: parameters["rowFilter.organization_domains.lookup_requested_at"];
           last_checked_at?: parameters["rowFilter.organization_domains.last_checked_at"];
@@ -2059,6 +2093,7 @@ export type paths = {
           txt_name?: parameters["rowFilter.organization_domains.txt_name"];
           txt_value?: parameters["rowFilter.organization_domains.txt_value"];
           verified_at?: parameters["rowFilter.organization_domains.verified_at"];
+          /** The pending DNS-over-HTTPS lookup (a pg_net request id) and the last answer. */
           lookup_request_id?: parameters["rowFilter.organization_domains.lookup_request_id"];
           lookup_requested_at?: parameters["rowFilter.organization_domains.lookup_requested_at"];
           last_checked_at?: parameters["rowFilter.organization_domains.last_checked_at"];
@@ -2088,6 +2123,7 @@ export type paths = {
           txt_name?: parameters["rowFilter.organization_domains.txt_name"];
           txt_value?: parameters["rowFilter.organization_domains.txt_value"];
           verified_at?: parameters["rowFilter.organization_domains.verified_at"];
+          /** The pending DNS-over-HTTPS lookup (a pg_net request id) and the last answer. */
           lookup_request_id?: parameters["rowFilter.organization_domains.lookup_request_id"];
           lookup_requested_at?: parameters["rowFilter.organization_domains.lookup_requested_at"];
           last_checked_at?: parameters["rowFilter.organization_domains.last_checked_at"];
@@ -4320,6 +4356,7 @@ export type paths = {
 };
 
 export type definitions = {
+  /** @description The fixed catalogue of permission keys a role is a set of (org:members:read, org:members:invite, …). Readable by every signed-in user. */
   permissions: {
     /**
      * Format: text
@@ -4331,10 +4368,12 @@ export type definitions = {
     description: string;
     /**
      * Format: boolean
+     * @description Never in a custom role: deleting the organization and its ownership stay with owners.
      * @default false
      */
     owners_only: boolean;
   };
+  /** @description Each user's platform role: client_user (assigned at signup) or platform_admin (set by an operator with private.set_platform_role). */
   platform_roles: {
     /**
      * Format: uuid
@@ -4353,6 +4392,7 @@ export type definitions = {
      */
     assigned_at: string;
   };
+  /** @description Written by triggers, in the same transaction as the change, whoever made it; an RPC may name the action more precisely (member.left, ownership.transferred) through the transaction-local setting app.audit_action. */
   organization_audit_log: {
     /**
      * Format: bigint
@@ -4384,6 +4424,7 @@ export type definitions = {
      */
     at: string;
   };
+  /** @description Shareable invite links: not bound to an email; the token is shown once, stored hashed. */
   invite_links: {
     /**
      * Format: uuid
@@ -4400,7 +4441,10 @@ export type definitions = {
     organization_id: string;
     /** Format: text */
     token_hash: string;
-    /** Format: text */
+    /**
+     * Format: text
+     * @description A system role below owner, or one of the organization's custom roles.
+     */
     role: string;
     /** Format: integer */
     max_uses?: number;
@@ -4423,10 +4467,13 @@ export type definitions = {
      */
     created_at: string;
   };
+  /** @description Every event an organization emitted, with its payload: what endpoints receive, signed as Standard Webhooks. */
   webhook_messages: {
     /**
      * Format: text
-     * @description Note:
+     * @description `msg_` and 32 hex digits: the `webhook-id` of every attempt, the receiver's idempotency key.
+     *
+     * Note:
      * This is a Primary Key.<pk/>
      */
     id: string;
@@ -4446,6 +4493,7 @@ export type definitions = {
      */
     created_at: string;
   };
+  /** @description The plans an organization may be on (free, starter, growth, enterprise) and their member limits. */
   plans: {
     /**
      * Format: text
@@ -4463,6 +4511,7 @@ export type definitions = {
     /** Format: integer */
     member_limit?: number;
   };
+  /** @description Each onboarding phase an organization saved: its data, whether it is done, who saved it and when. */
   organization_onboarding_phases: {
     /**
      * Format: uuid
@@ -4477,7 +4526,10 @@ export type definitions = {
      * This is a Primary Key.<pk/>
      */
     phase: string;
-    /** Format: jsonb */
+    /**
+     * Format: jsonb
+     * @description What was saved, as validated; never a secret (those are in private.integration_secrets).
+     */
     data: unknown;
     /**
      * Format: boolean
@@ -4492,6 +4544,7 @@ export type definitions = {
     /** Format: uuid */
     saved_by?: string;
   };
+  /** @description Invitations to join an organization, by email or made by a verified domain: email (lower-case), role, status (pending, accepted, expired, revoked, declined), expiry, sends. At most one pending invite per organization and address. Only the SHA-256 of a token is kept. */
   onboarding_invites: {
     /**
      * Format: uuid
@@ -4513,7 +4566,10 @@ export type definitions = {
      * @default owner
      */
     role: string;
-    /** Format: text */
+    /**
+     * Format: text
+     * @description SHA-256 (hex) of the token in the link; null until the first send. Never the token.
+     */
     token_hash?: string;
     /**
      * Format: text
@@ -4560,6 +4616,7 @@ export type definitions = {
     /** Format: timestamp with time zone */
     send_claimed_at?: string;
   };
+  /** @description The catalogue of features a plan (or an override) turns on: custom-domain, white-label, ats-api-sync, webhooks, custom-roles */
   features: {
     /**
      * Format: text
@@ -4570,6 +4627,7 @@ export type definitions = {
     /** Format: text */
     name: string;
   };
+  /** @description Features turned on (or off) for one organization beyond what its plan gives. */
   organization_feature_overrides: {
     /**
      * Format: uuid
@@ -4593,6 +4651,7 @@ export type definitions = {
      */
     created_at: string;
   };
+  /** @description A tenant's notification feed on its dashboard: each onboarding step, warnings and failures, read or unread. */
   tenant_notifications: {
     /**
      * Format: uuid
@@ -4638,6 +4697,7 @@ export type definitions = {
     /** Format: timestamp with time zone */
     read_at?: string;
   };
+  /** @description A tenant's complainants and executors, who may never log in: their Telegram onboarding state, chat id, correlation id and the hash of the single-use start token. */
   tenant_users: {
     /**
      * Format: uuid
@@ -4676,7 +4736,10 @@ export type definitions = {
     bot_onboarding_status: string;
     /** Format: timestamp with time zone */
     bot_onboarding_started_at?: string;
-    /** Format: timestamp with time zone */
+    /**
+     * Format: timestamp with time zone
+     * @description When the current correlation id was requested (the timeout sweep's clock).
+     */
     bot_onboarding_requested_at?: string;
     /** Format: timestamp with time zone */
     bot_onboarding_completed_at?: string;
@@ -4691,7 +4754,10 @@ export type definitions = {
     bot_deep_link?: string;
     /** Format: uuid */
     bot_correlation_id?: string;
-    /** Format: text */
+    /**
+     * Format: text
+     * @description SHA-256 (hex) of the single-use start token in the Telegram deep link.
+     */
     bot_start_token_hash?: string;
     /**
      * Format: timestamp with time zone
@@ -4706,6 +4772,7 @@ export type definitions = {
     /** Format: text */
     bot_start_token_used_hash?: string;
   };
+  /** @description Roles: the four system roles (no organization) and each organization's custom roles. */
   organization_roles: {
     /**
      * Format: uuid
@@ -4739,6 +4806,7 @@ export type definitions = {
      */
     updated_at: string;
   };
+  /** @description One per user, made at signup: email, full name, avatar, and the active organization (the one the access token hook puts in the JWT). */
   profiles: {
     /**
      * Format: uuid
@@ -4769,6 +4837,7 @@ export type definitions = {
      */
     organization_id?: string;
   };
+  /** @description Which features each plan includes. */
   plan_features: {
     /**
      * Format: text
@@ -4785,6 +4854,7 @@ export type definitions = {
      */
     feature_key: string;
   };
+  /** @description The timeline of each Telegram onboarding: one row per state change, by correlation id. */
   user_onboarding_events: {
     /**
      * Format: bigint
@@ -4816,6 +4886,7 @@ export type definitions = {
      */
     created_at: string;
   };
+  /** @description Tenants: an organization made by a signup (its personal workspace), by a user, or by a platform admin; its plan, status (pending-activation, active, deletion_scheduled) and MFA policy. */
   organizations: {
     /**
      * Format: uuid
@@ -4832,7 +4903,10 @@ export type definitions = {
     logo_url?: string;
     /** Format: uuid */
     created_by?: string;
-    /** Format: uuid */
+    /**
+     * Format: uuid
+     * @description The user whose signup created this organization. Unique: it is the idempotency key that makes a replayed or concurrent webhook find, not create, the organization.
+     */
     signup_user_id?: string;
     /**
      * Format: timestamp with time zone
@@ -4872,6 +4946,7 @@ export type definitions = {
     /** Format: text */
     status_before_deletion?: string;
   };
+  /** @description An organization's HTTPS endpoints for events out, the event types each wants, and its health (failing since, disabled). */
   webhook_endpoints: {
     /**
      * Format: uuid
@@ -4888,7 +4963,10 @@ export type definitions = {
     organization_id: string;
     /** Format: text */
     url: string;
-    /** Format: text[] */
+    /**
+     * Format: text[]
+     * @description The event types it wants; empty: all of them.
+     */
     event_types: string[];
     /** Format: text */
     description?: string;
@@ -4901,9 +4979,15 @@ export type definitions = {
     disabled_at?: string;
     /** Format: text */
     disabled_reason?: string;
-    /** Format: timestamp with time zone */
+    /**
+     * Format: timestamp with time zone
+     * @description Since when every attempt has failed (null after any success).
+     */
     failing_since?: string;
-    /** Format: uuid */
+    /**
+     * Format: uuid
+     * @description The dispatcher holding the endpoint, and until when.
+     */
     lease_id?: string;
     /** Format: timestamp with time zone */
     lease_until?: string;
@@ -4920,6 +5004,7 @@ export type definitions = {
      */
     updated_at: string;
   };
+  /** @description A custom domain and its TXT challenge. A hostname is verified by one organization at most. */
   organization_domains: {
     /**
      * Format: uuid
@@ -4935,7 +5020,10 @@ export type definitions = {
     txt_value: string;
     /** Format: timestamp with time zone */
     verified_at?: string;
-    /** Format: bigint */
+    /**
+     * Format: bigint
+     * @description The pending DNS-over-HTTPS lookup (a pg_net request id) and the last answer.
+     */
     lookup_request_id?: number;
     /** Format: timestamp with time zone */
     lookup_requested_at?: string;
@@ -4973,6 +5061,7 @@ export type definitions = {
     /** Format: uuid */
     created_by?: string;
   };
+  /** @description An organization's billing details (email, legal name, tax id, address), saved by the Billing onboarding phase. */
   organization_billing: {
     /**
      * Format: uuid
@@ -5014,6 +5103,7 @@ export type definitions = {
     /** Format: text */
     country?: string;
   };
+  /** @description Per endpoint and message: pending, delivered or failed, attempts, next attempt. The dispatcher delivers each endpoint's messages in order. */
   webhook_outbox: {
     /** Format: bigint */
     seq: number;
@@ -5053,6 +5143,7 @@ export type definitions = {
     /** Format: timestamp with time zone */
     delivered_at?: string;
   };
+  /** @description Requests to join an organization that suggests itself to a verified domain's users. */
   organization_join_requests: {
     /**
      * Format: uuid
@@ -5099,6 +5190,7 @@ export type definitions = {
      */
     updated_at: string;
   };
+  /** @description Every attempt to deliver a webhook message to an endpoint: status code, duration, error, when. */
   webhook_deliveries: {
     /**
      * Format: bigint
@@ -5132,6 +5224,7 @@ export type definitions = {
      */
     at: string;
   };
+  /** @description Who belongs to an organization, with which role (a system role or one of its custom roles). Never zero owners: a trigger refuses any change that would leave none. */
   organization_members: {
     /**
      * Format: uuid
@@ -5215,7 +5308,10 @@ export type parameters = {
   "rowFilter.permissions.key": string;
   /** Format: text */
   "rowFilter.permissions.description": string;
-  /** Format: boolean */
+  /**
+   * Format: boolean
+   * @description Never in a custom role: deleting the organization and its ownership stay with owners.
+   */
   "rowFilter.permissions.owners_only": string;
   /** @description platform_roles */
   "body.platform_roles": definitions["platform_roles"];
@@ -5253,7 +5349,10 @@ export type parameters = {
   "rowFilter.invite_links.organization_id": string;
   /** Format: text */
   "rowFilter.invite_links.token_hash": string;
-  /** Format: text */
+  /**
+   * Format: text
+   * @description A system role below owner, or one of the organization's custom roles.
+   */
   "rowFilter.invite_links.role": string;
   /** Format: integer */
   "rowFilter.invite_links.max_uses": string;
@@ -5271,7 +5370,10 @@ export type parameters = {
   "rowFilter.invite_links.created_at": string;
   /** @description webhook_messages */
   "body.webhook_messages": definitions["webhook_messages"];
-  /** Format: text */
+  /**
+   * Format: text
+   * @description `msg_` and 32 hex digits: the `webhook-id` of every attempt, the receiver's idempotency key.
+   */
   "rowFilter.webhook_messages.id": string;
   /** Format: uuid */
   "rowFilter.webhook_messages.organization_id": string;
@@ -5297,7 +5399,10 @@ export type parameters = {
   "rowFilter.organization_onboarding_phases.organization_id": string;
   /** Format: text */
   "rowFilter.organization_onboarding_phases.phase": string;
-  /** Format: jsonb */
+  /**
+   * Format: jsonb
+   * @description What was saved, as validated; never a secret (those are in private.integration_secrets).
+   */
   "rowFilter.organization_onboarding_phases.data": string;
   /** Format: boolean */
   "rowFilter.organization_onboarding_phases.done": string;
@@ -5315,7 +5420,10 @@ export type parameters = {
   "rowFilter.onboarding_invites.email": string;
   /** Format: text */
   "rowFilter.onboarding_invites.role": string;
-  /** Format: text */
+  /**
+   * Format: text
+   * @description SHA-256 (hex) of the token in the link; null until the first send. Never the token.
+   */
   "rowFilter.onboarding_invites.token_hash": string;
   /** Format: text */
   "rowFilter.onboarding_invites.status": string;
@@ -5411,7 +5519,10 @@ export type parameters = {
   "rowFilter.tenant_users.bot_onboarding_status": string;
   /** Format: timestamp with time zone */
   "rowFilter.tenant_users.bot_onboarding_started_at": string;
-  /** Format: timestamp with time zone */
+  /**
+   * Format: timestamp with time zone
+   * @description When the current correlation id was requested (the timeout sweep's clock).
+   */
   "rowFilter.tenant_users.bot_onboarding_requested_at": string;
   /** Format: timestamp with time zone */
   "rowFilter.tenant_users.bot_onboarding_completed_at": string;
@@ -5423,7 +5534,10 @@ export type parameters = {
   "rowFilter.tenant_users.bot_deep_link": string;
   /** Format: uuid */
   "rowFilter.tenant_users.bot_correlation_id": string;
-  /** Format: text */
+  /**
+   * Format: text
+   * @description SHA-256 (hex) of the single-use start token in the Telegram deep link.
+   */
   "rowFilter.tenant_users.bot_start_token_hash": string;
   /** Format: timestamp with time zone */
   "rowFilter.tenant_users.created_at": string;
@@ -5499,7 +5613,10 @@ export type parameters = {
   "rowFilter.organizations.logo_url": string;
   /** Format: uuid */
   "rowFilter.organizations.created_by": string;
-  /** Format: uuid */
+  /**
+   * Format: uuid
+   * @description The user whose signup created this organization. Unique: it is the idempotency key that makes a replayed or concurrent webhook find, not create, the organization.
+   */
   "rowFilter.organizations.signup_user_id": string;
   /** Format: timestamp with time zone */
   "rowFilter.organizations.created_at": string;
@@ -5529,7 +5646,10 @@ export type parameters = {
   "rowFilter.webhook_endpoints.organization_id": string;
   /** Format: text */
   "rowFilter.webhook_endpoints.url": string;
-  /** Format: text[] */
+  /**
+   * Format: text[]
+   * @description The event types it wants; empty: all of them.
+   */
   "rowFilter.webhook_endpoints.event_types": string;
   /** Format: text */
   "rowFilter.webhook_endpoints.description": string;
@@ -5539,9 +5659,15 @@ export type parameters = {
   "rowFilter.webhook_endpoints.disabled_at": string;
   /** Format: text */
   "rowFilter.webhook_endpoints.disabled_reason": string;
-  /** Format: timestamp with time zone */
+  /**
+   * Format: timestamp with time zone
+   * @description Since when every attempt has failed (null after any success).
+   */
   "rowFilter.webhook_endpoints.failing_since": string;
-  /** Format: uuid */
+  /**
+   * Format: uuid
+   * @description The dispatcher holding the endpoint, and until when.
+   */
   "rowFilter.webhook_endpoints.lease_id": string;
   /** Format: timestamp with time zone */
   "rowFilter.webhook_endpoints.lease_until": string;
@@ -5563,7 +5689,10 @@ export type parameters = {
   "rowFilter.organization_domains.txt_value": string;
   /** Format: timestamp with time zone */
   "rowFilter.organization_domains.verified_at": string;
-  /** Format: bigint */
+  /**
+   * Format: bigint
+   * @description The pending DNS-over-HTTPS lookup (a pg_net request id) and the last answer.
+   */
   "rowFilter.organization_domains.lookup_request_id": string;
   /** Format: timestamp with time zone */
   "rowFilter.organization_domains.lookup_requested_at": string;

@@ -6,7 +6,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(5);
+select plan(6);
 
 select results_eq(
   $$ select (p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')') collate "default"
@@ -86,6 +86,13 @@ select ok(has_function_privilege('supabase_auth_admin', 'public.custom_access_to
   'Supabase Auth may call the access token hook');
 select ok(not has_function_privilege('authenticated', 'public.custom_access_token_hook(jsonb)', 'execute'),
   'signed-in users may not call the access token hook');
+
+-- PostgREST describes each table with its comment (its OpenAPI at /rest/v1/, and the
+-- generated client's types), and supabase/schemas/ carries it: a table says what it is.
+select is_empty(
+  $$ select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname in ('public', 'private') and c.relkind = 'r' and obj_description(c.oid, 'pg_class') is null $$,
+  'every table in public and private has a comment saying what it holds');
 
 select * from finish();
 rollback;
