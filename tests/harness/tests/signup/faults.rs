@@ -213,15 +213,13 @@ async fn no_method_or_path_makes_a_function_answer_5xx() {
         base.host_str().unwrap(),
         base.port_or_known_default().unwrap()
     );
-    let functions: Vec<String> = std::fs::read_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../functions"
-    ))
-    .unwrap()
-    .flatten()
-    .filter(|entry| entry.path().join("Cargo.toml").exists())
-    .map(|entry| entry.file_name().to_string_lossy().into_owned())
-    .collect();
+    let functions: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../functions"))
+            .unwrap()
+            .flatten()
+            .filter(|entry| entry.path().join("Cargo.toml").exists())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
     assert!(functions.len() >= 7, "{functions:?}");
     let methods = [
         "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "TRACK",
