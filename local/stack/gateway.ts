@@ -69,12 +69,12 @@ const project = { url: supabaseUrl, databaseUrl: env("DATABASE_URL"), stackDir }
 const only = (Deno.env.get("GATEWAY_FUNCTIONS") ?? "").split(",").filter(Boolean);
 const configs = (await readFunctionConfigs()).filter((fn) => only.length === 0 || only.includes(fn.name));
 const extras = (Deno.env.get("EXTRA_FUNCTION_DIRS") ?? "").split(",").filter(Boolean);
-const fnProcesses = new Map<string, FunctionProcess>();
+const functionProcesses = new Map<string, FunctionProcess>();
 const environment = await functionEnv(keys, project);
 for (const fn of configs) {
   const dir = `${stackDir}/functions/${fn.name}`;
   await bundle(fn, dir);
-  fnProcesses.set(fn.name, new FunctionProcess(fn, dir, dir, environment, memoryMb));
+  functionProcesses.set(fn.name, new FunctionProcess(fn, dir, dir, environment, memoryMb));
 }
 for (const extra of extras) {
   const fn = extraFunctionConfig(extra);
@@ -82,25 +82,25 @@ for (const extra of extras) {
   if (rust) {
     const dir = `${stackDir}/functions/${fn.name}`;
     await bundle(fn, dir);
-    fnProcesses.set(fn.name, new FunctionProcess(fn, dir, dir, environment, memoryMb));
+    functionProcesses.set(fn.name, new FunctionProcess(fn, dir, dir, environment, memoryMb));
   } else {
     // TypeScript baselines import npm packages from the checkout's node_modules.
-    fnProcesses.set(fn.name, new FunctionProcess(fn, root, root, environment, memoryMb));
+    functionProcesses.set(fn.name, new FunctionProcess(fn, root, root, environment, memoryMb));
   }
 }
-for (const fnProcess of fnProcesses.values()) fnProcess.start();
+for (const functionProcess of functionProcesses.values()) functionProcess.start();
 // Where `stack.sh secrets` sends its SIGHUP (the supervisor's pid is not this process's).
-await Deno.writeTextFile(`${stackDir}/run/gateway-fnProcess.pid`, String(Deno.pid));
+await Deno.writeTextFile(`${stackDir}/run/gateway-process.pid`, String(Deno.pid));
 Deno.addSignalListener("SIGHUP", async () => {
   const reloaded = await functionEnv(keys, project);
-  log({ event: "function_secrets_reloaded", functions: fnProcesses.size });
-  for (const fnProcess of fnProcesses.values()) fnProcess.reload(reloaded);
+  log({ event: "function_secrets_reloaded", functions: functionProcesses.size });
+  for (const functionProcess of functionProcesses.values()) functionProcess.reload(reloaded);
 });
-setInterval(() => fnProcesses.forEach((fnProcess) => fnProcess.cpu.sample()), 100);
+setInterval(() => functionProcesses.forEach((functionProcess) => functionProcess.cpu.sample()), 100);
 
 /** 200 once every function's process answers. */
 function health(): Response {
-  const states = Object.fromEntries([...fnProcesses].map(([name, fnProcess]) => [name, fnProcess.isReady() ? "ready" : "starting"]));
+  const states = Object.fromEntries([...functionProcesses].map(([name, functionProcess]) => [name, functionProcess.isReady() ? "ready" : "starting"]));
   const ready = Object.values(states).every((state) => state === "ready");
   return Response.json({ status: ready ? "ok" : "starting", functions: states }, { status: ready ? 200 : 503 });
 }
@@ -108,8 +108,8 @@ function health(): Response {
 /** Memory of the gateway and of each function's process (the bench and the soak read it). */
 async function stats(): Promise<Response> {
   const functions: Record<string, unknown> = {};
-  await Promise.all([...fnProcesses].map(async ([name, fnProcess]) => {
-    functions[name] = await fetch(`${fnProcess.url}/__edge_runtime/stats`).then((r) => r.json(), () => null);
+  await Promise.all([...functionProcesses].map(async ([name, functionProcess]) => {
+    functions[name] = await fetch(`${functionProcess.url}/__edge_runtime/stats`).then((r) => r.json(), () => null);
   }));
   const own = Deno.memoryUsage();
   return Response.json({ gateway_rss_bytes: own.rss, gateway_heap_used_bytes: own.heapUsed, functions });
@@ -151,9 +151,9 @@ async function authRoute(request: Request, url: URL): Promise<Response> {
 /** /functions/v1/<name>/<subpath>: the function's process, or 404 for an unknown name. */
 function functionRoute(request: Request, url: URL): Promise<Response> | Response {
   const [, name, subpath = ""] = url.pathname.match(/^\/functions\/v1\/([A-Za-z0-9_-]+)(\/.*)?$/) ?? [];
-  const fnProcess = name === undefined ? undefined : fnProcesses.get(name);
-  if (!fnProcess) return problem(404, "not_found", "no such route");
-  return toFunction(keys, limits, request, fnProcess, subpath, url.search);
+  const functionProcess = name === undefined ? undefined : functionProcesses.get(name);
+  if (!functionProcess) return problem(404, "not_found", "no such route");
+  return toFunction(keys, limits, request, functionProcess, subpath, url.search);
 }
 
 type Route = [pattern: RegExp, handle: (request: Request, url: URL) => Promise<Response> | Response];

@@ -36,21 +36,21 @@ export async function toFunction(
   keys: ProjectKeys,
   limits: FunctionLimits,
   original: Request,
-  fnProcess: FunctionProcess,
+  functionProcess: FunctionProcess,
   subpath: string,
   search: string,
 ): Promise<Response> {
-  const name = fnProcess.fn.name;
+  const name = functionProcess.fn.name;
   const headers = await translateCredentials(keys, original, "functions", false);
   if (headers instanceof Response) return headers;
   const request: Outgoing = { method: original.method, headers };
-  if (fnProcess.fn.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(keys, headers))) {
+  if (functionProcess.fn.verifyJwt && request.method !== "OPTIONS" && !(await verifyJwt(keys, headers))) {
     return problem(401, "invalid_jwt", "missing or invalid JWT");
   }
-  if (!(await fnProcess.whenReady(limits.bootWaitMs))) {
+  if (!(await functionProcess.whenReady(limits.bootWaitMs))) {
     return problem(503, "function_unavailable", `${name} is not running; retry`);
   }
-  const cpuMark = fnProcess.cpu.mark();
+  const cpuMark = functionProcess.cpu.mark();
   const started = performance.now();
   // Function bodies are small (the functions refuse more than 128 KiB): kept, so a request
   // a retiring process refused without running it can be sent to its successor.
@@ -61,8 +61,8 @@ export async function toFunction(
     // The caller went away before its body was read: nothing to run, nobody to answer.
     return gone(name);
   }
-  const target = `${fnProcess.url}/${name}${subpath}${search}`;
-  const instance = fnProcess.instance;
+  const target = `${functionProcess.url}/${name}${subpath}${search}`;
+  const instance = functionProcess.instance;
   try {
     let upstream = await forward(request, target, body).catch(async (error) => {
       // A pooled connection the process had just closed (it does so after answering
@@ -70,12 +70,12 @@ export async function toFunction(
       // process is still up a moment later, send it again; if it died, it is the crash,
       // and the answer is 502.
       await new Promise((resolve) => setTimeout(resolve, 50));
-      if (fnProcess.instance !== instance || !fnProcess.isReady()) throw error;
+      if (functionProcess.instance !== instance || !functionProcess.isReady()) throw error;
       return await forward(request, target, body);
     });
     if (upstream.headers.has("x-edge-runtime-retiring")) {
-      fnProcess.retire();
-      if (upstream.status === 503 && (await fnProcess.whenReady(limits.bootWaitMs))) {
+      functionProcess.retire();
+      if (upstream.status === 503 && (await functionProcess.whenReady(limits.bootWaitMs))) {
         await upstream.body?.cancel();
         upstream = await forward(request, target, body);
       }
@@ -87,7 +87,7 @@ export async function toFunction(
     // The process's CPU while this request was in flight (shared with any concurrent
     // ones); it cannot exceed the wall time, so short requests are not even looked at.
     const wall = performance.now() - started;
-    const cpu = wall > limits.cpuLimitMs / 10 ? fnProcess.cpu.since(cpuMark) ?? 0 : 0;
+    const cpu = wall > limits.cpuLimitMs / 10 ? functionProcess.cpu.since(cpuMark) ?? 0 : 0;
     if (cpu > limits.cpuLimitMs / 10) {
       log({
         event: cpu > limits.cpuLimitMs ? "cpu_limit_exceeded" : "cpu_time",
