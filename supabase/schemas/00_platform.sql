@@ -35,9 +35,13 @@ CREATE FUNCTION private.is_platform_admin() RETURNS boolean
     SET search_path TO ''
     AS $$
   select exists (
-    select 1 from public.platform_roles
-    where user_id = (select auth.uid()) and role = 'platform_admin')
+      select 1 from public.platform_roles
+      where user_id = (select auth.uid()) and role = 'platform_admin')
+    and coalesce((select auth.jwt()) ->> 'aal', 'aal1') = 'aal2'
 $$;
+
+-- COMMENT FUNCTION is_platform_admin()
+COMMENT ON FUNCTION private.is_platform_admin() IS 'Whether the caller acts as a platform admin: they hold the role and their session has verified a second factor (aal2). Below aal2 a platform admin is an ordinary user.';
 
 -- ACL FUNCTION is_platform_admin()
 REVOKE ALL ON FUNCTION private.is_platform_admin() FROM PUBLIC;

@@ -41,6 +41,7 @@ CREATE FUNCTION private.require_platform_admin() RETURNS void
     AS $$
 begin
   if not (private.is_platform_admin() or auth.role() = 'service_role') then
+    perform private.refuse_platform_admin_below_aal2();
     raise exception using errcode = '42501', message = 'not_platform_admin',
       detail = 'only platform admins may do this';
   end if;
@@ -48,7 +49,7 @@ end
 $$;
 
 -- COMMENT FUNCTION require_platform_admin()
-COMMENT ON FUNCTION private.require_platform_admin() IS 'Refuses (`not_platform_admin`) anyone but a platform admin or the service role.';
+COMMENT ON FUNCTION private.require_platform_admin() IS 'Refuses anyone but a platform admin (at aal2: below it, `mfa_required`) or the service role (`not_platform_admin`).';
 
 -- FUNCTION set_platform_role(text, text)
 CREATE FUNCTION private.set_platform_role(p_email text, p_role text) RETURNS uuid
@@ -369,9 +370,9 @@ declare
   v_invite public.onboarding_invites;
 begin
   select * into v_invite from public.onboarding_invites where id = p_invite_id for update;
-  perform private.caller_role(v_invite.organization_id);
-  if not found or not (private.is_platform_admin() or auth.role() = 'service_role'
-                       or public.authorize(v_invite.organization_id, 'org:members:invite')) then
+  if not found or not (auth.role() = 'service_role'
+                       or (private.caller_role(v_invite.organization_id) is not null
+                           and public.authorize(v_invite.organization_id, 'org:members:invite'))) then
     raise exception using errcode = 'PT404', message = 'invite_not_found', detail = 'no such invitation';
   end if;
   if v_invite.status = 'accepted' then
@@ -421,6 +422,7 @@ begin
     perform private.check_invite_link(v_link);
   end if;
   select * into v_organization from public.organizations where id = coalesce(v_invite.organization_id, v_link.organization_id);
+  perform private.require_usable_organization(v_organization.id);
   v_features := private.enabled_features(v_organization.id);
   return jsonb_build_object(
     'kind', case when v_link.id is null then 'invite' else 'link' end,

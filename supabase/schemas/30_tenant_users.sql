@@ -369,8 +369,11 @@ begin
       detail = 'a chat id and a reason (1-500 characters) are required';
   end if;
   select * into v_user from public.tenant_users where id = p_user_id for update;
+  if not found then
+    raise exception using errcode = 'PT404', message = 'tenant_user_not_found', detail = 'no such tenant user';
+  end if;
   perform private.caller_role(v_user.tenant_id);
-  if not found or not private.is_tenant_admin(v_user.tenant_id) then
+  if not private.is_tenant_admin(v_user.tenant_id) then
     raise exception using errcode = '42501', message = 'not_tenant_admin';
   end if;
   if v_user.bot_onboarding_status = 'completed' then

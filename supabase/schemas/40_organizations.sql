@@ -99,14 +99,12 @@ declare
     (select m.role from public.organization_members m
      where m.organization_id = p_organization_id and m.user_id = auth.uid()));
 begin
-  if v_role is not null and not private.organization_usable(p_organization_id) then
-    raise exception using errcode = 'PT410', message = 'organization_deletion_scheduled',
-      detail = 'this organization is scheduled for deletion; an owner can cancel it until it is purged';
+  if v_role is null then
+    perform private.refuse_platform_admin_below_aal2();
+    return null;
   end if;
-  if v_role is not null and not private.session_meets_mfa(p_organization_id) then
-    raise exception using errcode = '42501', message = 'mfa_required',
-      detail = 'this organization requires two-factor authentication: verify a second factor (aal2) first';
-  end if;
+  perform private.require_usable_organization(p_organization_id);
+  perform private.require_mfa_met(p_organization_id);
   return v_role;
 end
 $$;
@@ -453,10 +451,15 @@ CREATE FUNCTION public.leave_organization(p_organization_id uuid) RETURNS jsonb
     SET search_path TO ''
     AS $$
 begin
-  perform private.lock_organization_as_member(p_organization_id);
+  if auth.uid() is null then
+    raise exception using errcode = '42501', message = 'not_signed_in', detail = 'sign in first';
+  end if;
+  perform 1 from public.organizations where id = p_organization_id for update;
   if not exists (select 1 from public.organization_members where organization_id = p_organization_id and user_id = auth.uid()) then
+    perform private.refuse_platform_admin_below_aal2();
     raise exception using errcode = '42501', message = 'not_member', detail = 'you are not a member of this organization';
   end if;
+  perform private.require_mfa_met(p_organization_id);
   perform set_config('app.audit_action', 'member.left', true);
   delete from public.organization_members where organization_id = p_organization_id and user_id = auth.uid();
   perform set_config('app.audit_action', '', true);
@@ -464,6 +467,9 @@ begin
   return jsonb_build_object('organization_id', p_organization_id, 'left', true);
 end
 $$;
+
+-- COMMENT FUNCTION leave_organization(p_organization_id uuid)
+COMMENT ON FUNCTION public.leave_organization(p_organization_id uuid) IS 'The caller leaves the organization (never its last owner: the trigger refuses). Allowed while the organization is scheduled for deletion.';
 
 -- ACL FUNCTION leave_organization(p_organization_id uuid)
 REVOKE ALL ON FUNCTION public.leave_organization(p_organization_id uuid) FROM PUBLIC;
@@ -510,7 +516,7 @@ CREATE FUNCTION public.my_invites() RETURNS jsonb
   left join public.profiles p on p.id = i.created_by
   left join public.organization_domains d on d.id = i.domain_id
   where u.id = auth.uid() and u.email_confirmed_at is not null
-    and i.status = 'pending' and i.expires_at > now()
+    and i.status = 'pending' and i.expires_at > now() and private.organization_usable(o.id)
 $$;
 
 -- COMMENT FUNCTION my_invites()

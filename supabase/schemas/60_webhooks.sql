@@ -71,8 +71,9 @@ declare
   v_endpoint public.webhook_endpoints;
 begin
   select * into v_endpoint from public.webhook_endpoints where id = p_endpoint_id;
-  if not found or not (v_endpoint.organization_id in (select private.permitted_organization_ids('org:webhooks:manage'))
-                       or private.is_platform_admin()) then
+  if not found or private.caller_role(v_endpoint.organization_id) is null
+     or not v_endpoint.organization_id in (select private.permitted_organization_ids('org:webhooks:manage'))
+        and not private.is_platform_admin() then
     raise exception using errcode = 'PT404', message = 'endpoint_not_found', detail = 'no such webhook endpoint';
   end if;
   perform private.administer_webhooks(v_endpoint.organization_id);
@@ -438,7 +439,9 @@ declare
   v_count integer;
 begin
   select * into v_message from public.webhook_messages where id = p_message_id;
-  if not found or not (v_message.organization_id in (select private.permitted_organization_ids('org:webhooks:manage'))) then
+  if not found or private.caller_role(v_message.organization_id) is null
+     or not v_message.organization_id in (select private.permitted_organization_ids('org:webhooks:manage'))
+        and not private.is_platform_admin() then
     raise exception using errcode = 'PT404', message = 'message_not_found', detail = 'no such webhook message';
   end if;
   perform private.administer_webhooks(v_message.organization_id);

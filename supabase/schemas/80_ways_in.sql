@@ -486,6 +486,7 @@ declare
 begin
   if p_domain.verified_at is null or p_domain.enrollment_mode <> 'automatic_invitation'
      or private.email_hostname(v_email) is distinct from p_domain.hostname
+     or not private.organization_usable(p_domain.organization_id)
      or exists (select 1 from public.organization_members m join auth.users u on u.id = m.user_id
                 where m.organization_id = p_domain.organization_id and lower(u.email) = v_email)
      or exists (select 1 from public.onboarding_invites
@@ -514,6 +515,7 @@ CREATE FUNCTION private.join_organization(p_organization_id uuid, p_user auth.us
 declare
   v_membership public.organization_members;
 begin
+  perform private.require_usable_organization(p_organization_id);
   -- The signup webhook may not have run yet: the profile is created here if need be.
   insert into public.profiles (id, email, full_name)
   values (p_user.id, p_user.email, private.signup_full_name(p_user.raw_user_meta_data, p_user.email))
@@ -532,7 +534,7 @@ end
 $$;
 
 -- COMMENT FUNCTION join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean)
-COMMENT ON FUNCTION private.join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean) IS 'Adds the user to the organization (never a second membership) and makes it their active one; `p_via` says how they came in (the audit row and `member.added` carry it). Returns the membership: {organization_id, membership_id, role}.';
+COMMENT ON FUNCTION private.join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean) IS 'Adds the user to the organization (never a second membership) and makes it their active one; `p_via` says how they came in. Every way in ends here, so an organization scheduled for deletion takes no new member by any of them (`organization_deletion_scheduled`).';
 
 -- ACL FUNCTION join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean)
 REVOKE ALL ON FUNCTION private.join_organization(p_organization_id uuid, p_user auth.users, p_role text, p_via text, p_set_role boolean) FROM PUBLIC;
@@ -904,7 +906,7 @@ CREATE FUNCTION public.my_suggestions() RETURNS jsonb
     on d.hostname = private.email_hostname(u.email) and d.verified_at is not null
    and d.enrollment_mode = 'automatic_suggestion'
   join public.organizations o on o.id = d.organization_id
-  where u.id = auth.uid() and u.email_confirmed_at is not null
+  where u.id = auth.uid() and u.email_confirmed_at is not null and private.organization_usable(o.id)
     and not exists (select 1 from public.organization_members m where m.organization_id = o.id and m.user_id = u.id)
 $$;
 
@@ -958,6 +960,7 @@ begin
     raise exception using errcode = '42501', message = 'join_not_available',
       detail = 'this organization does not take requests from your email domain';
   end if;
+  perform private.require_usable_organization(p_organization_id);
   if exists (select 1 from public.organization_members where organization_id = p_organization_id and user_id = v_user.id) then
     raise exception using errcode = '23505', message = 'already_member', detail = 'you are already a member';
   end if;

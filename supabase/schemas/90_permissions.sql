@@ -90,15 +90,35 @@ begin
   end if;
   perform private.require_permission(v_role.organization_id, 'org:roles:manage', 'only those who manage roles change them');
   select * into v_role from public.organization_roles where id = p_role_id for update;
+  if not private.may_change_role(v_role.organization_id, v_role.permissions) then
+    raise exception using errcode = '42501', message = 'role_too_high',
+      detail = 'you may change only roles that hold less than yours';
+  end if;
   return v_role;
 end
 $$;
 
 -- COMMENT FUNCTION managed_role(p_role_id uuid)
-COMMENT ON FUNCTION private.managed_role(p_role_id uuid) IS 'The custom role, locked, for those who manage the organization''s roles.';
+COMMENT ON FUNCTION private.managed_role(p_role_id uuid) IS 'The custom role, locked, for those who manage the organization''s roles and may change this one (see may_change_role).';
 
 -- ACL FUNCTION managed_role(p_role_id uuid)
 REVOKE ALL ON FUNCTION private.managed_role(p_role_id uuid) FROM PUBLIC;
+
+-- FUNCTION may_change_role(uuid, text[])
+CREATE FUNCTION private.may_change_role(p_organization_id uuid, p_permissions text[]) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select private.caller_role(p_organization_id) = 'owner'
+      or (p_permissions <@ private.caller_permissions(p_organization_id)
+          and not private.caller_permissions(p_organization_id) <@ p_permissions)
+$$;
+
+-- COMMENT FUNCTION may_change_role(p_organization_id uuid, p_permissions text[])
+COMMENT ON FUNCTION private.may_change_role(p_organization_id uuid, p_permissions text[]) IS 'Whether the caller may change or delete a custom role holding these permissions: owners any; others only a role holding strictly less than they do (as change_member_role moves members).';
+
+-- ACL FUNCTION may_change_role(p_organization_id uuid, p_permissions text[])
+REVOKE ALL ON FUNCTION private.may_change_role(p_organization_id uuid, p_permissions text[]) FROM PUBLIC;
 
 -- FUNCTION may_grant(uuid, text)
 CREATE FUNCTION private.may_grant(p_organization_id uuid, p_role text) RETURNS boolean
@@ -131,6 +151,45 @@ COMMENT ON FUNCTION private.may_manage_role(p_organization_id uuid, p_role text)
 -- ACL FUNCTION may_manage_role(p_organization_id uuid, p_role text)
 REVOKE ALL ON FUNCTION private.may_manage_role(p_organization_id uuid, p_role text) FROM PUBLIC;
 
+-- FUNCTION refuse_platform_admin_below_aal2()
+CREATE FUNCTION private.refuse_platform_admin_below_aal2() RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not private.is_platform_admin()
+     and exists (select 1 from public.platform_roles where user_id = auth.uid() and role = 'platform_admin') then
+    raise exception using errcode = '42501', message = 'mfa_required',
+      detail = 'platform admins act on tenants only after verifying a second factor (aal2)';
+  end if;
+end
+$$;
+
+-- COMMENT FUNCTION refuse_platform_admin_below_aal2()
+COMMENT ON FUNCTION private.refuse_platform_admin_below_aal2() IS 'Raises `mfa_required` for a platform admin whose session is below aal2.';
+
+-- ACL FUNCTION refuse_platform_admin_below_aal2()
+REVOKE ALL ON FUNCTION private.refuse_platform_admin_below_aal2() FROM PUBLIC;
+
+-- FUNCTION require_mfa_met(uuid)
+CREATE FUNCTION private.require_mfa_met(p_organization_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not private.session_meets_mfa(p_organization_id) then
+    raise exception using errcode = '42501', message = 'mfa_required',
+      detail = 'this organization requires two-factor authentication: verify a second factor (aal2) first';
+  end if;
+end
+$$;
+
+-- COMMENT FUNCTION require_mfa_met(p_organization_id uuid)
+COMMENT ON FUNCTION private.require_mfa_met(p_organization_id uuid) IS 'Raises `mfa_required` when this session does not meet the organization''s MFA policy.';
+
+-- ACL FUNCTION require_mfa_met(p_organization_id uuid)
+REVOKE ALL ON FUNCTION private.require_mfa_met(p_organization_id uuid) FROM PUBLIC;
+
 -- FUNCTION require_permission(uuid, text, text)
 CREATE FUNCTION private.require_permission(p_organization_id uuid, p_permission text, p_detail text) RETURNS text
     LANGUAGE plpgsql SECURITY DEFINER
@@ -151,6 +210,25 @@ COMMENT ON FUNCTION private.require_permission(p_organization_id uuid, p_permiss
 
 -- ACL FUNCTION require_permission(p_organization_id uuid, p_permission text, p_detail text)
 REVOKE ALL ON FUNCTION private.require_permission(p_organization_id uuid, p_permission text, p_detail text) FROM PUBLIC;
+
+-- FUNCTION require_usable_organization(uuid)
+CREATE FUNCTION private.require_usable_organization(p_organization_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not private.organization_usable(p_organization_id) then
+    raise exception using errcode = 'PT410', message = 'organization_deletion_scheduled',
+      detail = 'this organization is scheduled for deletion; an owner can cancel it until it is purged';
+  end if;
+end
+$$;
+
+-- COMMENT FUNCTION require_usable_organization(p_organization_id uuid)
+COMMENT ON FUNCTION private.require_usable_organization(p_organization_id uuid) IS 'Raises `organization_deletion_scheduled` (410) for an organization scheduled for deletion.';
+
+-- ACL FUNCTION require_usable_organization(p_organization_id uuid)
+REVOKE ALL ON FUNCTION private.require_usable_organization(p_organization_id uuid) FROM PUBLIC;
 
 -- FUNCTION role_exists(uuid, text)
 CREATE FUNCTION private.role_exists(p_organization_id uuid, p_role text) RETURNS boolean
@@ -240,6 +318,19 @@ REVOKE ALL ON FUNCTION public.authorize(p_organization_id uuid, p_permission tex
 GRANT ALL ON FUNCTION public.authorize(p_organization_id uuid, p_permission text) TO authenticated;
 GRANT ALL ON FUNCTION public.authorize(p_organization_id uuid, p_permission text) TO service_role;
 
+-- FUNCTION confirm_service_role()
+CREATE FUNCTION public.confirm_service_role() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select true $$;
+
+-- COMMENT FUNCTION confirm_service_role()
+COMMENT ON FUNCTION public.confirm_service_role() IS 'True for the service role; PostgREST refuses anyone else. A function checks a presented service-role JWT with it before answering without any other database call.';
+
+-- ACL FUNCTION confirm_service_role()
+REVOKE ALL ON FUNCTION public.confirm_service_role() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.confirm_service_role() TO service_role;
+
 -- FUNCTION create_role(uuid, text, text, text[])
 CREATE FUNCTION public.create_role(p_organization_id uuid, p_key text, p_name text, p_permissions text[]) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
@@ -288,9 +379,12 @@ declare
 begin
   if exists (select 1 from public.organization_members where organization_id = v_role.organization_id and role = v_role.key)
      or exists (select 1 from public.onboarding_invites
-                where organization_id = v_role.organization_id and role = v_role.key and status = 'pending') then
+                where organization_id = v_role.organization_id and role = v_role.key and status = 'pending')
+     or exists (select 1 from public.invite_links
+                where organization_id = v_role.organization_id and role = v_role.key
+                  and revoked_at is null and expires_at > now() and (max_uses is null or uses < max_uses)) then
     raise exception using errcode = 'PT409', message = 'role_in_use',
-      detail = 'members or pending invitations hold this role: give them another first';
+      detail = 'members, pending invitations or active invite links hold this role: give them another first';
   end if;
   delete from public.organization_roles where id = p_role_id;
   perform private.audit(v_role.organization_id, 'role.deleted', null, null, private.role_view(v_role), null);
@@ -299,7 +393,7 @@ end
 $$;
 
 -- COMMENT FUNCTION delete_role(p_role_id uuid)
-COMMENT ON FUNCTION public.delete_role(p_role_id uuid) IS 'Deletes the role; refused while a member, a pending invitation or a link holds it.';
+COMMENT ON FUNCTION public.delete_role(p_role_id uuid) IS 'Deletes the role; refused while a member, a pending invitation or an active invite link holds it, and, for a non-owner, when it holds as much as they do.';
 
 -- ACL FUNCTION delete_role(p_role_id uuid)
 REVOKE ALL ON FUNCTION public.delete_role(p_role_id uuid) FROM PUBLIC;
@@ -367,9 +461,14 @@ CREATE FUNCTION public.update_role(p_role_id uuid, p_name text, p_permissions te
 declare
   v_role public.organization_roles := private.managed_role(p_role_id);
   v_before jsonb := private.role_view(v_role);
+  v_permissions text[] := private.checked_permissions(v_role.organization_id, p_permissions);
 begin
+  if not private.may_change_role(v_role.organization_id, v_permissions) then
+    raise exception using errcode = '42501', message = 'role_too_high',
+      detail = 'a role you change must hold less than yours';
+  end if;
   update public.organization_roles
-  set name = private.role_name(p_name), permissions = private.checked_permissions(v_role.organization_id, p_permissions)
+  set name = private.role_name(p_name), permissions = v_permissions
   where id = p_role_id returning * into v_role;
   perform private.audit(v_role.organization_id, 'role.updated', null, null, v_before, private.role_view(v_role));
   return private.role_view(v_role);
@@ -377,7 +476,7 @@ end
 $$;
 
 -- COMMENT FUNCTION update_role(p_role_id uuid, p_name text, p_permissions text[])
-COMMENT ON FUNCTION public.update_role(p_role_id uuid, p_name text, p_permissions text[]) IS 'Renames the role and sets its permissions: its members have the new ones from their next request.';
+COMMENT ON FUNCTION public.update_role(p_role_id uuid, p_name text, p_permissions text[]) IS 'Renames the role and sets its permissions: its members have the new ones from their next request. A non-owner changes only roles holding less than they do, and keeps them so.';
 
 -- ACL FUNCTION update_role(p_role_id uuid, p_name text, p_permissions text[])
 REVOKE ALL ON FUNCTION public.update_role(p_role_id uuid, p_name text, p_permissions text[]) FROM PUBLIC;

@@ -14,12 +14,14 @@ begin
     raise exception using errcode = '42501', message = 'not_signed_in', detail = 'sign in first';
   end if;
   select * into v_organization from public.organizations where id = p_organization_id for update;
-  if not found or not ('org:delete' = any (private.caller_permissions(p_organization_id))) then
+  if not found or cardinality(private.caller_permissions(p_organization_id)) = 0 then
+    perform private.refuse_platform_admin_below_aal2();
     raise exception using errcode = '42501', message = 'not_owner', detail = 'only owners delete an organization';
   end if;
-  if not private.session_meets_mfa(p_organization_id) then
-    raise exception using errcode = '42501', message = 'mfa_required',
-      detail = 'this organization requires two-factor authentication: verify a second factor (aal2) first';
+  -- A member's session meets the MFA policy before anything else is said to it.
+  perform private.require_mfa_met(p_organization_id);
+  if not ('org:delete' = any (private.caller_permissions(p_organization_id))) then
+    raise exception using errcode = '42501', message = 'not_owner', detail = 'only owners delete an organization';
   end if;
   return v_organization;
 end

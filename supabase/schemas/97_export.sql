@@ -122,14 +122,18 @@ CREATE FUNCTION public.export_organization_page(p_organization_id uuid, p_sectio
     AS $_$
 declare
   v_query text := private.export_query(p_section);
+  v_permissions text[] := private.caller_permissions(p_organization_id);
   v_rows jsonb;
   v_last text;
   v_count integer;
 begin
-  if private.caller_role(p_organization_id) is null then
+  -- Not caller_role: an organization scheduled for deletion may still be exported.
+  if cardinality(v_permissions) = 0 then
+    perform private.refuse_platform_admin_below_aal2();
     raise exception using errcode = '42501', message = 'not_member', detail = 'you are not a member of this organization';
   end if;
-  if not (public.authorize(p_organization_id, 'org:audit:read') and public.authorize(p_organization_id, 'org:settings:manage')) then
+  perform private.require_mfa_met(p_organization_id);
+  if not v_permissions @> array['org:audit:read', 'org:settings:manage'] then
     raise exception using errcode = '42501', message = 'not_org_admin',
       detail = 'exporting takes org:audit:read and org:settings:manage';
   end if;
@@ -142,12 +146,12 @@ begin
   execute format('select coalesce(jsonb_agg(row order by key), ''[]''), max(key), count(*)
                   from (select key, row from (%s) s(key, row) where key > $2 order by key limit $3) page', v_query)
     into v_rows, v_last, v_count using p_organization_id, coalesce(p_after, ''), p_limit;
-  return jsonb_build_object('rows', v_rows, 'next', case when v_count = p_limit then v_last end);
+  return jsonb_build_object('rows', v_rows, 'next', case when v_count = p_limit then v_last end, 'at', now());
 end
 $_$;
 
 -- COMMENT FUNCTION export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer)
-COMMENT ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) IS 'One page of one section: `{rows, next}` — `next` is the key to pass as `p_after` for the following page, null after the last. For holders of both org:audit:read and org:settings:manage.';
+COMMENT ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) IS 'One page of one section: `{rows, next, at}` — `next` is the key to pass as `p_after` for the following page, null after the last; `at` the database''s time (the first page''s is the export''s). For holders of both org:audit:read and org:settings:manage, also while the organization is scheduled for deletion.';
 
 -- ACL FUNCTION export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer)
 REVOKE ALL ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) FROM PUBLIC;

@@ -25,11 +25,11 @@ const screenshots = new URL("../../.local/screenshots/", import.meta.url).pathna
 
 let browser, page, server, pageOrigin;
 
-async function confirmedUser(prefix) {
+async function confirmedUser(prefix, { aal = "aal1" } = {}) {
   const email = `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
   const [{ id }] = await sql`insert into auth.users (id, email, email_confirmed_at, raw_user_meta_data)
     values (gen_random_uuid(), ${email}, now(), ${sql.json({ full_name: prefix })}) returning id`;
-  const jwt = await new SignJWT({ sub: id, role: "authenticated", aud: "authenticated", email })
+  const jwt = await new SignJWT({ sub: id, role: "authenticated", aud: "authenticated", email, aal })
     .setProtectedHeader({ alg: "ES256", typ: "JWT", kid: signingJwk.kid })
     .setExpirationTime("1h")
     .sign(jwtKey);
@@ -82,7 +82,8 @@ after(async () => {
 });
 
 test("a page on another origin previews and accepts an invite, and reads the errors", async () => {
-  const admin = await confirmedUser("admin");
+  // A platform admin with a second factor: platform admins act on tenants only at aal2.
+  const admin = await confirmedUser("admin", { aal: "aal2" });
   await sql`select private.set_platform_role(${admin.email}, 'platform_admin')`;
   const owner = await confirmedUser("owner");
   const slug = `cors-${randomUUID().slice(0, 8)}`;

@@ -6,22 +6,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { account, base, checkPage, close, launch, newPage, PHONE, signIn, sql, workspaceOf } from "../support/browser.mjs";
-import { totp } from "../support/totp.mjs";
+import { account, base, checkPage, close, enrolAndVerify, launch, newPage, PHONE, signIn, sql, workspaceOf } from "../support/browser.mjs";
 
 before(launch);
 after(close);
-
-/** Enrols an authenticator from the step-up card and verifies with its code. */
-async function enrolAndVerify(page) {
-  const card = page.locator('[data-testid="step-up"]');
-  await card.locator('button:has-text("Set up an authenticator app")').click();
-  await card.locator("img.qr").waitFor();
-  const secret = await card.locator('[data-testid="totp-secret"]').textContent();
-  await card.locator('input[name="totp-code"]').fill(totp(secret));
-  await card.locator('button:has-text("Verify")').click();
-  return secret;
-}
 
 test("an owner requires two-factor authentication, a member steps up to see anything, an export is downloaded, a deletion is scheduled and cancelled", async () => {
   const owner = await account("mfa-owner");

@@ -8,8 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import {
-  account, base, checkPage, clickInInbox, close, createOrganization, launch, newPage, PASSWORD, PHONE, signIn, sql,
-  unique,
+  account, base, checkPage, clickInInbox, close, createOrganization, launch, newPage, PASSWORD, PHONE, signInAsPlatformAdmin, sql, unique,
 } from "../support/browser.mjs";
 
 before(launch);
@@ -31,7 +30,7 @@ test("the seed's journey: sign up from the invitation, confirm in the inbox, acc
   const ownerEmail = unique("owner");
   const adminPage = await newPage();
   await adminPage.goto(`${base}/admin`);
-  await signIn(adminPage, admin);
+  await signInAsPlatformAdmin(adminPage, admin);
   const { slug, joinPath } = await createOrganization(adminPage, { name: "Journey Ltd", ownerEmail, plan: "starter", features: ["webhooks"] });
 
   // The invitation's page, then the seed's sign-up form: first name, last name, password,
@@ -168,7 +167,7 @@ test("an enterprise organization: each step refuses one invalid value beside its
   const ownerEmail = unique("enterprise");
   const adminPage = await newPage();
   await adminPage.goto(`${base}/admin`);
-  await signIn(adminPage, admin);
+  await signInAsPlatformAdmin(adminPage, admin);
   const { joinPath } = await createOrganization(adminPage, { name: "Enterprise Ltd", ownerEmail, plan: "enterprise" });
   const owner = await account("enterprise", { email: ownerEmail });
   const page = await newPage({ viewport: PHONE });

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  account, base, checkPage, close, createOrganization, launch, newPage, PHONE, signIn, unique, workspaceOf,
+  account, base, checkPage, close, createOrganization, launch, newPage, PHONE, signInAsPlatformAdmin, unique, workspaceOf,
 } from "../support/browser.mjs";
 
 before(launch);
@@ -28,7 +28,7 @@ test("every page fits a 390 px screen and passes axe-core", async () => {
   const admin = await account("admin", { platformAdmin: true });
   const page = await newPage({ viewport: PHONE });
   await page.goto(`${base}/admin`);
-  await signIn(page, admin);
+  await signInAsPlatformAdmin(page, admin);
   const ownerEmail = unique("phone-owner");
   const { joinPath } = await createOrganization(page, { name: "A Company With Quite A Long Name Ltd", ownerEmail, plan: "enterprise" });
   await checkPage(page, "phone-admin-console");

@@ -29,20 +29,53 @@ service_jwt="$(cd "$root" && SIGNING_KEY_FILE="$(value SUPABASE_JWT_SIGNING_KEY_
     .setExpirationTime("1h").sign(await importJWK(jwk, "ES256")));')"
 webhook="$(value ONBOARDING_WEBHOOK_SECRET "$STACK_ENV_FILE")"
 callback="$(value MAKE_ONBOARDING_CALLBACK_TOKEN "$FUNCTIONS_ENV_FILE")"
-fuzz() { # an Authorization bearer or "" (all get the secret key as apikey), schemathesis filters...
+fuzz() { # operations expected, an Authorization bearer or "" (all get the secret key as apikey), schemathesis filters...
+  local expected=$1; shift
   local bearer=(); [ -n "$1" ] && bearer=(-H "Authorization: Bearer $1"); shift
   (cd "$root/.local" && "$venv/bin/st" run "$root/openapi/functions.json" --experimental=openapi-3.1 \
     --base-url "$url" "${bearer[@]}" -H "apikey: $secret_key" \
     --hypothesis-max-examples "${CONTRACT_EXAMPLES:-25}" --hypothesis-seed 1 --hypothesis-derandomize \
     -c not_a_server_error -c status_code_conformance -c content_type_conformance -c response_schema_conformance \
     --no-color "$@") | tee "$root/.local/contract.log"
-  # An empty selection would pass silently: each run must have exercised operations.
-  if grep -q "Collected API operations: 0" "$root/.local/contract.log"; then
-    echo "contract: no operation matched $*" >&2
+  # Each run exercises exactly the operations its group has in the document.
+  if ! grep -q "Collected API operations: $expected\b" "$root/.local/contract.log"; then
+    echo "contract: expected $expected operations for $*, schemathesis collected $(grep -o 'Collected API operations: [0-9]*' "$root/.local/contract.log")" >&2
     exit 1
   fi
 }
-fuzz "$service_jwt" --include-path-regex '/(send-invite-email|validate-invite|accept-invite|user-onboarding/request)$'
-fuzz "" --include-path-regex '/(user-onboarding/dispatch|deliver-webhooks)$'
-fuzz "$webhook" --include-path-regex '/on-signup-create-org$'
-fuzz "$callback" --include-path-regex '/user-onboarding/callback$'
+# Which credential each operation takes. Every operation of the document must be in
+# exactly one group: the list is checked against the document before anything runs, so an
+# operation added to it and forgotten here fails the run instead of going unfuzzed.
+groups=(
+  "user:/(send-invite-email|validate-invite|accept-invite|export-organization|user-onboarding/request)$"
+  "server:/(user-onboarding/dispatch|deliver-webhooks)$"
+  "webhook:/on-signup-create-org$"
+  "callback:/user-onboarding/callback$"
+)
+declare -A operations
+while read -r name count; do operations[$name]=$count; done < <(python3 - "$root/openapi/functions.json" "${groups[@]}" <<'PY'
+import json, re, sys
+document = json.load(open(sys.argv[1]))
+groups = [group.split(":", 1) for group in sys.argv[2:]]
+methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+counts, problems = {name: 0 for name, _ in groups}, []
+for path, item in document["paths"].items():
+    matched = [name for name, pattern in groups if re.search(pattern, path)]
+    if len(matched) != 1:
+        problems.append(f"{path}: matched by {len(matched)} credential groups, not 1")
+    else:
+        counts[matched[0]] += len(methods & set(item))
+if problems:
+    sys.exit("contract: " + "; ".join(problems))
+for name, count in counts.items():
+    print(name, count)
+PY
+)
+[ "${#operations[@]}" = "${#groups[@]}" ] || { echo "contract: the operations could not be read from the document" >&2; exit 1; }
+for group in "${groups[@]}"; do
+  name=${group%%:*}
+  case "$name" in
+    user) bearer=$service_jwt ;; server) bearer="" ;; webhook) bearer=$webhook ;; callback) bearer=$callback ;;
+  esac
+  fuzz "${operations[$name]}" "$bearer" --include-path-regex "${group#*:}"
+done

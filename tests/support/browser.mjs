@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 import postgres from "postgres";
 import { inboxLink as linkIn, readEnvFile } from "./stack.mjs";
+import { totp } from "./totp.mjs";
 
 export const env = { ...readEnvFile(process.env.STACK_ENV_FILE), ...readEnvFile(process.env.FUNCTIONS_ENV_FILE) };
 export const base = env.SUPABASE_URL;
@@ -70,6 +71,34 @@ export async function signIn(page, who) {
   await page.fill('input[name="email"]', who.email);
   await page.fill('input[name="password"]', who.password);
   await page.click('form button:has-text("Sign in")');
+}
+
+/** Enrols an authenticator from the step-up card and verifies with its code (a new
+ * account's first second factor). Returns the TOTP secret. */
+export async function enrolAndVerify(page) {
+  const card = page.locator('[data-testid="step-up"]');
+  await card.locator('button:has-text("Set up an authenticator app")').click();
+  await card.locator("img.qr").waitFor();
+  const secret = await card.locator('[data-testid="totp-secret"]').textContent();
+  await card.locator('input[name="totp-code"]').fill(totp(secret));
+  await card.locator('button:has-text("Verify")').click();
+  return secret;
+}
+
+/** Verifies the second factor already enrolled (its TOTP secret) on the step-up card. */
+export async function verifySecondFactor(page, secret) {
+  const card = page.locator('[data-testid="step-up"]');
+  await card.locator('input[name="totp-code"]').fill(totp(secret));
+  await card.locator('button:has-text("Verify")').click();
+}
+
+/** On /admin: signs a platform admin in and verifies a second factor, which the console
+ * asks for before anything else (platform admins act on tenants only at aal2). */
+export async function signInAsPlatformAdmin(page, admin) {
+  await signIn(page, admin);
+  await page.locator('[data-testid="step-up"]').waitFor();
+  await enrolAndVerify(page);
+  await page.locator('input[name="owner_email"]').waitFor();
 }
 
 /** On /admin, signed in as a platform admin: creates an organization and returns the

@@ -47,6 +47,8 @@ CONCERNS = {
     "20261201000400": "80_ways_in",
     # comments only: each goes with the object it is on
     "20261206000100": "00_platform",
+    # trust: the access rules it adds (MFA, the grace period, role bounds) are permissions'
+    "20261206000200": "90_permissions",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.

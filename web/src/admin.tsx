@@ -3,6 +3,7 @@ import { AuthPanel } from "./auth.tsx";
 import { Field } from "./field.tsx";
 import type { Deps } from "./deps.ts";
 import { ErrorBox, type Problem } from "./errors.tsx";
+import { StepUp } from "./mfa.tsx";
 import { YourOrganizations } from "./organizations.tsx";
 
 const FEATURES: [string, string][] = [
@@ -16,14 +17,19 @@ type Invite = {
 };
 
 /** `/admin`: a platform admin creates an organization, invites its owner, and follows
- * the invites. Anyone else signed in is told this page is not for them. */
+ * the invites — after verifying a second factor, since platform admins act on every
+ * tenant only in an `aal2` session (the database refuses them below it). Anyone else
+ * signed in is told this page is not for them. */
 export function AdminPage({ supabase, onboarding, session }: Deps) {
   const [isAdmin, setIsAdmin] = useState<boolean | null>(null);
+  const [aal, setAal] = useState<string | null>(null);
   useEffect(() => {
     setIsAdmin(null);
+    setAal(null);
     if (!session) return;
     supabase.from("platform_roles").select("role").eq("user_id", session.user.id).maybeSingle()
       .then(({ data }) => setIsAdmin((data as { role: string } | null)?.role === "platform_admin"));
+    supabase.auth.mfa.getAuthenticatorAssuranceLevel().then(({ data }) => setAal(data?.currentLevel ?? "aal1"));
   }, [session?.user.id]);
   if (!session) return <><h1>Platform admin</h1><AuthPanel supabase={supabase} title="Platform admin: sign in" redirectTo={`${location.origin}/admin`} /></>;
   if (isAdmin === null) return <p class="loading" aria-live="polite">Loading…</p>;
@@ -35,6 +41,16 @@ export function AdminPage({ supabase, onboarding, session }: Deps) {
           Platform admins create organizations and invite their owners; an operator grants the role.</p>
         <YourOrganizations supabase={supabase} onboarding={onboarding} session={session} />
       </section>
+    );
+  }
+  if (aal === null) return <p class="loading" aria-live="polite">Loading…</p>;
+  if (aal !== "aal2") {
+    return (
+      <>
+        <h1>Platform admin</h1>
+        <StepUp supabase={supabase} onVerified={() => setAal("aal2")}
+          reason="Platform admins see and change every organization, so this console needs a second factor: verify one to continue." />
+      </>
     );
   }
   return <AdminConsole supabase={supabase} onboarding={onboarding} session={session} />;

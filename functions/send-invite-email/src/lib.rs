@@ -80,7 +80,12 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
         });
 
         let outcome = send_email(&self.outbound, &self.resend, &email, self.limits).await;
+        // The invite's record and the caller get what happened, in our words; Resend's own
+        // text goes to the log only.
         let recorded_error = outcome.as_ref().err().map(ToString::to_string);
+        if let Err(error) = &outcome {
+            emit(&json!({ "function": NAME, "event": "email_not_sent", "invite_id": invite_id, "error": error.to_string(), "upstream": error.log_detail() }).to_string());
+        }
         let record = json!({ "p_invite_id": invite_id, "p_send_attempt": send_attempt, "p_error": recorded_error });
         if let Err(err) = self
             .db
@@ -97,16 +102,13 @@ impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
                 body["attempts"] = json!(sent.attempts);
                 return Ok(HttpResponse::json(200, &body));
             }
-            Err(SendError::Rejected { status, name, message }) => ApiError::ServiceRejected {
+            Err(rejected @ SendError::Rejected { .. }) => ApiError::ServiceRejected {
                 code: "email_rejected",
-                message: format!("Resend refused the email ({status} {name}): {message}"),
+                message: format!("{rejected}; the invite is kept and its link works"),
             },
-            Err(SendError::Unavailable { attempts, last }) => ApiError::ServiceUnavailable {
+            Err(unavailable @ SendError::Unavailable { .. }) => ApiError::ServiceUnavailable {
                 code: "email_unavailable",
-                message: format!(
-                    "Resend could not be reached or kept failing ({attempts} attempts, last: {last}); \
-                     the invite is kept, send it again later"
-                ),
+                message: format!("{unavailable}; the invite is kept, send it again later"),
             },
         };
         // The link still works: the admin screen can show it as a fallback.

@@ -162,6 +162,14 @@ impl<D: Db, O: Outbound> UserOnboarding<D, O> {
         require_method(request, "POST")?;
         let caller = server_caller(request, &self.server_keys)?;
         let Some(make) = &self.make else {
+            // Credentials first: a presented JWT is the database's to judge, even when
+            // there is nothing to claim.
+            if let Caller::User(_) = caller {
+                self.db
+                    .rpc(caller, "confirm_service_role", &json!({}))
+                    .await
+                    .map_err(DbError::service_role_required)?;
+            }
             // Nothing is claimed: the queued messages stay due until Make is configured.
             return Ok(HttpResponse::json(
                 200,
@@ -441,17 +449,40 @@ mod tests {
         );
     }
 
-    /// Without Make the dispatcher claims nothing: the messages stay due for later.
+    /// Without Make the dispatcher claims nothing: the messages stay due for later. The
+    /// JWT it was given is still checked, by the database, before it answers.
     #[tokio::test]
     async fn without_make_the_dispatcher_leaves_the_outbox_alone() {
         let journal = Journal::default();
-        let mut function = handler(ScriptedDb::new(&journal), ScriptedOutbound::new(&journal));
+        let db = ScriptedDb::new(&journal).answer("confirm_service_role", Ok(json!(true)));
+        let mut function = handler(db, ScriptedOutbound::new(&journal));
         function.make = None;
         let response = function.route(&dispatch_request()).await.unwrap();
         assert_eq!(response.status, 200);
-        assert!(journal.entries().is_empty(), "{:?}", journal.entries());
+        assert_eq!(journal.entries(), ["rpc confirm_service_role"]);
         let body: serde_json::Value = serde_json::from_str(&response.body).unwrap();
         assert_eq!(body["waiting"], "make_not_configured");
+    }
+
+    /// Credentials first: without Make, a JWT the database refuses is a 401, not a 200.
+    #[tokio::test]
+    async fn without_make_a_refused_jwt_is_401() {
+        let journal = Journal::default();
+        let db = ScriptedDb::new(&journal).answer(
+            "confirm_service_role",
+            Err(DbError::Rejected {
+                status: 401,
+                code: "PGRST301".into(),
+                message: "JWSError".into(),
+                details: None,
+            }),
+        );
+        let mut function = handler(db, ScriptedOutbound::new(&journal));
+        function.make = None;
+        assert_eq!(
+            function.route(&dispatch_request()).await.unwrap_err(),
+            ApiError::Unauthorized
+        );
     }
 
     #[tokio::test]

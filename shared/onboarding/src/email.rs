@@ -42,16 +42,33 @@ pub struct Sent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
-    /// Resend refused the email; retrying will not help.
-    #[error("Resend refused the email ({status} {name}): {message}")]
+    /// Resend refused the email; retrying will not help. `name` and `message` are Resend's
+    /// own text: for the log (redacted), never for a caller or a table.
+    #[error("Resend refused the email (HTTP {status})")]
     Rejected {
         status: u16,
         name: String,
         message: String,
     },
-    /// Resend could not be reached or kept failing within the time allowed.
-    #[error("Resend is unavailable after {attempts} attempts: {last}")]
+    /// Resend could not be reached or kept failing within the time allowed. `last` (the
+    /// last failure, possibly an upstream's text) is for the log only.
+    #[error("Resend could not be reached or kept failing ({attempts} attempts)")]
     Unavailable { attempts: u32, last: String },
+}
+
+impl SendError {
+    /// What the log keeps of the failure: the upstream's own words, addresses and keys
+    /// redacted. (Its `Display` is what callers and the invite's record may see.)
+    pub fn log_detail(&self) -> String {
+        match self {
+            SendError::Rejected {
+                status,
+                name,
+                message,
+            } => platform::log::redacted(&format!("{status} {name}: {message}")),
+            SendError::Unavailable { last, .. } => platform::log::redacted(last),
+        }
+    }
 }
 
 /// How long one attempt may take, and how long all attempts and waits together may:

@@ -117,15 +117,14 @@ impl<D: Db> ExportWriter<D> {
         organization_id: Uuid,
         first: Page,
     ) -> Result<Self, ApiError> {
+        // The export's time is the database's, from the first page: never made up here.
+        let at = first.at.ok_or(ApiError::Upstream)?;
         let organization = first.rows.into_iter().next().ok_or(ApiError::Upstream)?;
         Ok(ExportWriter {
             db,
             jwt,
             organization_id,
-            position: RefCell::new(Position::Head {
-                organization,
-                at: first.at.unwrap_or_default(),
-            }),
+            position: RefCell::new(Position::Head { organization, at }),
         })
     }
 

@@ -17,6 +17,11 @@ pub const INVITES: &[RaisedError] = &[
         message: "confirm your email address first",
     },
     RaisedError {
+        code: "invalid_role",
+        status: 410,
+        message: "the role this invitation grants no longer exists; ask for a new one",
+    },
+    RaisedError {
         code: "invite_already_accepted",
         status: 409,
         message: "this invitation has already been accepted",

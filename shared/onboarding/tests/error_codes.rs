@@ -129,6 +129,7 @@ fn producible_codes() -> BTreeSet<String> {
     let mut sources = vec![
         root().join("shared/platform/src/error.rs"),
         root().join("local/stack/gateway.ts"),
+        root().join("local/stack/project-keys.ts"),
         root().join("functions/_shared/wasm_host.ts"),
     ];
     // The gateway's modules, each of which may answer with its own code.
@@ -160,6 +161,7 @@ fn producible_codes() -> BTreeSet<String> {
             "problem(502, \"",
             "problem(503, \"",
             "problem(504, \"",
+            "refusal(surface, 401, \"",
             "jsonError(503, \"",
             "jsonError(504, \"",
         ] {

@@ -35,9 +35,64 @@ pub fn emit(line: &str) {
     println!("{line}");
 }
 
+/// Text from outside (an upstream's error message) made fit for a log line: email
+/// addresses and anything shaped like a key or token (`re_…`, `sb_secret_…`,
+/// `sb_publishable_…`, `whsec_…`, `sbp_…`, a JWT) are replaced, the rest kept.
+pub fn redacted(text: &str) -> String {
+    const SECRET_PREFIXES: [&str; 6] = [
+        "re_",
+        "sb_secret_",
+        "sb_publishable_",
+        "whsec_",
+        "sbp_",
+        "eyJ",
+    ];
+    let is_word = |c: char| c.is_ascii_alphanumeric() || "._%+-@/=".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let at = word.find('@');
+        if at.is_some_and(|i| i > 0 && i + 1 < word.len()) {
+            out.push_str("[address]");
+        } else if SECRET_PREFIXES
+            .iter()
+            .any(|prefix| word.starts_with(prefix))
+        {
+            out.push_str("[secret]");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_word(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_text_keeps_no_address_and_no_key() {
+        let text = "Invalid `to` field: ann@acme.com. API key re_123abc is invalid; Bearer eyJhbGciOi.x.y (422)";
+        assert_eq!(
+            redacted(text),
+            "Invalid `to` field: [address] API key [secret] is invalid; Bearer [secret] (422)"
+        );
+        assert_eq!(
+            redacted("sb_secret_abc and whsec_x=="),
+            "[secret] and [secret]"
+        );
+        assert_eq!(redacted("a plain message, 429"), "a plain message, 429");
+    }
 
     #[test]
     fn a_log_line_is_one_json_object() {

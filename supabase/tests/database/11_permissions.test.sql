@@ -5,7 +5,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(50);
+select plan(51);
 
 insert into auth.users (id, email, email_confirmed_at) values
   ('a1111111-1111-4111-8111-1111111111a1', 'owner@perm.tap', now()),
@@ -66,11 +66,15 @@ select tests.authenticate_as('a1111111-1111-4111-8111-1111111111a1');
 select is(public.authorize((select id from org), permission), allowed, 'owner ' || permission) from matrix where role = 'owner';
 reset role;
 
--- A platform admin, a member of nothing, holds every permission.
+-- A platform admin, a member of nothing, holds every permission, with a second factor
+-- only: after a password alone they are an ordinary user.
 select private.set_platform_role('outsider@perm.tap', 'platform_admin');
-select tests.authenticate_as('a5555555-5555-4555-8555-5555555555a5');
+select tests.authenticate_as('a5555555-5555-4555-8555-5555555555a5', 'aal2');
 select is((select count(*)::int from public.permissions where public.authorize((select id from org), key)), 13,
-  'a platform admin holds all 13');
+  'a platform admin at aal2 holds all 13');
+select tests.authenticate_as('a5555555-5555-4555-8555-5555555555a5', 'aal1');
+select is((select count(*)::int from public.permissions where public.authorize((select id from org), key)), 0,
+  'a platform admin at aal1 holds none');
 reset role;
 
 -- The MFA policy: an aal1 session holds nothing there, an aal2 session what its role holds.

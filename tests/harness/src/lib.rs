@@ -375,6 +375,9 @@ pub struct User {
 }
 
 impl Stack {
+    /// A platform admin, signed in with a second factor (`aal2`): platform admins act on
+    /// tenants only so. [`User::jwt`] of [`Stack::platform_admin_below_aal2`] is the same
+    /// person after a password alone.
     pub async fn platform_admin(&self, db: &Client) -> User {
         let email = unique_email("admin");
         let id = insert_confirmed_user(db, &email, json!({"full_name": "Platform Admin"})).await;
@@ -385,9 +388,18 @@ impl Stack {
         .await
         .unwrap();
         User {
-            jwt: self.user_jwt(id, &email),
+            jwt: self.user_jwt_at(id, &email, "aal2"),
             id,
             email,
+        }
+    }
+
+    /// The same platform admin's session after a password alone (`aal1`).
+    pub fn platform_admin_below_aal2(&self, admin: &User) -> User {
+        User {
+            jwt: self.user_jwt_at(admin.id, &admin.email, "aal1"),
+            id: admin.id,
+            email: admin.email.clone(),
         }
     }
 

@@ -30,12 +30,49 @@ async fn an_organization_exports_everything_it_holds_and_no_secret() {
     .await;
     assert!(!hashes.is_empty());
 
+    let before: String = db
+        .query_one("select to_json(now())::text", &[])
+        .await
+        .unwrap()
+        .get(0);
     let response = export(&stack, &owner, org).await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     let text = response.text().await.unwrap();
     let document: Value = serde_json::from_str(&text).unwrap();
+    // Every top-level field, each with what it must hold.
+    let fields: Vec<&str> = document
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut expected = vec!["format", "exported_at", "organization"];
+    expected.extend(onboarding::export::SECTIONS);
+    let (mut got, mut want) = (fields.clone(), expected.clone());
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want, "the document's top-level fields");
     assert_eq!(document["format"], "tenant-onboarding-export/1");
+    // The time of the export: the database's, between before and after the call.
+    let exported_at = document["exported_at"].as_str().unwrap();
+    let after: String = db
+        .query_one("select to_json(now())::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let within: bool = db
+        .query_one(
+            "select $1::text::timestamptz between ($2::text::json #>> '{}')::timestamptz and ($3::text::json #>> '{}')::timestamptz",
+            &[&exported_at, &before, &after],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        within,
+        "exported_at {exported_at} is not the time of the export ({before} .. {after})"
+    );
     assert_eq!(document["organization"]["id"], org.to_string());
     for section in onboarding::export::SECTIONS {
         let rows = document[section]

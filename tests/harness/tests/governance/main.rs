@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 mod deletion;
 mod export;
+mod grace;
 mod mfa;
+mod mfa_matrix;
 mod roles;
 
 /// A confirmed user who is `role` in `org`.

@@ -295,20 +295,33 @@ async fn nobody_grants_what_they_do_not_hold_and_bad_definitions_write_nothing()
         refused(create_role(&stack, &free_owner, free_org, "any", json!([])).await).await,
         (403, "feature_not_enabled".to_owned())
     );
-    // Another organization's role is not this one's.
-    assert_eq!(
-        refused(
-            rpc(
-                &stack,
-                &free_owner,
-                "update_role",
-                json!({"p_role_id": fine["id"], "p_name": "x", "p_permissions": []})
-            )
-            .await
+    // Another organization's role is not this one's: a role that exists (the one above was
+    // deleted, so refusing it proved nothing), left exactly as it was.
+    let kept =
+        ok(create_role(&stack, &owner, org, "kept", json!(["org:members:read"])).await).await;
+    for (function, args) in [
+        (
+            "update_role",
+            json!({"p_role_id": kept["id"], "p_name": "x", "p_permissions": []}),
+        ),
+        ("delete_role", json!({"p_role_id": kept["id"]})),
+    ] {
+        assert_eq!(
+            refused(rpc(&stack, &free_owner, function, args).await).await,
+            (404, "role_not_found".to_owned()),
+            "{function}"
+        );
+    }
+    let kept_id: Uuid = kept["id"].as_str().unwrap().parse().unwrap();
+    let permissions: Vec<String> = db
+        .query_one(
+            "select permissions from organization_roles where id = $1",
+            &[&kept_id],
         )
-        .await,
-        (404, "role_not_found".to_owned())
-    );
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(permissions, ["org:members:read"]);
 }
 
 #[tokio::test]

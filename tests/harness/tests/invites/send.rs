@@ -29,20 +29,33 @@ async fn resend_refusals_are_reported_recorded_and_not_retried() {
     let admin = stack.platform_admin(&db).await;
     for (status, name) in [(422, "validation_error"), (429, "daily_quota_exceeded")] {
         let invited = create_organization(&stack, &admin, "starter", json!({})).await;
+        // Resend's own words, with the address and a key in them, as it may answer.
+        let upstream = format!(
+            "Refused by the fake for {} (key re_leaked123).",
+            invited.email
+        );
         script_resend(
             &stack,
             &invited.email,
-            json!([{"status": status, "name": name, "message": "Refused by the fake."}]),
+            json!([{"status": status, "name": name, "message": upstream}]),
         )
         .await;
         let response = send_invite(&stack, &admin.jwt, invited.invite_id).await;
         assert_eq!(response.status().as_u16(), 502);
-        let body: Value = response.json().await.unwrap();
+        let text = response.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(body["error"]["code"], "email_rejected");
+        // The caller gets our code and words: none of Resend's text.
+        for upstream_text in ["Refused by the fake", "re_leaked123", name] {
+            assert!(
+                !text.contains(upstream_text),
+                "{upstream_text} reached the caller: {text}"
+            );
+        }
         assert!(body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("Refused by the fake."));
+            .contains(&status.to_string()));
         let link = body["invite"]["link"].as_str().unwrap();
         assert_eq!(
             validate(&stack, &token_of(link)).await.status().as_u16(),
@@ -51,9 +64,38 @@ async fn resend_refusals_are_reported_recorded_and_not_retried() {
         );
         let (emails, attempts) = mailbox(&stack, &invited.email).await;
         assert_eq!((emails.len(), attempts), (0, 1), "{name} is not retried");
+        // The invite's record (which admins read through the API) says what happened, in
+        // our words too.
         let row = invite_row(&db, invited.invite_id).await;
         assert_eq!(row.get::<_, String>(0), "pending");
-        assert!(row.get::<_, Option<String>>(4).unwrap().contains(name));
+        let recorded = row.get::<_, Option<String>>(4).unwrap();
+        assert!(recorded.contains(&status.to_string()), "{recorded}");
+        assert!(!recorded.contains("Refused by the fake"), "{recorded}");
+        // The log has Resend's words, with the address and the key redacted.
+        let log_path = stack.dir().join("logs/gateway.log");
+        let mut log = String::new();
+        for _ in 0..50 {
+            log = std::fs::read_to_string(&log_path).unwrap();
+            if log.contains(&invited.invite_id.to_string()) && log.contains("Refused by the fake") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let line = log
+            .lines()
+            .rev()
+            .find(|line| {
+                line.contains("email_not_sent") && line.contains(&invited.invite_id.to_string())
+            })
+            .expect("the refusal is logged");
+        assert!(
+            line.contains("Refused by the fake for [address] (key [secret])"),
+            "{line}"
+        );
+        assert!(
+            !line.contains(&invited.email) && !line.contains("re_leaked123"),
+            "{line}"
+        );
     }
 }
 
