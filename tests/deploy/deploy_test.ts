@@ -198,9 +198,21 @@ Deno.test("`supabase functions deploy --use-api` uploads the deployed file set, 
     const cliLog = new TextDecoder().decode(cli.stdout) + new TextDecoder().decode(cli.stderr);
     assert(cli.success, `supabase functions deploy failed:\n${cliLog}`);
 
+    // The CLI reads supabase/functions, a link to the top-level functions/ (as
+    // supabase/migrations links to migrations/); through it each function uploads exactly
+    // what it uploaded when the folders lived under supabase/: its shim, its glue, its
+    // module bytes and the shared host, under supabase/functions/.
+    assert.equal(Deno.readLinkSync(`${root}/supabase/functions`), "../functions");
     for (const fn of functions) {
       const uploaded = JSON.parse(await Deno.readTextFile(`${work}/uploads/${fn.name}.json`));
       assert.deepEqual(uploaded.files, await deployedFiles(fn), `${fn.name}: the CLI uploaded another file set`);
+      const lib = fn.name.replaceAll("-", "_");
+      assert.deepEqual([...uploaded.files].sort(), [
+        "supabase/functions/_shared/wasm_host.ts",
+        `supabase/functions/${fn.name}/index.ts`,
+        `supabase/functions/${fn.name}/pkg/${lib}.js`,
+        `supabase/functions/${fn.name}/pkg/${lib}_bg.wasm`,
+      ], `${fn.name}: the files a deployment has always held`);
       assert.deepEqual(uploaded.entrypoint_path, fn.entrypoint);
       assert.deepEqual(uploaded.verify_jwt, fn.verifyJwt, `${fn.name}: verify_jwt`);
       const running = await isolate(fn, `${work}/uploads/${fn.name}`);
