@@ -301,12 +301,12 @@ export interface operations {
       /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "legacy_api_keys_disabled" | "unauthorized";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
       /** @description Forbidden */
@@ -447,7 +447,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invalid_jwt" | "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "invalid_jwt" | "legacy_api_keys_disabled" | "unauthorized";
             };
           }) & components["schemas"]["Error"];
         };
@@ -614,6 +614,17 @@ export interface operations {
           }) & components["schemas"]["Error"];
         };
       };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_api_key" | "invalid_authorization" | "legacy_api_keys_disabled";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
       /** @description Forbidden */
       403: {
         content: {
@@ -775,6 +786,17 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "invalid_json" | "invalid_payload";
+            };
+          }) & components["schemas"]["Error"];
+        };
+      };
+      /** @description Unauthorized */
+      401: {
+        content: {
+          "application/json": ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_api_key" | "invalid_authorization" | "legacy_api_keys_disabled";
             };
           }) & components["schemas"]["Error"];
         };
@@ -956,7 +978,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invalid_jwt" | "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "invalid_jwt" | "legacy_api_keys_disabled" | "unauthorized";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1011,7 +1033,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invite_expired" | "invite_link_used_up" | "invite_revoked" | "organization_deletion_scheduled";
+              code?: "invalid_role" | "invite_expired" | "invite_link_used_up" | "invite_revoked" | "organization_deletion_scheduled";
             };
           }) & components["schemas"]["Error"];
         };
@@ -1126,12 +1148,12 @@ export interface operations {
       /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "legacy_api_keys_disabled" | "unauthorized";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
       /** @description Forbidden */
@@ -1288,12 +1310,12 @@ export interface operations {
       /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "legacy_api_keys_disabled" | "unauthorized";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
       /** @description Forbidden */
@@ -1445,12 +1467,12 @@ export interface operations {
       /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "legacy_api_keys_disabled" | "unauthorized";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
       /** @description Method not allowed (see Allow) */
@@ -1558,12 +1580,12 @@ export interface operations {
       /** @description Missing or invalid credentials */
       401: {
         content: {
-          "application/json": {
+          "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "legacy_api_keys_disabled" | "unauthorized";
             };
-          } & components["schemas"]["Error"];
+          }) & components["schemas"]["Error"];
         };
       };
       /** @description Method not allowed (see Allow) */
@@ -1682,7 +1704,7 @@ export interface operations {
           "application/json": ({
             error?: {
               /** @enum {unknown} */
-              code?: "invalid_jwt" | "unauthorized";
+              code?: "invalid_api_key" | "invalid_authorization" | "invalid_jwt" | "legacy_api_keys_disabled" | "unauthorized";
             };
           }) & components["schemas"]["Error"];
         };
