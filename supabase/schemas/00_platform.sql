@@ -95,10 +95,46 @@ COMMENT ON FUNCTION private.permitted_organization_ids(p_permission text) IS 'Th
 REVOKE ALL ON FUNCTION private.permitted_organization_ids(p_permission text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.permitted_organization_ids(p_permission text) TO authenticated;
 
+-- FUNCTION permitted_organizations(text)
+CREATE FUNCTION private.permitted_organizations(p_permission text) RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case
+    when private.is_platform_admin() then array(select id from public.organizations where status <> 'deletion_scheduled')
+    else array(select private.permitted_organization_ids(p_permission))
+  end
+$$;
+
+-- COMMENT FUNCTION permitted_organizations(p_permission text)
+COMMENT ON FUNCTION private.permitted_organizations(p_permission text) IS 'The organizations where public.authorize(organization, p_permission) holds for the caller, as an array for a policy to compare with once per statement.';
+
+-- ACL FUNCTION permitted_organizations(p_permission text)
+REVOKE ALL ON FUNCTION private.permitted_organizations(p_permission text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.permitted_organizations(p_permission text) TO authenticated;
+
+-- FUNCTION readable_organizations(text)
+CREATE FUNCTION private.readable_organizations(p_permission text DEFAULT NULL::text) RETURNS uuid[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case
+    when private.is_platform_admin() then array(select id from public.organizations)
+    when p_permission is null then array(select private.member_organization_ids())
+    else array(select private.permitted_organization_ids(p_permission))
+  end
+$$;
+
+-- COMMENT FUNCTION readable_organizations(p_permission text)
+COMMENT ON FUNCTION private.readable_organizations(p_permission text) IS 'The organizations whose rows the caller reads, for a policy to compare with once per statement: where they are a member (with a session meeting its MFA policy; holding `p_permission` when given), or every organization for a platform admin.';
+
+-- ACL FUNCTION readable_organizations(p_permission text)
+REVOKE ALL ON FUNCTION private.readable_organizations(p_permission text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.readable_organizations(p_permission text) TO authenticated;
+
 -- FUNCTION role_rank(text)
 CREATE FUNCTION private.role_rank(p_role text) RETURNS integer
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
   select case p_role when 'owner' then 4 when 'admin' then 3 when 'recruiter' then 2 when 'viewer' then 1 end
 $$;

@@ -449,8 +449,11 @@ ALTER TABLE ONLY public.profiles
 -- ROW SECURITY reconcile_runs
 ALTER TABLE private.reconcile_runs ENABLE ROW LEVEL SECURITY;
 
--- POLICY organization_members member readers read their organization's members
-CREATE POLICY "member readers read their organization's members" ON public.organization_members FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:members:read'::text) AS permitted_organization_ids)));
+-- POLICY organization_members member readers and platform admins read memberships
+CREATE POLICY "member readers and platform admins read memberships" ON public.organization_members FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.readable_organizations('org:members:read'::text) AS readable_organizations)::uuid[])));
+
+-- POLICY organizations members and platform admins read organizations
+CREATE POLICY "members and platform admins read organizations" ON public.organizations FOR SELECT TO authenticated USING ((id = ANY (( SELECT private.readable_organizations() AS readable_organizations)::uuid[])));
 
 -- ROW SECURITY organization_members
 ALTER TABLE public.organization_members ENABLE ROW LEVEL SECURITY;
@@ -458,17 +461,8 @@ ALTER TABLE public.organization_members ENABLE ROW LEVEL SECURITY;
 -- ROW SECURITY organizations
 ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
 
--- POLICY organization_members platform admins read every membership
-CREATE POLICY "platform admins read every membership" ON public.organization_members FOR SELECT TO authenticated USING (( SELECT private.is_platform_admin() AS is_platform_admin));
-
--- POLICY organizations platform admins read every organization
-CREATE POLICY "platform admins read every organization" ON public.organizations FOR SELECT TO authenticated USING (( SELECT private.is_platform_admin() AS is_platform_admin));
-
 -- ROW SECURITY profiles
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
-
--- POLICY organizations read organizations I belong to
-CREATE POLICY "read organizations I belong to" ON public.organizations FOR SELECT TO authenticated USING ((id IN ( SELECT private.member_organization_ids() AS member_organization_ids)));
 
 -- POLICY profiles read own profile
 CREATE POLICY "read own profile" ON public.profiles FOR SELECT TO authenticated USING ((id = ( SELECT auth.uid() AS uid)));

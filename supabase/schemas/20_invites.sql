@@ -730,10 +730,10 @@ ALTER TABLE ONLY public.platform_roles
 ALTER TABLE public.features ENABLE ROW LEVEL SECURITY;
 
 -- POLICY organization_billing members and admins read billing
-CREATE POLICY "members and admins read billing" ON public.organization_billing FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.member_organization_ids() AS member_organization_ids)) OR ( SELECT private.is_platform_admin() AS is_platform_admin)));
+CREATE POLICY "members and admins read billing" ON public.organization_billing FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.readable_organizations() AS readable_organizations)::uuid[])));
 
 -- POLICY organization_feature_overrides members and admins read feature overrides
-CREATE POLICY "members and admins read feature overrides" ON public.organization_feature_overrides FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.member_organization_ids() AS member_organization_ids)) OR ( SELECT private.is_platform_admin() AS is_platform_admin)));
+CREATE POLICY "members and admins read feature overrides" ON public.organization_feature_overrides FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.readable_organizations() AS readable_organizations)::uuid[])));
 
 -- ROW SECURITY onboarding_invites
 ALTER TABLE public.onboarding_invites ENABLE ROW LEVEL SECURITY;
@@ -751,7 +751,7 @@ ALTER TABLE public.plan_features ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.plans ENABLE ROW LEVEL SECURITY;
 
 -- POLICY onboarding_invites platform admins read all invites, inviters their organization's
-CREATE POLICY "platform admins read all invites, inviters their organization's" ON public.onboarding_invites FOR SELECT TO authenticated USING ((( SELECT private.is_platform_admin() AS is_platform_admin) OR (organization_id IN ( SELECT private.permitted_organization_ids('org:members:invite'::text) AS permitted_organization_ids))));
+CREATE POLICY "platform admins read all invites, inviters their organization's" ON public.onboarding_invites FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.readable_organizations('org:members:invite'::text) AS readable_organizations)::uuid[])));
 
 -- ROW SECURITY platform_roles
 ALTER TABLE public.platform_roles ENABLE ROW LEVEL SECURITY;

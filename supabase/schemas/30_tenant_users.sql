@@ -803,25 +803,25 @@ ALTER TABLE ONLY public.user_onboarding_events
 ALTER TABLE public.onboarding_outbox ENABLE ROW LEVEL SECURITY;
 
 -- POLICY tenant_users tenant admins add users
-CREATE POLICY "tenant admins add users" ON public.tenant_users FOR INSERT TO authenticated WITH CHECK (( SELECT private.is_tenant_admin(tenant_users.tenant_id) AS is_tenant_admin));
+CREATE POLICY "tenant admins add users" ON public.tenant_users FOR INSERT TO authenticated WITH CHECK ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- POLICY tenant_users tenant admins edit users
-CREATE POLICY "tenant admins edit users" ON public.tenant_users FOR UPDATE TO authenticated USING (( SELECT private.is_tenant_admin(tenant_users.tenant_id) AS is_tenant_admin)) WITH CHECK (( SELECT private.is_tenant_admin(tenant_users.tenant_id) AS is_tenant_admin));
+CREATE POLICY "tenant admins edit users" ON public.tenant_users FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- POLICY tenant_notifications tenant admins mark notifications read
-CREATE POLICY "tenant admins mark notifications read" ON public.tenant_notifications FOR UPDATE TO authenticated USING (( SELECT private.is_tenant_admin(tenant_notifications.tenant_id) AS is_tenant_admin)) WITH CHECK (( SELECT private.is_tenant_admin(tenant_notifications.tenant_id) AS is_tenant_admin));
+CREATE POLICY "tenant admins mark notifications read" ON public.tenant_notifications FOR UPDATE TO authenticated USING ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[]))) WITH CHECK ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- POLICY tenant_notifications tenant admins read notifications
-CREATE POLICY "tenant admins read notifications" ON public.tenant_notifications FOR SELECT TO authenticated USING (( SELECT private.is_tenant_admin(tenant_notifications.tenant_id) AS is_tenant_admin));
+CREATE POLICY "tenant admins read notifications" ON public.tenant_notifications FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- POLICY user_onboarding_events tenant admins read the timeline
-CREATE POLICY "tenant admins read the timeline" ON public.user_onboarding_events FOR SELECT TO authenticated USING (( SELECT private.is_tenant_admin(user_onboarding_events.tenant_id) AS is_tenant_admin));
+CREATE POLICY "tenant admins read the timeline" ON public.user_onboarding_events FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- POLICY tenant_users tenant admins read their users
-CREATE POLICY "tenant admins read their users" ON public.tenant_users FOR SELECT TO authenticated USING (( SELECT private.is_tenant_admin(tenant_users.tenant_id) AS is_tenant_admin));
+CREATE POLICY "tenant admins read their users" ON public.tenant_users FOR SELECT TO authenticated USING ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- POLICY tenant_users tenant admins remove users
-CREATE POLICY "tenant admins remove users" ON public.tenant_users FOR DELETE TO authenticated USING (( SELECT private.is_tenant_admin(tenant_users.tenant_id) AS is_tenant_admin));
+CREATE POLICY "tenant admins remove users" ON public.tenant_users FOR DELETE TO authenticated USING ((tenant_id = ANY (( SELECT private.permitted_organizations('tenant_users:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- ROW SECURITY tenant_notifications
 ALTER TABLE public.tenant_notifications ENABLE ROW LEVEL SECURITY;

@@ -581,10 +581,10 @@ ALTER TABLE ONLY public.organization_onboarding_phases
     ADD CONSTRAINT organization_onboarding_phases_saved_by_fkey FOREIGN KEY (saved_by) REFERENCES auth.users(id) ON DELETE SET NULL;
 
 -- POLICY organization_domains members read their organization's domain
-CREATE POLICY "members read their organization's domain" ON public.organization_domains FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.member_organization_ids() AS member_organization_ids)) OR ( SELECT private.is_platform_admin() AS is_platform_admin)));
+CREATE POLICY "members read their organization's domain" ON public.organization_domains FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.readable_organizations() AS readable_organizations)::uuid[])));
 
 -- POLICY organization_onboarding_phases members read their organization's onboarding
-CREATE POLICY "members read their organization's onboarding" ON public.organization_onboarding_phases FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.member_organization_ids() AS member_organization_ids)) OR ( SELECT private.is_platform_admin() AS is_platform_admin)));
+CREATE POLICY "members read their organization's onboarding" ON public.organization_onboarding_phases FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.readable_organizations() AS readable_organizations)::uuid[])));
 
 -- ROW SECURITY organization_domains
 ALTER TABLE public.organization_domains ENABLE ROW LEVEL SECURITY;

@@ -740,18 +740,18 @@ ALTER TABLE ONLY public.webhook_outbox
     ADD CONSTRAINT webhook_outbox_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.webhook_messages(id) ON DELETE CASCADE;
 
 -- POLICY webhook_deliveries owners and admins read their deliveries
-CREATE POLICY "owners and admins read their deliveries" ON public.webhook_deliveries FOR SELECT TO authenticated USING ((endpoint_id IN ( SELECT webhook_endpoints.id
-   FROM public.webhook_endpoints)));
+CREATE POLICY "owners and admins read their deliveries" ON public.webhook_deliveries FOR SELECT TO authenticated USING ((endpoint_id = ANY (( SELECT ARRAY( SELECT webhook_endpoints.id
+           FROM public.webhook_endpoints) AS "array")::uuid[])));
 
 -- POLICY webhook_outbox owners and admins read their queue
-CREATE POLICY "owners and admins read their queue" ON public.webhook_outbox FOR SELECT TO authenticated USING ((endpoint_id IN ( SELECT webhook_endpoints.id
-   FROM public.webhook_endpoints)));
+CREATE POLICY "owners and admins read their queue" ON public.webhook_outbox FOR SELECT TO authenticated USING ((endpoint_id = ANY (( SELECT ARRAY( SELECT webhook_endpoints.id
+           FROM public.webhook_endpoints) AS "array")::uuid[])));
 
 -- POLICY webhook_endpoints webhook managers read their endpoints
-CREATE POLICY "webhook managers read their endpoints" ON public.webhook_endpoints FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:webhooks:manage'::text) AS permitted_organization_ids)));
+CREATE POLICY "webhook managers read their endpoints" ON public.webhook_endpoints FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.permitted_organizations('org:webhooks:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- POLICY webhook_messages webhook managers read their messages
-CREATE POLICY "webhook managers read their messages" ON public.webhook_messages FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:webhooks:manage'::text) AS permitted_organization_ids)));
+CREATE POLICY "webhook managers read their messages" ON public.webhook_messages FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.permitted_organizations('org:webhooks:manage'::text) AS permitted_organizations)::uuid[])));
 
 -- ROW SECURITY webhook_deliveries
 ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;

@@ -1195,13 +1195,10 @@ ALTER TABLE ONLY public.organization_join_requests
 ALTER TABLE public.invite_links ENABLE ROW LEVEL SECURITY;
 
 -- POLICY invite_links inviters read their organization's links
-CREATE POLICY "inviters read their organization's links" ON public.invite_links FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:members:invite'::text) AS permitted_organization_ids)));
+CREATE POLICY "inviters read their organization's links" ON public.invite_links FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.permitted_organizations('org:members:invite'::text) AS permitted_organizations)::uuid[])));
 
--- POLICY organization_join_requests member managers read their organization's requests
-CREATE POLICY "member managers read their organization's requests" ON public.organization_join_requests FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.permitted_organization_ids('org:members:manage'::text) AS permitted_organization_ids)));
+-- POLICY organization_join_requests member managers and requesters read join requests
+CREATE POLICY "member managers and requesters read join requests" ON public.organization_join_requests FOR SELECT TO authenticated USING (((organization_id = ANY (( SELECT private.permitted_organizations('org:members:manage'::text) AS permitted_organizations)::uuid[])) OR (user_id = ( SELECT auth.uid() AS uid))));
 
 -- ROW SECURITY organization_join_requests
 ALTER TABLE public.organization_join_requests ENABLE ROW LEVEL SECURITY;
-
--- POLICY organization_join_requests requesters read their requests
-CREATE POLICY "requesters read their requests" ON public.organization_join_requests FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));

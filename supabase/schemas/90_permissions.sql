@@ -509,11 +509,23 @@ ALTER TABLE ONLY public.organization_roles
 ALTER TABLE ONLY public.permissions
     ADD CONSTRAINT permissions_pkey PRIMARY KEY (key);
 
+-- INDEX onboarding_invites_organization_idx
+CREATE INDEX onboarding_invites_organization_idx ON public.onboarding_invites USING btree (organization_id, created_at);
+
+-- INDEX organization_join_requests_organization_idx
+CREATE INDEX organization_join_requests_organization_idx ON public.organization_join_requests USING btree (organization_id, created_at);
+
 -- INDEX organization_roles_organization_key
 CREATE UNIQUE INDEX organization_roles_organization_key ON public.organization_roles USING btree (organization_id, key) WHERE (organization_id IS NOT NULL);
 
 -- INDEX organization_roles_system_key
 CREATE UNIQUE INDEX organization_roles_system_key ON public.organization_roles USING btree (key) WHERE (organization_id IS NULL);
+
+-- INDEX user_onboarding_events_tenant_idx
+CREATE INDEX user_onboarding_events_tenant_idx ON public.user_onboarding_events USING btree (tenant_id, id);
+
+-- INDEX webhook_deliveries_endpoint_idx
+CREATE INDEX webhook_deliveries_endpoint_idx ON public.webhook_deliveries USING btree (endpoint_id, id);
 
 -- TRIGGER onboarding_invites check_role_exists
 CREATE TRIGGER check_role_exists BEFORE INSERT OR UPDATE OF role ON public.onboarding_invites FOR EACH ROW EXECUTE FUNCTION private.check_role_exists();
@@ -538,8 +550,8 @@ ALTER TABLE public.organization_roles ENABLE ROW LEVEL SECURITY;
 -- ROW SECURITY permissions
 ALTER TABLE public.permissions ENABLE ROW LEVEL SECURITY;
 
+-- POLICY organization_roles read the system roles and one's organizations' roles
+CREATE POLICY "read the system roles and one's organizations' roles" ON public.organization_roles FOR SELECT TO authenticated USING (((organization_id IS NULL) OR (organization_id = ANY (( SELECT private.readable_organizations() AS readable_organizations)::uuid[]))));
+
 -- POLICY permissions signed-in users read the catalogue
 CREATE POLICY "signed-in users read the catalogue" ON public.permissions FOR SELECT TO authenticated USING (true);
-
--- POLICY organization_roles signed-in users read the system roles, members their organizati
-CREATE POLICY "signed-in users read the system roles, members their organizati" ON public.organization_roles FOR SELECT TO authenticated USING (((organization_id IS NULL) OR (organization_id IN ( SELECT private.member_organization_ids() AS member_organization_ids))));

@@ -49,6 +49,8 @@ CONCERNS = {
     "20261206000100": "00_platform",
     # trust: the access rules it adds (MFA, the grace period, role bounds) are permissions'
     "20261206000200": "90_permissions",
+    # reads that stay flat: the policies' arrays are access rules too
+    "20261206000300": "90_permissions",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.
@@ -57,6 +59,7 @@ SHARED = {
     "SCHEMA private", "FUNCTION touch_updated_at", "FUNCTION is_platform_admin",
     "FUNCTION member_organization_ids", "FUNCTION is_tenant_admin", "FUNCTION role_rank", "TABLE settings",
     "FUNCTION setting", "FUNCTION permitted_organization_ids", "FUNCTION check_role_exists",
+    "FUNCTION readable_organizations", "FUNCTION permitted_organizations",
 }
 ENTRY = re.compile(r"^--\n-- (?:Data for )?Name: (.*?); Type: (.*?); Schema: (.*?); Owner: .*?\n--\n", re.M)
 

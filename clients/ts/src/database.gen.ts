@@ -4157,6 +4157,9 @@ export type paths = {
       parameters: {
         query: {
           p_organization_id: string;
+          p_after?: string;
+          p_limit?: number;
+          p_user_ids?: string;
         };
       };
       responses: {
@@ -4168,8 +4171,14 @@ export type paths = {
       parameters: {
         body: {
           args: {
+            /** Format: text */
+            p_after?: string;
+            /** Format: integer */
+            p_limit?: number;
             /** Format: uuid */
             p_organization_id: string;
+            /** Format: uuid[] */
+            p_user_ids?: string[];
           };
         };
         header: {

@@ -166,7 +166,13 @@ export type MyOrganization = {
   mfa_satisfied: boolean;
   purge_after: string | null;
 };
-export type Member = { user_id: string; email: string; full_name: string | null; role: Role; joined_at: string };
+export type Member = {
+  user_id: string; email: string; full_name: string | null; role: Role; joined_at: string;
+  /** Where this member is in the list's order: pass it as `after` for the next page. */
+  cursor: string;
+};
+/** A page of the members: at most `limit` (1-1000, default 100) after `after`; or only `userIds`. */
+export type MembersPage = { after?: string; limit?: number; userIds?: string[] };
 export type WebhookEventType =
   | "organization.activated" | "invite.created" | "invite.accepted" | "invite.revoked" | "invite.declined"
   | "member.added" | "member.removed" | "member.role_changed" | "ownership.transferred"
@@ -336,7 +342,13 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
         hostname: string | null;
       }[]>("my_invites", {}),
     declineInvite: (inviteId: string) => rpc<unknown>("decline_invite", { p_invite_id: inviteId }),
-    listMembers: (organizationId: string) => rpc<Member[]>("list_members", { p_organization_id: organizationId }),
+    listMembers: (organizationId: string, page: MembersPage = {}) =>
+      rpc<Member[]>("list_members", {
+        p_organization_id: organizationId,
+        ...(page.after === undefined ? {} : { p_after: page.after }),
+        ...(page.limit === undefined ? {} : { p_limit: page.limit }),
+        ...(page.userIds === undefined ? {} : { p_user_ids: page.userIds }),
+      }),
     changeMemberRole: (organizationId: string, userId: string, role: Role) =>
       rpc<unknown>("change_member_role", { p_organization_id: organizationId, p_user_id: userId, p_role: role }),
     removeMember: (organizationId: string, userId: string) =>

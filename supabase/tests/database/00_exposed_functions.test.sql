@@ -50,7 +50,7 @@ select results_eq(
      ('leave_organization(p_organization_id uuid)'),
      ('list_invite_links(p_organization_id uuid)'),
      ('list_join_requests(p_organization_id uuid)'),
-     ('list_members(p_organization_id uuid)'),
+     ('list_members(p_organization_id uuid, p_after text, p_limit integer, p_user_ids uuid[])'),
      ('my_invites()'),
      ('my_join_requests()'),
      ('my_organizations()'),

@@ -16,14 +16,15 @@ export function AuditLog({ supabase, onboarding, organizationId, version }: Sect
   const [emails, setEmails] = useState<Record<string, string>>({});
   const [error, setError] = useState<Problem | null>(null);
   const load = async () => {
-    const [log, people] = await Promise.all([
-      supabase.from("organization_audit_log").select("id,action,actor_id,target_user_id,after,at")
-        .eq("organization_id", organizationId).order("id", { ascending: false }).range(page * PAGE, page * PAGE + PAGE),
-      onboarding.listMembers(organizationId),
-    ]);
+    const log = await supabase.from("organization_audit_log").select("id,action,actor_id,target_user_id,after,at")
+      .eq("organization_id", organizationId).order("id", { ascending: false }).range(page * PAGE, page * PAGE + PAGE);
     if (log.error) return setError({ code: "network_error", message: "" });
+    const shown = log.data as Entry[];
+    // The people this page names, and only them (an organization may have thousands).
+    const named = [...new Set(shown.flatMap((entry) => [entry.actor_id, entry.target_user_id]).filter((id): id is string => !!id))];
+    const people = named.length ? await onboarding.listMembers(organizationId, { userIds: named, limit: named.length }) : { data: [] };
     setError(null);
-    setEntries(log.data as Entry[]);
+    setEntries(shown);
     setEmails(Object.fromEntries((people.data ?? []).map((member) => [member.user_id, member.email])));
   };
   useEffect(() => { load(); }, [organizationId, version, page]);

@@ -6,16 +6,21 @@ import { navigate } from "../router.ts";
 import { grantable, RANK, ROLE_WORDS, RoleOptions } from "./roles.tsx";
 import type { SectionProps } from "./section.ts";
 
+const PAGE = 100;
+
 /** Members: change a role, remove, make owner, leave — each as the database allows it
  * (owners change anyone; admins only those below admin). */
 export function Members({ onboarding, session, organizationId, myRole, version, changed }: SectionProps) {
   const [members, setMembers] = useState<Member[] | null>(null);
+  const [more, setMore] = useState(false);
   const [error, setError] = useState<Problem | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const load = async () => {
-    const listed = await onboarding.listMembers(organizationId);
-    setMembers(listed.data);
-    if (listed.error) setError(listed.error);
+  // A page at a time (the database answers at most PAGE): "Show more" asks for the next.
+  const load = async (after?: string) => {
+    const listed = await onboarding.listMembers(organizationId, { after, limit: PAGE });
+    if (listed.error) return setError(listed.error);
+    setMembers((shown) => [...(after && shown ? shown : []), ...(listed.data ?? [])]);
+    setMore((listed.data ?? []).length === PAGE);
   };
   useEffect(() => { load(); }, [organizationId, version]);
   const act = async (result: Promise<{ error: Problem | null }>, message: string) => {
@@ -29,8 +34,8 @@ export function Members({ onboarding, session, organizationId, myRole, version, 
 
   return (
     <section class="card" data-section="members" aria-labelledby="members-heading">
-      <h2 id="members-heading">Members {members && <span class="muted">({members.length})</span>}</h2>
-      <ErrorBox error={error} retry={load} />
+      <h2 id="members-heading">Members {members && <span class="muted">({members.length}{more ? "+" : ""})</span>}</h2>
+      <ErrorBox error={error} retry={() => load()} />
       {done && <p class="alert success" role="status">{done}</p>}
       {!members ? <p class="loading">Loading the members…</p> : (
         <div class="table-scroll">
@@ -69,6 +74,7 @@ export function Members({ onboarding, session, organizationId, myRole, version, 
               </tr>
             ))}</tbody>
           </table>
+          {more && <button type="button" class="secondary small" onClick={() => load(members[members.length - 1]?.cursor)}>Show more</button>}
         </div>
       )}
     </section>
