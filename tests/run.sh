@@ -85,6 +85,11 @@ node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/stack
 say "browser (Chromium): CORS from another origin, the web app's journeys, every page at 390 px through axe-core (screenshots in .local/screenshots/)"
 node --test tests/browser/
 
+say "the data-scale scenario as a smoke run (make bench's BENCH_ONLY=scale, to 2,000 users): every everyday path answers"
+cargo build --quiet -p bench
+BENCH_ONLY=scale BENCH_SCALE_USERS=2000 target/debug/bench >"$STACK_DIR/logs/scale.log" 2>&1 \
+  || { tail -n 40 "$STACK_DIR/logs/scale.log" >&2; exit 1; }
+
 say "the stack under faults: crashed parts restart on their ports, keys stay"
 bash tests/stack/faults.sh
 

@@ -80,7 +80,8 @@ pub(crate) struct ApiKeys {
     pub(crate) secret: String,
 }
 
-/// One prepared request and the status that means success.
+/// One prepared request and the status that means success. A call without a body
+/// (`Value::Null`) is a GET: a read through /rest/v1, or a link a browser opens.
 #[derive(Clone)]
 pub(crate) struct Call {
     pub(crate) url: String,
@@ -102,10 +103,12 @@ impl Call {
             Caller::Browser => (&keys.publishable, &keys.publishable),
             Caller::Server => (&keys.secret, &keys.secret),
         };
-        http.post(&self.url)
-            .bearer_auth(bearer)
-            .header("apikey", apikey)
-            .json(&self.body)
+        let request = if self.body.is_null() {
+            http.get(&self.url)
+        } else {
+            http.post(&self.url).json(&self.body)
+        };
+        request.bearer_auth(bearer).header("apikey", apikey)
     }
 }
 

@@ -24,6 +24,7 @@ mod harness;
 mod invites;
 mod onboarding;
 mod report;
+mod scale;
 mod signup;
 mod soak;
 mod webhooks;
@@ -61,7 +62,8 @@ async fn main() {
         return;
     }
     // BENCH_ONLY=storm: the storm alone; BENCH_ONLY=signup: the signup scenario alone (its
-    // table, CPU and ratios); BENCH_ONLY=cold: the cold starts alone. On whatever stack
+    // table, CPU and ratios); BENCH_ONLY=cold: the cold starts alone; BENCH_ONLY=scale: the
+    // everyday paths as the data grows (scale.rs). On whatever stack
     // STACK_ENV_FILE names, to study one thing after a change without the whole run.
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("storm") => {
@@ -72,6 +74,25 @@ async fn main() {
         Ok("cold") => {
             let (token, _, _) = fresh_invites(&stack.db, 1).await.remove(0);
             println!("cold start: {}", cold_start(&stack, &root, &token).await);
+            return;
+        }
+        Ok("scale") => {
+            let steps = scale::scale(&stack).await;
+            let out = stack.dir.join("bench-scale.json");
+            std::fs::write(&out, serde_json::to_string_pretty(&steps).unwrap()).unwrap();
+            println!("\nresults written to {}", out.display());
+            // What did not answer as expected is a broken path, not a slow one.
+            let failed = steps
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|step| step["paths"].as_array().into_iter().flatten())
+                .filter(|path| path["errors"].as_u64().unwrap_or(0) > 0)
+                .count();
+            if failed > 0 {
+                eprintln!("[bench] scale: {failed} path measurements had calls that did not answer as expected");
+                std::process::exit(1);
+            }
             return;
         }
         Ok("signup") => {
