@@ -13,6 +13,7 @@
 use super::*;
 
 const CALLS: usize = 150;
+const WARM_UP: usize = 30;
 const TEAM_SIZES: [usize; 3] = [10, 1_000, 10_000];
 
 /// The users the teams are made of (their workspaces counted apart from the steps').
@@ -117,6 +118,27 @@ async fn grow_users(db: &Client, run: &str, from: usize, to: usize) {
     .unwrap();
     // Measured on tables as they settle, not while autovacuum catches up with the growth.
     db.batch_execute("vacuum analyze").await.unwrap();
+}
+
+/// Lets the growth settle before anything is timed: its WAL checkpointed now (not written
+/// out while the paths run), and no autovacuum worker running (PostgreSQL's CPU per request
+/// counts every backend) — waited for at most a minute.
+async fn settle(db: &Client) {
+    db.batch_execute("checkpoint").await.unwrap();
+    for _ in 0..120 {
+        let busy: i64 = db
+            .query_one(
+                "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if busy == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 struct Path {
@@ -268,8 +290,19 @@ pub(crate) async fn scale(stack: &Stack) -> Value {
             "[bench] scale: {step} users grown in {:.1} s",
             started.elapsed().as_secs_f64()
         );
+        settle(db).await;
         let mut runs = Vec::new();
         for path in paths(stack, db, &run, &teams).await {
+            // Warmed first (its pages in the buffer cache, its plans and functions compiled
+            // in the connections), as a path a thousand members use all day is.
+            load(
+                stack,
+                "scale",
+                path.name,
+                1,
+                vec![path.call.clone(); WARM_UP],
+            )
+            .await;
             let calls = vec![path.call; CALLS];
             runs.push((
                 path.name.to_owned(),
