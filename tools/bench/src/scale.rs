@@ -238,21 +238,6 @@ async fn paths(stack: &Stack, db: &Client, run: &str, teams: &[Uuid]) -> Vec<Pat
     ]
 }
 
-/// Signups through the webhook at this step (fresh users each time).
-async fn signups(stack: &Stack, label: &str) -> Vec<Call> {
-    let secret = stack.var("ONBOARDING_WEBHOOK_SECRET");
-    fresh_users(&stack.db, CALLS, label)
-        .await
-        .into_iter()
-        .map(|(id, email)| Call {
-            url: stack.function("on-signup-create-org"),
-            caller: Caller::Bearer(secret.clone()),
-            body: webhook_body(id, &email),
-            expect: 200,
-        })
-        .collect()
-}
-
 pub(crate) async fn scale(stack: &Stack) -> Value {
     let largest: usize = std::env::var("BENCH_SCALE_USERS")
         .ok()
@@ -309,7 +294,7 @@ pub(crate) async fn scale(stack: &Stack) -> Value {
                 load(stack, "scale", path.name, 1, calls).await,
             ));
         }
-        let calls = signups(stack, &format!("scale{step}")).await;
+        let calls = webhook_signups(stack, CALLS, &format!("scale{step}")).await;
         runs.push((
             "signup (webhook)".to_owned(),
             load(stack, "scale", "signup", 1, calls).await,

@@ -29,6 +29,21 @@ pub(crate) fn webhook_body(id: Uuid, email: &str) -> Value {
            "record": {"id": id, "email": email, "raw_user_meta_data": {"full_name": "Bench User"}}})
 }
 
+/// `n` signups as Supabase's database webhook delivers them, for fresh users.
+pub(crate) async fn webhook_signups(stack: &Stack, n: usize, label: &str) -> Vec<Call> {
+    let secret = stack.var("ONBOARDING_WEBHOOK_SECRET");
+    fresh_users(&stack.db, n, label)
+        .await
+        .into_iter()
+        .map(|(id, email)| Call {
+            url: stack.function("on-signup-create-org"),
+            caller: Caller::Bearer(secret.clone()),
+            body: webhook_body(id, &email),
+            expect: 200,
+        })
+        .collect()
+}
+
 pub(crate) async fn signup_scenario(stack: &Stack, runs: &mut Vec<Run>) {
     let secret = stack.var("ONBOARDING_WEBHOOK_SECRET");
     for concurrency in CONCURRENCY {

@@ -33,17 +33,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 }
 
 async fn prepare(stack: &Stack, per_kind: usize) -> Vec<Kind> {
-    let secret = stack.var("ONBOARDING_WEBHOOK_SECRET");
-    let signups = fresh_users(&stack.db, per_kind, "soak")
-        .await
-        .into_iter()
-        .map(|(id, email)| Call {
-            url: stack.function("on-signup-create-org"),
-            caller: Caller::Bearer(secret.clone()),
-            body: webhook_body(id, &email),
-            expect: 200,
-        })
-        .collect();
+    let signups = webhook_signups(stack, per_kind, "soak").await;
     let invites = fresh_invites(&stack.db, per_kind).await;
     let (preview_token, _, _) = fresh_invites(&stack.db, 1).await.remove(0);
     let previews = (0..per_kind)
