@@ -417,7 +417,6 @@ REVOKE ALL ON FUNCTION private.domain_view(p_domain public.organization_domains)
 -- FUNCTION email_hostname(text)
 CREATE FUNCTION private.email_hostname(p_email text) RETURNS text
     LANGUAGE sql IMMUTABLE
-    SET search_path TO ''
     AS $$
   select nullif(lower(split_part(p_email, '@', 2)), '')
 $$;
@@ -436,8 +435,19 @@ CREATE FUNCTION private.invite_confirmed_user_through_domains() RETURNS trigger
 declare
   v_domain public.organization_domains;
 begin
-  if new.email_confirmed_at is null or new.email is null
-     or (tg_op = 'UPDATE' and old.email_confirmed_at is not null and old.email is not distinct from new.email) then
+  if tg_op = 'UPDATE' and old.email_confirmed_at is not distinct from new.email_confirmed_at
+     and old.email is not distinct from new.email then
+    return null;
+  end if;
+  -- The hostname the user is found by: only while the address is confirmed.
+  if new.email_confirmed_at is null or private.email_hostname(new.email) is null then
+    delete from private.confirmed_email_hostnames where user_id = new.id;
+    return null;
+  end if;
+  insert into private.confirmed_email_hostnames (user_id, hostname)
+  values (new.id, private.email_hostname(new.email))
+  on conflict (user_id) do update set hostname = excluded.hostname;
+  if tg_op = 'UPDATE' and old.email_confirmed_at is not null and old.email is not distinct from new.email then
     return null;
   end if;
   for v_domain in select * from public.organization_domains
@@ -451,7 +461,7 @@ end
 $$;
 
 -- COMMENT FUNCTION invite_confirmed_user_through_domains()
-COMMENT ON FUNCTION private.invite_confirmed_user_through_domains() IS 'At email confirmation (and when a confirmed address changes): the invites of every verified automatic_invitation domain at the address''s exact hostname.';
+COMMENT ON FUNCTION private.invite_confirmed_user_through_domains() IS 'At email confirmation (and when a confirmed address changes): keeps the address''s hostname in private.confirmed_email_hostnames, and makes the invites of every verified automatic_invitation domain at it.';
 
 -- ACL FUNCTION invite_confirmed_user_through_domains()
 REVOKE ALL ON FUNCTION private.invite_confirmed_user_through_domains() FROM PUBLIC;
@@ -1041,8 +1051,10 @@ begin
   else
     update public.onboarding_invites set role = p_default_role
     where domain_id = p_domain_id and status = 'pending' and role <> p_default_role;
-    for v_user in select u.email from auth.users u
-                  where u.email_confirmed_at is not null and private.email_hostname(u.email) = v_domain.hostname
+    -- The confirmed users at the hostname, through its index (not a read of auth.users).
+    for v_user in select u.email from private.confirmed_email_hostnames h
+                  join auth.users u on u.id = h.user_id
+                  where h.hostname = v_domain.hostname and u.email_confirmed_at is not null
                   order by u.created_at loop
       if private.invite_through_domain(v_domain, v_user.email) then
         v_invited := v_invited + 1;
@@ -1090,6 +1102,15 @@ COMMENT ON FUNCTION public.verify_organization_domain(p_domain_id uuid) IS 'Chec
 REVOKE ALL ON FUNCTION public.verify_organization_domain(p_domain_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.verify_organization_domain(p_domain_id uuid) TO authenticated;
 
+-- TABLE confirmed_email_hostnames
+CREATE TABLE private.confirmed_email_hostnames (
+    user_id uuid NOT NULL,
+    hostname text NOT NULL
+);
+
+-- COMMENT TABLE confirmed_email_hostnames
+COMMENT ON TABLE private.confirmed_email_hostnames IS 'The hostname of every confirmed email address, kept by the trigger on auth.users that watches confirmations: what enrollment by domain looks users up by (auth.users cannot be indexed by the project).';
+
 -- TABLE domain_lists
 CREATE TABLE private.domain_lists (
     list text NOT NULL,
@@ -1122,6 +1143,10 @@ CREATE TABLE private.public_suffix_rules (
 -- COMMENT TABLE public_suffix_rules
 COMMENT ON TABLE private.public_suffix_rules IS 'Rules as the list writes them: `co.uk`, `*.ck` (every name under ck), `!www.ck` (an exception).';
 
+-- CONSTRAINT confirmed_email_hostnames confirmed_email_hostnames_pkey
+ALTER TABLE ONLY private.confirmed_email_hostnames
+    ADD CONSTRAINT confirmed_email_hostnames_pkey PRIMARY KEY (user_id);
+
 -- CONSTRAINT domain_lists domain_lists_pkey
 ALTER TABLE ONLY private.domain_lists
     ADD CONSTRAINT domain_lists_pkey PRIMARY KEY (list);
@@ -1146,6 +1171,9 @@ ALTER TABLE ONLY public.invite_links
 ALTER TABLE ONLY public.organization_join_requests
     ADD CONSTRAINT organization_join_requests_pkey PRIMARY KEY (id);
 
+-- INDEX confirmed_email_hostnames_hostname_idx
+CREATE INDEX confirmed_email_hostnames_hostname_idx ON private.confirmed_email_hostnames USING btree (hostname);
+
 -- INDEX invite_links_organization_idx
 CREATE INDEX invite_links_organization_idx ON public.invite_links USING btree (organization_id, created_at);
 
@@ -1166,6 +1194,10 @@ CREATE TRIGGER check_role_exists BEFORE INSERT OR UPDATE OF role ON public.invit
 
 -- TRIGGER organization_join_requests touch_updated_at
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON public.organization_join_requests FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+-- FK CONSTRAINT confirmed_email_hostnames confirmed_email_hostnames_user_id_fkey
+ALTER TABLE ONLY private.confirmed_email_hostnames
+    ADD CONSTRAINT confirmed_email_hostnames_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 -- FK CONSTRAINT invite_links invite_links_created_by_fkey
 ALTER TABLE ONLY public.invite_links
@@ -1190,6 +1222,9 @@ ALTER TABLE ONLY public.organization_join_requests
 -- FK CONSTRAINT organization_join_requests organization_join_requests_user_id_fkey
 ALTER TABLE ONLY public.organization_join_requests
     ADD CONSTRAINT organization_join_requests_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+-- ROW SECURITY confirmed_email_hostnames
+ALTER TABLE private.confirmed_email_hostnames ENABLE ROW LEVEL SECURITY;
 
 -- ROW SECURITY invite_links
 ALTER TABLE public.invite_links ENABLE ROW LEVEL SECURITY;

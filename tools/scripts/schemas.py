@@ -51,6 +51,7 @@ CONCERNS = {
     "20261206000200": "90_permissions",
     # reads that stay flat: the policies' arrays are access rules too
     "20261206000300": "90_permissions",
+    "20261206000400": "80_ways_in",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.

@@ -126,9 +126,11 @@ async fn grow_users(db: &Client, run: &str, from: usize, to: usize) {
 async fn settle(db: &Client) {
     db.batch_execute("checkpoint").await.unwrap();
     for _ in 0..120 {
+        // (And no webhook left to deliver: the fixtures' own signups are not timed either.)
         let busy: i64 = db
             .query_one(
-                "select count(*) from pg_stat_activity where backend_type = 'autovacuum worker'",
+                "select (select count(*) from pg_stat_activity where backend_type = 'autovacuum worker')
+                      + (select count(*) from net.http_request_queue)",
                 &[],
             )
             .await
@@ -141,9 +143,20 @@ async fn settle(db: &Client) {
     }
 }
 
+/// One everyday path: its calls, the first WARM_UP of them to warm it, then CALLS timed.
 struct Path {
     name: &'static str,
-    call: Call,
+    calls: Vec<Call>,
+}
+
+impl Path {
+    /// The same call, again and again (a read).
+    fn repeated(name: &'static str, call: Call) -> Path {
+        Path {
+            name,
+            calls: vec![call; WARM_UP + CALLS],
+        }
+    }
 }
 
 /// A confirmed user of the step's own, signed in, a member of one workspace.
@@ -220,22 +233,141 @@ async fn paths(stack: &Stack, db: &Client, run: &str, teams: &[Uuid]) -> Vec<Pat
         body,
         expect: 200,
     };
+    // Enrollment by domain, on the member's own workspace (on a plan without a seat limit,
+    // so that every confirmation can be invited): a verified domain switched to automatic
+    // invitation (again and again), and one suggesting itself to confirmed users who each
+    // ask to join once.
+    db.execute(
+        "update public.organizations set plan_id = 'enterprise' where id = $1",
+        &[&workspace],
+    )
+    .await
+    .unwrap();
+    let enroll_domain = verified_domain(
+        db,
+        workspace,
+        &format!("enroll-{run}-{}", Uuid::new_v4().simple()),
+        "manual",
+    )
+    .await;
+    let ask_host = format!("ask-{run}-{}", Uuid::new_v4().simple());
+    verified_domain(db, workspace, &ask_host, "automatic_suggestion").await;
+    let askers = confirmed_users_at(db, &format!("{ask_host}.scale.test"), WARM_UP + CALLS).await;
+    let asks = askers
+        .iter()
+        .map(|(id, email)| {
+            post(
+                stack.rpc("request_to_join"),
+                &stack.user_jwt(*id, email),
+                json!({"p_organization_id": workspace}),
+            )
+        })
+        .collect();
     vec![
-        Path { name: "organizations (rest)", call: get(rest("organizations?select=id,name"), &member_jwt) },
-        Path { name: "my_organizations", call: post(stack.rpc("my_organizations"), &member_jwt, json!({})) },
-        Path { name: "authorize", call: post(stack.rpc("authorize"), &member_jwt,
-            json!({"p_organization_id": workspace, "p_permission": "org:members:read"})) },
-        Path { name: "team: list_members", call: post(stack.rpc("list_members"), &owner_jwt, json!({"p_organization_id": big})) },
-        Path { name: "team: invites (rest)", call: get(rest(&format!(
-            "onboarding_invites?select=id,email,status&organization_id=eq.{big}&order=created_at.desc&limit=20")), &owner_jwt) },
-        Path { name: "team: list_invite_links", call: post(stack.rpc("list_invite_links"), &owner_jwt, json!({"p_organization_id": big})) },
-        Path { name: "team: list_join_requests", call: post(stack.rpc("list_join_requests"), &owner_jwt, json!({"p_organization_id": big})) },
-        Path { name: "team: audit page (rest)", call: get(rest(&format!(
-            "organization_audit_log?select=id,action,at&organization_id=eq.{big}&order=id.desc&limit=21")), &owner_jwt) },
-        Path { name: "my_suggestions", call: post(stack.rpc("my_suggestions"), &suggested_jwt, json!({})) },
-        Path { name: "validate-invite", call: Call { url: format!("{}?token={token}", stack.function("validate-invite")),
-            caller: Caller::Browser, body: Value::Null, expect: 200 } },
+        Path::repeated("organizations (rest)", get(rest("organizations?select=id,name"), &member_jwt)),
+        Path::repeated("my_organizations", post(stack.rpc("my_organizations"), &member_jwt, json!({}))),
+        Path::repeated("authorize", post(stack.rpc("authorize"), &member_jwt,
+            json!({"p_organization_id": workspace, "p_permission": "org:members:read"}))),
+        Path::repeated("team: list_members", post(stack.rpc("list_members"), &owner_jwt, json!({"p_organization_id": big}))),
+        Path::repeated("team: invites (rest)", get(rest(&format!(
+            "onboarding_invites?select=id,email,status&organization_id=eq.{big}&order=created_at.desc&limit=20")), &owner_jwt)),
+        Path::repeated("team: list_invite_links", post(stack.rpc("list_invite_links"), &owner_jwt, json!({"p_organization_id": big}))),
+        Path::repeated("team: list_join_requests", post(stack.rpc("list_join_requests"), &owner_jwt, json!({"p_organization_id": big}))),
+        Path::repeated("team: audit page (rest)", get(rest(&format!(
+            "organization_audit_log?select=id,action,at&organization_id=eq.{big}&order=id.desc&limit=21")), &owner_jwt)),
+        Path::repeated("my_suggestions", post(stack.rpc("my_suggestions"), &suggested_jwt, json!({}))),
+        Path { name: "request_to_join", calls: asks },
+        Path::repeated("domain to automatic invitation", post(stack.rpc("set_domain_enrollment"), &member_jwt,
+            json!({"p_domain_id": enroll_domain, "p_mode": "automatic_invitation", "p_default_role": "viewer"}))),
+        Path::repeated("validate-invite", Call { url: format!("{}?token={token}", stack.function("validate-invite")),
+            caller: Caller::Browser, body: Value::Null, expect: 200 }),
     ]
+}
+
+/// A domain of `organization`, verified, in `mode`; its id.
+async fn verified_domain(db: &Client, organization: Uuid, label: &str, mode: &str) -> Uuid {
+    db.query_one(
+        "insert into public.organization_domains (organization_id, hostname, txt_name, txt_value, verified_at, enrollment_mode)
+         values ($1, $2 || '.scale.test', '_onboarding-verification.' || $2 || '.scale.test', 'x', now(), $3) returning id",
+        &[&organization, &label, &mode],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+/// `n` users with a confirmed address at `hostname` (as Auth leaves them after the link:
+/// their hostname recorded by the trigger that watches confirmations).
+async fn confirmed_users_at(db: &Client, hostname: &str, n: usize) -> Vec<(Uuid, String)> {
+    db.query(
+        "insert into auth.users (email, email_confirmed_at)
+         select 'asker' || i || '-' || substr(md5(random()::text), 1, 8) || '@' || $1, now()
+         from generate_series(1, $2::int) i returning id, email",
+        &[&hostname, &(n as i32)],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| (row.get(0), row.get(1)))
+    .collect()
+}
+
+/// An email confirmation at a domain that invites automatically, as Auth writes it: one
+/// `update auth.users`, timed in the database (Auth is not behind the gateway here).
+async fn confirmations(stack: &Stack, db: &Client, organization: Uuid) -> Run {
+    let host = format!("join-{}", Uuid::new_v4().simple());
+    verified_domain(db, organization, &host, "automatic_invitation").await;
+    let users: Vec<Uuid> = db
+        .query(
+            "insert into auth.users (email) select 'joiner' || i || '@' || $1 || '.scale.test'
+             from generate_series(1, $2::int) i returning id",
+            &[&host, &((WARM_UP + CALLS) as i32)],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    settle(db).await;
+    let confirm = db
+        .prepare("update auth.users set email_confirmed_at = now() where id = $1")
+        .await
+        .unwrap();
+    for id in &users[..WARM_UP] {
+        db.execute(&confirm, &[id]).await.unwrap();
+    }
+    let cpu_before = crate::cpu::snapshot(&stack.dir);
+    let mut latencies = Vec::new();
+    for id in &users[WARM_UP..] {
+        let sent = Instant::now();
+        db.execute(&confirm, &[id]).await.unwrap();
+        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
+    }
+    let cpu_after = crate::cpu::snapshot(&stack.dir);
+    let invited: i64 = db
+        .query_one(
+            "select count(*) from public.onboarding_invites i join public.organization_domains d on d.id = i.domain_id
+             where d.hostname = $1 || '.scale.test' and i.status = 'pending'",
+            &[&host],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    latencies.sort_by(f64::total_cmp);
+    Run {
+        scenario: "scale".into(),
+        variant: "confirmation joins by domain".into(),
+        concurrency: 1,
+        ops: CALLS,
+        rps: 0.0,
+        p50_ms: (percentile(&latencies, 0.5) * 100.0).round() / 100.0,
+        p95_ms: (percentile(&latencies, 0.95) * 100.0).round() / 100.0,
+        p99_ms: (percentile(&latencies, 0.99) * 100.0).round() / 100.0,
+        // Each confirmation must have made its invitation.
+        errors: (WARM_UP + CALLS).saturating_sub(invited as usize),
+        round_trips_per_op: 0.0,
+        cpu_ms_per_op: crate::cpu::per_request(&cpu_before, &cpu_after, CALLS),
+    }
 }
 
 pub(crate) async fn scale(stack: &Stack) -> Value {
@@ -275,25 +407,33 @@ pub(crate) async fn scale(stack: &Stack) -> Value {
             "[bench] scale: {step} users grown in {:.1} s",
             started.elapsed().as_secs_f64()
         );
+        let paths = paths(stack, db, &run, &teams).await;
         settle(db).await;
         let mut runs = Vec::new();
-        for path in paths(stack, db, &run, &teams).await {
+        for path in paths {
             // Warmed first (its pages in the buffer cache, its plans and functions compiled
             // in the connections), as a path a thousand members use all day is.
-            load(
-                stack,
-                "scale",
-                path.name,
-                1,
-                vec![path.call.clone(); WARM_UP],
-            )
-            .await;
-            let calls = vec![path.call; CALLS];
+            let mut calls = path.calls;
+            let timed = calls.split_off(WARM_UP);
+            load(stack, "scale", path.name, 1, calls).await;
             runs.push((
                 path.name.to_owned(),
-                load(stack, "scale", path.name, 1, calls).await,
+                load(stack, "scale", path.name, 1, timed).await,
             ));
         }
+        let (member, _) = member_of_one(db, stack, &run).await;
+        let workspace: Uuid = db
+            .query_one(
+                "select id from public.organizations where signup_user_id = $1",
+                &[&member],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        runs.push((
+            "confirmation joins by domain (sql)".to_owned(),
+            confirmations(stack, db, workspace).await,
+        ));
         let calls = webhook_signups(stack, CALLS, &format!("scale{step}")).await;
         runs.push((
             "signup (webhook)".to_owned(),
