@@ -367,6 +367,11 @@ pub async fn insert_confirmed_user(db: &Client, email: &str, meta: Value) -> Uui
     id
 }
 
+/// The token at the end of an invitation's or an invite link's URL.
+pub fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
 /// A signed-in user: id, email, JWT.
 pub struct User {
     pub id: Uuid,
@@ -376,8 +381,7 @@ pub struct User {
 
 impl Stack {
     /// A platform admin, signed in with a second factor (`aal2`): platform admins act on
-    /// tenants only so. [`User::jwt`] of [`Stack::platform_admin_below_aal2`] is the same
-    /// person after a password alone.
+    /// tenants only so ([`Stack::session_at`] gives the same person after a password alone).
     pub async fn platform_admin(&self, db: &Client) -> User {
         let email = unique_email("admin");
         let id = insert_confirmed_user(db, &email, json!({"full_name": "Platform Admin"})).await;
@@ -394,12 +398,13 @@ impl Stack {
         }
     }
 
-    /// The same platform admin's session after a password alone (`aal1`).
-    pub fn platform_admin_below_aal2(&self, admin: &User) -> User {
+    /// The same user in a session at assurance level `aal` (`aal1` after a password,
+    /// `aal2` after a second factor).
+    pub fn session_at(&self, who: &User, aal: &str) -> User {
         User {
-            jwt: self.user_jwt_at(admin.id, &admin.email, "aal1"),
-            id: admin.id,
-            email: admin.email.clone(),
+            jwt: self.user_jwt_at(who.id, &who.email, aal),
+            id: who.id,
+            email: who.email.clone(),
         }
     }
 

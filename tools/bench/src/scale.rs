@@ -173,7 +173,8 @@ async fn member_of_one(db: &Client, stack: &Stack, run: &str) -> (Uuid, String) 
     (id, stack.user_jwt(id, &email))
 }
 
-async fn paths(stack: &Stack, db: &Client, run: &str, teams: &[Uuid]) -> Vec<Path> {
+/// The everyday paths at this step, and the workspace of the member they read as.
+async fn paths(stack: &Stack, db: &Client, run: &str, teams: &[Uuid]) -> (Vec<Path>, Uuid) {
     let rest = |path: &str| format!("{}/rest/v1/{path}", stack.var("SUPABASE_URL"));
     let (member, member_jwt) = member_of_one(db, stack, run).await;
     let workspace: Uuid = db
@@ -263,7 +264,7 @@ async fn paths(stack: &Stack, db: &Client, run: &str, teams: &[Uuid]) -> Vec<Pat
             )
         })
         .collect();
-    vec![
+    let paths = vec![
         Path::repeated("organizations (rest)", get(rest("organizations?select=id,name"), &member_jwt)),
         Path::repeated("my_organizations", post(stack.rpc("my_organizations"), &member_jwt, json!({}))),
         Path::repeated("authorize", post(stack.rpc("authorize"), &member_jwt,
@@ -281,7 +282,8 @@ async fn paths(stack: &Stack, db: &Client, run: &str, teams: &[Uuid]) -> Vec<Pat
             json!({"p_domain_id": enroll_domain, "p_mode": "automatic_invitation", "p_default_role": "viewer"}))),
         Path::repeated("validate-invite", Call { url: format!("{}?token={token}", stack.function("validate-invite")),
             caller: Caller::Browser, body: Value::Null, expect: 200 }),
-    ]
+    ];
+    (paths, workspace)
 }
 
 /// A domain of `organization`, verified, in `mode`; its id.
@@ -407,7 +409,7 @@ pub(crate) async fn scale(stack: &Stack) -> Value {
             "[bench] scale: {step} users grown in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        let paths = paths(stack, db, &run, &teams).await;
+        let (paths, workspace) = paths(stack, db, &run, &teams).await;
         settle(db).await;
         let mut runs = Vec::new();
         for path in paths {
@@ -421,15 +423,6 @@ pub(crate) async fn scale(stack: &Stack) -> Value {
                 load(stack, "scale", path.name, 1, timed).await,
             ));
         }
-        let (member, _) = member_of_one(db, stack, &run).await;
-        let workspace: Uuid = db
-            .query_one(
-                "select id from public.organizations where signup_user_id = $1",
-                &[&member],
-            )
-            .await
-            .unwrap()
-            .get(0);
         runs.push((
             "confirmation joins by domain (sql)".to_owned(),
             confirmations(stack, db, workspace).await,

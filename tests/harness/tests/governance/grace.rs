@@ -4,11 +4,6 @@
 
 use super::*;
 
-/// The token at the end of an invitation's or a link's URL.
-fn token_of(link: &str) -> String {
-    link.rsplit('/').next().unwrap().to_owned()
-}
-
 async fn validate(stack: &Stack, token: &str) -> reqwest::Response {
     stack
         .call_function("validate-invite", None, json!({"token": token}))

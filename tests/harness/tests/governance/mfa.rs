@@ -9,11 +9,7 @@ async fn an_aal1_session_is_refused_everything_and_an_aal2_session_works() {
     let db = stack.db().await;
     let (owner, org) = stack.organization_on_plan(&db, "Strict", "free").await;
     let admin = member(&stack, &db, org, "admin").await;
-    let owner_aal2 = User {
-        jwt: stack.user_jwt_at(owner.id, &owner.email, "aal2"),
-        id: owner.id,
-        email: owner.email.clone(),
-    };
+    let owner_aal2 = stack.session_at(&owner, "aal2");
 
     // No lock-out: switching it on takes an aal2 session.
     assert_eq!(
@@ -39,11 +35,7 @@ async fn an_aal1_session_is_refused_everything_and_an_aal2_session_works() {
     .await;
     assert_eq!(on["mfa_required"], true);
 
-    let aal1 = User {
-        jwt: stack.user_jwt_at(admin.id, &admin.email, "aal1"),
-        id: admin.id,
-        email: admin.email.clone(),
-    };
+    let aal1 = stack.session_at(&admin, "aal1");
     let calls = [
         ("list_members", json!({"p_organization_id": org})),
         (
@@ -124,11 +116,7 @@ async fn an_aal1_session_is_refused_everything_and_an_aal2_session_works() {
     );
 
     // Stepped up: everything works again.
-    let aal2 = User {
-        jwt: stack.user_jwt_at(admin.id, &admin.email, "aal2"),
-        id: admin.id,
-        email: admin.email.clone(),
-    };
+    let aal2 = stack.session_at(&admin, "aal2");
     let members = ok(rpc(
         &stack,
         &aal2,

@@ -182,14 +182,6 @@ async fn readable_rows(
     read
 }
 
-fn at(stack: &Stack, who: &User, aal: &str) -> User {
-    User {
-        jwt: stack.user_jwt_at(who.id, &who.email, aal),
-        id: who.id,
-        email: who.email.clone(),
-    }
-}
-
 /// Whether an answer is the MFA policy's refusal.
 async fn says_mfa_required(response: reqwest::Response) -> (bool, String) {
     let status = response.status().as_u16();
@@ -249,7 +241,7 @@ async fn below_aal2_nothing_of_an_mfa_organization_is_read_or_done_on_any_path()
         };
         without_policy.insert(
             name,
-            readable_rows(&stack, &tables, org, &at(&stack, who, aal)).await,
+            readable_rows(&stack, &tables, org, &stack.session_at(who, aal)).await,
         );
     }
     // The matrix reads data, not empty tables: whatever `authenticated` may read at all,
@@ -273,7 +265,7 @@ async fn below_aal2_nothing_of_an_mfa_organization_is_read_or_done_on_any_path()
 
     ok(rpc(
         &stack,
-        &at(&stack, &owner, "aal2"),
+        &stack.session_at(&owner, "aal2"),
         "set_organization_mfa_policy",
         json!({"p_organization_id": org, "p_required": true}),
     )
@@ -282,11 +274,11 @@ async fn below_aal2_nothing_of_an_mfa_organization_is_read_or_done_on_any_path()
 
     // Tables through /rest/v1.
     for (name, who) in actors {
-        let below = readable_rows(&stack, &tables, org, &at(&stack, who, "aal1")).await;
+        let below = readable_rows(&stack, &tables, org, &stack.session_at(who, "aal1")).await;
         let unread: Vec<_> = below.iter().filter(|(_, rows)| **rows > 0).collect();
         assert!(unread.is_empty(), "{name} at aal1 reads {unread:?}");
         // (Which tables, not how many rows: switching the policy on wrote an audit row.)
-        let stepped_up = readable_rows(&stack, &tables, org, &at(&stack, who, "aal2")).await;
+        let stepped_up = readable_rows(&stack, &tables, org, &stack.session_at(who, "aal2")).await;
         let reads = |rows: &BTreeMap<String, usize>| -> Vec<String> {
             rows.iter()
                 .filter(|(_, n)| **n > 0)
@@ -327,7 +319,7 @@ async fn below_aal2_nothing_of_an_mfa_organization_is_read_or_done_on_any_path()
     let mut wrong = Vec::new();
     for aal in ["aal1", "aal2"] {
         for (name, who) in actors {
-            let caller = at(&stack, who, aal);
+            let caller = stack.session_at(who, aal);
             // The question first: the calls below change the organization (a member leaves).
             let (_, held) = stack
                 .rpc_answer(
@@ -372,7 +364,7 @@ async fn below_aal2_the_functions_refuse_an_mfa_organization() {
     let platform_admin = stack.platform_admin(&db).await;
     ok(rpc(
         &stack,
-        &at(&stack, &owner, "aal2"),
+        &stack.session_at(&owner, "aal2"),
         "set_organization_mfa_policy",
         json!({"p_organization_id": org, "p_required": true}),
     )
@@ -398,7 +390,7 @@ async fn below_aal2_the_functions_refuse_an_mfa_organization() {
             ("owner", &owner),
             ("platform admin", &platform_admin),
         ] {
-            let caller = at(&stack, who, aal);
+            let caller = stack.session_at(who, aal);
             let calls = [
                 ("export-organization", json!({"organization_id": org})),
                 ("send-invite-email", json!({"invite_id": invite})),

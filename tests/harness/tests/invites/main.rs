@@ -79,10 +79,6 @@ async fn script_resend(stack: &Stack, to: &str, responses: Value) {
     assert!(response.status().is_success());
 }
 
-fn token_of(link: &str) -> String {
-    link.rsplit('/').next().unwrap().to_owned()
-}
-
 /// Sends the invite and returns the token from the link in the email.
 async fn token_by_email(stack: &Stack, admin: &User, invited: &Invited) -> String {
     let response = send_invite(stack, &admin.jwt, invited.invite_id).await;
