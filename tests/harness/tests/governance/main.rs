@@ -94,13 +94,15 @@ async fn fill_every_table(stack: &Stack, db: &Client, owner: &User, org: Uuid) -
     ok(rpc(stack, owner, "invite_member", json!({"p_organization_id": org, "p_email": unique_email("fill-invitee"), "p_role": "viewer"})).await).await;
     // A second member: member.added goes to the webhook's queue too.
     let colleague = member(stack, db, org, "viewer").await;
+    // The outbox row is already delivered: a pending one would be claimed by the stack's
+    // dispatcher (every 10 s) and add an event while a test compares row counts.
     db.batch_execute(&format!(
         "insert into organization_feature_overrides (organization_id, feature_key, enabled) values ('{org}', 'white-label', true);
          insert into organization_join_requests (organization_id, user_id, email) values ('{org}', '{colleague}', 'colleague@fill.example.com');
          with u as (insert into tenant_users (tenant_id, user_role, email) values ('{org}', 'executor', 'exec@fill.example.com') returning id)
          , n as (insert into tenant_notifications (tenant_id, user_id, type, title, message, level) select '{org}', id, 'test', 'Hello', 'A notification', 'info' from u)
          , e as (insert into user_onboarding_events (correlation_id, tenant_id, user_id, event) select gen_random_uuid(), '{org}', id, 'requested' from u)
-         insert into onboarding_outbox (tenant_id, user_id, correlation_id, payload) select '{org}', id, gen_random_uuid(), '{{}}' from u;",
+         insert into onboarding_outbox (tenant_id, user_id, correlation_id, payload, status, delivered_at) select '{org}', id, gen_random_uuid(), '{{}}', 'delivered', now() from u;",
         colleague = colleague.id
     ))
     .await
