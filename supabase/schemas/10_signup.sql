@@ -97,11 +97,13 @@ REVOKE ALL ON FUNCTION private.schedule_if_cron(p_job text, p_schedule text, p_c
 
 -- FUNCTION signup_clean_name(text)
 CREATE FUNCTION private.signup_clean_name(p_raw text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select nullif(rtrim(left(btrim(regexp_replace(p_raw,
-    '[\u0001-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+', ' ', 'g')), 100), ' '), '')
+begin
+  return nullif(rtrim(left(btrim(regexp_replace(p_raw,
+    '[\u0001-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+', ' ', 'g')), 100), ' '), '');
+end
 $$;
 
 -- COMMENT FUNCTION signup_clean_name(p_raw text)
@@ -109,45 +111,53 @@ COMMENT ON FUNCTION private.signup_clean_name(p_raw text) IS 'A name as a signup
 
 -- FUNCTION signup_full_name(jsonb, text)
 CREATE FUNCTION private.signup_full_name(p_meta jsonb, p_email text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select coalesce(
+begin
+  return coalesce(
     case when jsonb_typeof(p_meta -> 'full_name') = 'string' then private.signup_clean_name(p_meta ->> 'full_name') end,
     case when jsonb_typeof(p_meta -> 'name') = 'string' then private.signup_clean_name(p_meta ->> 'name') end,
     private.signup_clean_name(split_part(nullif(btrim(p_email), ''), '@', 1)),
-    'User')
+    'User');
+end
 $$;
 
 -- FUNCTION signup_slug_base(text, text)
 CREATE FUNCTION private.signup_slug_base(p_full_name text, p_email text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select coalesce(
+begin
+  return coalesce(
     nullif(private.signup_slugify(p_full_name, 40), ''),
     nullif(private.signup_slugify(split_part(nullif(btrim(p_email), ''), '@', 1), 40), ''),
-    'workspace')
+    'workspace');
+end
 $$;
 
 -- FUNCTION signup_slugify(text, integer)
 CREATE FUNCTION private.signup_slugify(p_text text, p_max integer) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select rtrim(left(btrim(regexp_replace(lower(p_text collate "C"), '[^a-z0-9]+', '-', 'g'), '-'), p_max), '-')
+begin
+  return rtrim(left(btrim(regexp_replace(lower(p_text collate "C"), '[^a-z0-9]+', '-', 'g'), '-'), p_max), '-');
+end
 $$;
 
 -- FUNCTION signup_wants_workspace(uuid, text)
 CREATE FUNCTION private.signup_wants_workspace(p_user_id uuid, p_email text) RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select not exists (
+begin
+  return not exists (
       select 1 from public.onboarding_invites
       where email = lower(btrim(p_email)) and status = 'pending' and expires_at > now())
     and not exists (select 1 from public.organization_members where user_id = p_user_id)
-    and not exists (select 1 from private.deleted_organizations where signup_user_id = p_user_id)
+    and not exists (select 1 from private.deleted_organizations where signup_user_id = p_user_id);
+end
 $$;
 
 -- COMMENT FUNCTION signup_wants_workspace(p_user_id uuid, p_email text)
@@ -199,22 +209,20 @@ begin
         when attempt = 1 then p_slug_base
         else p_slug_base || '-' || left(replace(gen_random_uuid()::text, '-', ''), 6)
       end;
-      begin
-        insert into public.organizations (name, slug, created_by, signup_user_id)
-        values (p_organization_name, v_slug, p_user_id, p_user_id)
-        on conflict (signup_user_id) do nothing
-        returning id into v_organization_id;
-        if v_organization_id is null then
-          select id, slug into v_organization_id, v_slug
-          from public.organizations where signup_user_id = p_user_id;
-        else
-          v_created := true;
-        end if;
+      -- No conflict target: a taken slug and a concurrent delivery for the same user both
+      -- answer no row, without the subtransaction an exception block costs; the signup
+      -- user's own row says which it was.
+      insert into public.organizations (name, slug, created_by, signup_user_id)
+      values (p_organization_name, v_slug, p_user_id, p_user_id)
+      on conflict do nothing
+      returning id into v_organization_id;
+      if v_organization_id is not null then
+        v_created := true;
         exit;
-      exception when unique_violation then
-        -- The slug is taken by another organization: try a suffixed one.
-        v_organization_id := null;
-      end;
+      end if;
+      select id, slug into v_organization_id, v_slug
+      from public.organizations where signup_user_id = p_user_id;
+      exit when v_organization_id is not null;
     end loop;
     if v_organization_id is null then
       raise exception using errcode = '23505', message = 'slug_exhausted',

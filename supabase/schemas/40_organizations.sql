@@ -4,14 +4,16 @@ set check_function_bodies = false;
 
 -- FUNCTION audit(uuid, text, uuid, uuid, jsonb, jsonb)
 CREATE FUNCTION private.audit(p_organization_id uuid, p_action text, p_target_user_id uuid, p_target_invite_id uuid, p_before jsonb, p_after jsonb) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+begin
   insert into public.organization_audit_log
     (organization_id, actor_id, action, target_user_id, target_invite_id, before, after)
   values (p_organization_id, auth.uid(),
           coalesce(nullif(current_setting('app.audit_action', true), ''), p_action),
-          p_target_user_id, p_target_invite_id, p_before, p_after)
+          p_target_user_id, p_target_invite_id, p_before, p_after);
+end
 $$;
 
 -- ACL FUNCTION audit(p_organization_id uuid, p_action text, p_target_user_id uuid, p_target_invite_id uuid, p_before jsonb, p_after jsonb)

@@ -232,10 +232,12 @@ REVOKE ALL ON FUNCTION private.require_usable_organization(p_organization_id uui
 
 -- FUNCTION role_exists(uuid, text)
 CREATE FUNCTION private.role_exists(p_organization_id uuid, p_role text) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select private.role_permissions(p_organization_id, p_role) is not null
+begin
+  return private.role_permissions(p_organization_id, p_role) is not null;
+end
 $$;
 
 -- ACL FUNCTION role_exists(p_organization_id uuid, p_role text)
@@ -259,12 +261,14 @@ REVOKE ALL ON FUNCTION private.role_name(p_name text) FROM PUBLIC;
 
 -- FUNCTION role_permissions(uuid, text)
 CREATE FUNCTION private.role_permissions(p_organization_id uuid, p_role text) RETURNS text[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select r.permissions from public.organization_roles r
-  where r.key = p_role and (r.organization_id is null or r.organization_id = p_organization_id)
-  order by r.organization_id nulls first limit 1
+begin
+  return (select r.permissions from public.organization_roles r
+          where r.key = p_role and (r.organization_id is null or r.organization_id = p_organization_id)
+          order by r.organization_id nulls first limit 1);
+end
 $$;
 
 -- COMMENT FUNCTION role_permissions(p_organization_id uuid, p_role text)

@@ -52,6 +52,8 @@ CONCERNS = {
     # reads that stay flat: the policies' arrays are access rules too
     "20261206000300": "90_permissions",
     "20261206000400": "80_ways_in",
+    # signup as cheap as it was: the helpers it rewrites stay where they were made
+    "20261206000500": "10_signup",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.
