@@ -2,6 +2,23 @@
 -- Function bodies may name objects of later files: they are checked when called.
 set check_function_bodies = false;
 
+-- FUNCTION await_signup_workspace()
+CREATE FUNCTION private.await_signup_workspace() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into private.signups_awaiting_workspace (user_id) values (new.id) on conflict (user_id) do nothing;
+  return null;
+end
+$$;
+
+-- COMMENT FUNCTION await_signup_workspace()
+COMMENT ON FUNCTION private.await_signup_workspace() IS 'Notes a new user for the reconcile job (trigger on auth.users).';
+
+-- ACL FUNCTION await_signup_workspace()
+REVOKE ALL ON FUNCTION private.await_signup_workspace() FROM PUBLIC;
+
 -- FUNCTION install_signup_webhook(text, text)
 CREATE FUNCTION private.install_signup_webhook(p_functions_url text, p_secret text) RETURNS void
     LANGUAGE plpgsql
@@ -288,19 +305,21 @@ declare
   v_without_profile integer;
   v_repaired uuid[] := '{}';
 begin
+  -- Those whose workspace came (by the webhook, or a run before this one) are done with.
+  delete from private.signups_awaiting_workspace a
+  where exists (select 1 from public.profiles p where p.id = a.user_id);
   select count(*) into v_without_profile
-  from auth.users u
-  where u.created_at < v_window_end
-    and not exists (select 1 from public.profiles p where p.id = u.id);
+  from private.signups_awaiting_workspace a join auth.users u on u.id = a.user_id
+  where u.created_at < v_window_end;
   for missing in
     select u.id, u.email, u.raw_user_meta_data
-    from auth.users u
+    from private.signups_awaiting_workspace a join auth.users u on u.id = a.user_id
     where u.created_at < v_window_end
-      and not exists (select 1 from public.profiles p where p.id = u.id)
     order by u.created_at
     limit p_limit
   loop
     perform public.create_signup_workspace(missing.id, missing.email, missing.raw_user_meta_data);
+    delete from private.signups_awaiting_workspace where user_id = missing.id;
     v_repaired := v_repaired || missing.id;
   end loop;
   insert into private.reconcile_runs (window_end, users_without_profile, repaired_user_ids)
@@ -313,7 +332,7 @@ end
 $$;
 
 -- COMMENT FUNCTION reconcile_signups(p_older_than interval, p_limit integer)
-COMMENT ON FUNCTION public.reconcile_signups(p_older_than interval, p_limit integer) IS 'The reconcile job: for users older than `p_older_than` who still have no profile (a lost webhook), makes what is missing through create_signup_workspace, at most `p_limit` a run; each run is recorded in private.reconcile_runs. Scheduled every minute by pg_cron.';
+COMMENT ON FUNCTION public.reconcile_signups(p_older_than interval, p_limit integer) IS 'The reconcile job: for users older than `p_older_than` who still have no profile (a lost webhook), makes what is missing through create_signup_workspace, at most `p_limit` a run; each run is recorded in private.reconcile_runs. It looks only at private.signups_awaiting_workspace, so a run costs the recent signups, not every user. Scheduled every minute by pg_cron.';
 
 -- ACL FUNCTION reconcile_signups(p_older_than interval, p_limit integer)
 REVOKE ALL ON FUNCTION public.reconcile_signups(p_older_than interval, p_limit integer) FROM PUBLIC;
@@ -343,6 +362,14 @@ ALTER TABLE private.reconcile_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENT
     NO MAXVALUE
     CACHE 1
 );
+
+-- TABLE signups_awaiting_workspace
+CREATE TABLE private.signups_awaiting_workspace (
+    user_id uuid NOT NULL
+);
+
+-- COMMENT TABLE signups_awaiting_workspace
+COMMENT ON TABLE private.signups_awaiting_workspace IS 'Users whose signup has not been seen to make a profile yet: noted at insert into auth.users, forgotten by the reconcile job once the profile exists. What the job looks at, so that it costs the signups of the last minutes, not every user there is.';
 
 -- TABLE organization_members
 CREATE TABLE public.organization_members (
@@ -390,6 +417,10 @@ GRANT ALL ON TABLE public.profiles TO service_role;
 ALTER TABLE ONLY private.reconcile_runs
     ADD CONSTRAINT reconcile_runs_pkey PRIMARY KEY (id);
 
+-- CONSTRAINT signups_awaiting_workspace signups_awaiting_workspace_pkey
+ALTER TABLE ONLY private.signups_awaiting_workspace
+    ADD CONSTRAINT signups_awaiting_workspace_pkey PRIMARY KEY (user_id);
+
 -- CONSTRAINT organization_members organization_members_organization_id_user_id_key
 ALTER TABLE ONLY public.organization_members
     ADD CONSTRAINT organization_members_organization_id_user_id_key UNIQUE (organization_id, user_id);
@@ -417,6 +448,15 @@ ALTER TABLE ONLY public.profiles
 -- INDEX organization_members_user_id_idx
 CREATE INDEX organization_members_user_id_idx ON public.organization_members USING btree (user_id);
 
+-- INDEX organizations_purge_idx
+CREATE INDEX organizations_purge_idx ON public.organizations USING btree (purge_after) WHERE (status = 'deletion_scheduled'::text);
+
+-- INDEX profiles_organization_idx
+CREATE INDEX profiles_organization_idx ON public.profiles USING btree (organization_id) WHERE (organization_id IS NOT NULL);
+
+-- TRIGGER users on_auth_user_created_await_workspace
+CREATE TRIGGER on_auth_user_created_await_workspace AFTER INSERT ON auth.users FOR EACH ROW EXECUTE FUNCTION private.await_signup_workspace();
+
 -- TRIGGER organization_members touch_updated_at
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON public.organization_members FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
@@ -425,6 +465,10 @@ CREATE TRIGGER touch_updated_at BEFORE UPDATE ON public.organizations FOR EACH R
 
 -- TRIGGER profiles touch_updated_at
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON public.profiles FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+-- FK CONSTRAINT signups_awaiting_workspace signups_awaiting_workspace_user_id_fkey
+ALTER TABLE ONLY private.signups_awaiting_workspace
+    ADD CONSTRAINT signups_awaiting_workspace_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 -- FK CONSTRAINT organization_members organization_members_organization_id_fkey
 ALTER TABLE ONLY public.organization_members
@@ -456,6 +500,9 @@ ALTER TABLE ONLY public.profiles
 
 -- ROW SECURITY reconcile_runs
 ALTER TABLE private.reconcile_runs ENABLE ROW LEVEL SECURITY;
+
+-- ROW SECURITY signups_awaiting_workspace
+ALTER TABLE private.signups_awaiting_workspace ENABLE ROW LEVEL SECURITY;
 
 -- POLICY organization_members member readers and platform admins read memberships
 CREATE POLICY "member readers and platform admins read memberships" ON public.organization_members FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.readable_organizations('org:members:read'::text) AS readable_organizations)::uuid[])));

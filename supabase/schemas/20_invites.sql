@@ -193,7 +193,7 @@ begin
   if not public.authorize(p_organization_id, 'org:activate') then
     raise exception using errcode = 'PT403', message = 'not_owner', detail = 'only the owner completes onboarding';
   end if;
-  select * into v_organization from public.organizations where id = p_organization_id for update;
+  select * into v_organization from public.organizations where id = p_organization_id for no key update;
   if v_organization.onboarding_completed_at is null then
     select coalesce(array_agg(s.key order by s.phase_position), '{}') into v_missing
     from private.onboarding_phases(private.enabled_features(p_organization_id)) s
@@ -673,6 +673,9 @@ ALTER TABLE ONLY public.platform_roles
 
 -- INDEX onboarding_invites_one_pending_per_email
 CREATE UNIQUE INDEX onboarding_invites_one_pending_per_email ON public.onboarding_invites USING btree (organization_id, email) WHERE (status = 'pending'::text);
+
+-- INDEX onboarding_invites_organization_id_idx
+CREATE INDEX onboarding_invites_organization_id_idx ON public.onboarding_invites USING btree (organization_id, id);
 
 -- INDEX onboarding_invites_pending_email_idx
 CREATE INDEX onboarding_invites_pending_email_idx ON public.onboarding_invites USING btree (email) WHERE (status = 'pending'::text);

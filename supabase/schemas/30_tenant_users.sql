@@ -749,14 +749,32 @@ ALTER TABLE ONLY public.user_onboarding_events
 -- INDEX onboarding_outbox_due_idx
 CREATE INDEX onboarding_outbox_due_idx ON public.onboarding_outbox USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
+-- INDEX onboarding_outbox_tenant_idx
+CREATE INDEX onboarding_outbox_tenant_idx ON public.onboarding_outbox USING btree (tenant_id);
+
+-- INDEX onboarding_outbox_user_idx
+CREATE INDEX onboarding_outbox_user_idx ON public.onboarding_outbox USING btree (user_id);
+
 -- INDEX tenant_notifications_feed_idx
 CREATE INDEX tenant_notifications_feed_idx ON public.tenant_notifications USING btree (tenant_id, created_at DESC, id DESC);
+
+-- INDEX tenant_notifications_tenant_id_idx
+CREATE INDEX tenant_notifications_tenant_id_idx ON public.tenant_notifications USING btree (tenant_id, id);
 
 -- INDEX tenant_notifications_unread_idx
 CREATE INDEX tenant_notifications_unread_idx ON public.tenant_notifications USING btree (tenant_id, created_at DESC) WHERE (status = 'unread'::text);
 
+-- INDEX tenant_notifications_user_idx
+CREATE INDEX tenant_notifications_user_idx ON public.tenant_notifications USING btree (user_id) WHERE (user_id IS NOT NULL);
+
+-- INDEX tenant_users_tenant_id_idx
+CREATE INDEX tenant_users_tenant_id_idx ON public.tenant_users USING btree (tenant_id, id);
+
 -- INDEX user_onboarding_events_correlation_idx
 CREATE INDEX user_onboarding_events_correlation_idx ON public.user_onboarding_events USING btree (correlation_id, id);
+
+-- INDEX user_onboarding_events_user_idx
+CREATE INDEX user_onboarding_events_user_idx ON public.user_onboarding_events USING btree (user_id) WHERE (user_id IS NOT NULL);
 
 -- TRIGGER tenant_users refuse_duplicate_tenant_user
 CREATE TRIGGER refuse_duplicate_tenant_user BEFORE INSERT OR UPDATE OF email ON public.tenant_users FOR EACH ROW EXECUTE FUNCTION private.refuse_duplicate_tenant_user();

@@ -162,7 +162,7 @@ begin
   if old.role <> 'owner' or (tg_op = 'UPDATE' and new.role = 'owner' and new.organization_id = old.organization_id) then
     return null;
   end if;
-  perform 1 from public.organizations where id = old.organization_id for update;
+  perform 1 from public.organizations where id = old.organization_id for no key update;
   if not found then
     return null; -- the organization itself is being deleted
   end if;
@@ -192,7 +192,7 @@ begin
   if auth.uid() is null then
     raise exception using errcode = '42501', message = 'not_signed_in', detail = 'sign in first';
   end if;
-  perform 1 from public.organizations where id = p_organization_id for update;
+  perform 1 from public.organizations where id = p_organization_id for no key update;
   v_role := private.caller_role(p_organization_id);
   if not found or v_role is null then
     raise exception using errcode = '42501', message = 'not_member',
@@ -456,7 +456,7 @@ begin
   if auth.uid() is null then
     raise exception using errcode = '42501', message = 'not_signed_in', detail = 'sign in first';
   end if;
-  perform 1 from public.organizations where id = p_organization_id for update;
+  perform 1 from public.organizations where id = p_organization_id for no key update;
   if not exists (select 1 from public.organization_members where organization_id = p_organization_id and user_id = auth.uid()) then
     perform private.refuse_platform_admin_below_aal2();
     raise exception using errcode = '42501', message = 'not_member', detail = 'you are not a member of this organization';
@@ -660,6 +660,9 @@ ALTER TABLE public.organization_audit_log ALTER COLUMN id ADD GENERATED ALWAYS A
 -- CONSTRAINT organization_audit_log organization_audit_log_pkey
 ALTER TABLE ONLY public.organization_audit_log
     ADD CONSTRAINT organization_audit_log_pkey PRIMARY KEY (id);
+
+-- INDEX organization_audit_log_invite_sent_idx
+CREATE INDEX organization_audit_log_invite_sent_idx ON public.organization_audit_log USING btree (organization_id, at) WHERE (action = 'invite.sent'::text);
 
 -- INDEX organization_audit_log_org_idx
 CREATE INDEX organization_audit_log_org_idx ON public.organization_audit_log USING btree (organization_id, id);

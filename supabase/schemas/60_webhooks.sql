@@ -294,10 +294,12 @@ declare
   v_batches jsonb := '[]';
   v_endpoint record;
   v_lease uuid;
+  v_pending uuid[] := array(select distinct o.endpoint_id from public.webhook_outbox o where o.status = 'pending');
 begin
   for v_endpoint in
     select e.id, e.url from public.webhook_endpoints e
-    where e.enabled and (e.lease_until is null or e.lease_until < now())
+    where e.id = any (v_pending)
+      and e.enabled and (e.lease_until is null or e.lease_until < now())
       and (select o.next_attempt_at <= now() from public.webhook_outbox o
            where o.endpoint_id = e.id and o.status = 'pending' order by o.seq limit 1)
     order by e.id
@@ -686,6 +688,9 @@ ALTER TABLE ONLY public.webhook_messages
 ALTER TABLE ONLY public.webhook_outbox
     ADD CONSTRAINT webhook_outbox_pkey PRIMARY KEY (message_id, endpoint_id);
 
+-- INDEX webhook_secrets_endpoint_idx
+CREATE INDEX webhook_secrets_endpoint_idx ON private.webhook_secrets USING btree (endpoint_id, id);
+
 -- INDEX webhook_deliveries_message_idx
 CREATE INDEX webhook_deliveries_message_idx ON public.webhook_deliveries USING btree (message_id, endpoint_id, attempt);
 
@@ -694,6 +699,9 @@ CREATE INDEX webhook_endpoints_organization_idx ON public.webhook_endpoints USIN
 
 -- INDEX webhook_messages_organization_idx
 CREATE INDEX webhook_messages_organization_idx ON public.webhook_messages USING btree (organization_id, created_at);
+
+-- INDEX webhook_outbox_endpoint_idx
+CREATE INDEX webhook_outbox_endpoint_idx ON public.webhook_outbox USING btree (endpoint_id);
 
 -- INDEX webhook_outbox_pending_idx
 CREATE INDEX webhook_outbox_pending_idx ON public.webhook_outbox USING btree (endpoint_id, seq) WHERE (status = 'pending'::text);

@@ -656,7 +656,7 @@ CREATE FUNCTION private.seat_available(p_organization_id uuid) RETURNS boolean
 declare
   v_limit integer;
 begin
-  perform 1 from public.organizations where id = p_organization_id for update;
+  perform 1 from public.organizations where id = p_organization_id for no key update;
   select p.member_limit into v_limit
   from public.organizations o join public.plans p on p.id = o.plan_id where o.id = p_organization_id;
   return v_limit is null or v_limit > (
@@ -964,7 +964,7 @@ declare
   v_domain public.organization_domains;
   v_request public.organization_join_requests;
 begin
-  perform 1 from public.organizations where id = p_organization_id for update;
+  perform 1 from public.organizations where id = p_organization_id for no key update;
   v_domain := private.verified_domain_for(p_organization_id, v_user.email);
   if v_domain.id is null or v_domain.enrollment_mode <> 'automatic_suggestion' then
     raise exception using errcode = '42501', message = 'join_not_available',
@@ -1179,6 +1179,9 @@ CREATE INDEX invite_links_organization_idx ON public.invite_links USING btree (o
 
 -- INDEX onboarding_invites_domain_idx
 CREATE INDEX onboarding_invites_domain_idx ON public.onboarding_invites USING btree (domain_id) WHERE (domain_id IS NOT NULL);
+
+-- INDEX organization_join_requests_domain_idx
+CREATE INDEX organization_join_requests_domain_idx ON public.organization_join_requests USING btree (domain_id) WHERE (domain_id IS NOT NULL);
 
 -- INDEX organization_join_requests_one_pending
 CREATE UNIQUE INDEX organization_join_requests_one_pending ON public.organization_join_requests USING btree (organization_id, user_id) WHERE (status = 'pending'::text);

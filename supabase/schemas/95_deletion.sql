@@ -9,18 +9,20 @@ CREATE FUNCTION private.lock_organization_as_deleter(p_organization_id uuid) RET
     AS $$
 declare
   v_organization public.organizations;
+  v_permissions text[];
 begin
   if auth.uid() is null then
     raise exception using errcode = '42501', message = 'not_signed_in', detail = 'sign in first';
   end if;
-  select * into v_organization from public.organizations where id = p_organization_id for update;
-  if not found or cardinality(private.caller_permissions(p_organization_id)) = 0 then
+  select * into v_organization from public.organizations where id = p_organization_id for no key update;
+  v_permissions := private.caller_permissions(p_organization_id);
+  if v_organization.id is null or cardinality(v_permissions) = 0 then
     perform private.refuse_platform_admin_below_aal2();
     raise exception using errcode = '42501', message = 'not_owner', detail = 'only owners delete an organization';
   end if;
   -- A member's session meets the MFA policy before anything else is said to it.
   perform private.require_mfa_met(p_organization_id);
-  if not ('org:delete' = any (private.caller_permissions(p_organization_id))) then
+  if not ('org:delete' = any (v_permissions)) then
     raise exception using errcode = '42501', message = 'not_owner', detail = 'only owners delete an organization';
   end if;
   return v_organization;

@@ -4,78 +4,103 @@ set check_function_bodies = false;
 
 -- FUNCTION export_query(text)
 CREATE FUNCTION private.export_query(p_section text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $_$
-  select case p_section
-    when 'organization' then $q$
+declare
+  -- The cursor as a uuid, as a bigint: where the previous page ended.
+  after_uuid constant text := $q$coalesce(nullif($2, '')::uuid, '00000000-0000-0000-0000-000000000000')$q$;
+  after_id constant text := $q$coalesce(nullif($2, '')::bigint, 0)$q$;
+begin
+  return case p_section
+    when 'organization' then format($q$
       select o.id::text, jsonb_build_object('id', o.id, 'name', o.name, 'slug', o.slug, 'status', o.status,
         'plan', o.plan_id, 'features', to_jsonb(private.enabled_features(o.id)), 'mfa_required', o.mfa_required,
         'logo_url', o.logo_url, 'created_at', o.created_at, 'onboarding_completed_at', o.onboarding_completed_at)
-      from public.organizations o where o.id = $1 $q$
-    when 'billing' then $q$
+      from public.organizations o where o.id = $1 and o.id > %s limit $3 $q$, after_uuid)
+    when 'billing' then format($q$
       select b.organization_id::text, to_jsonb(b) - 'organization_id'
-      from public.organization_billing b where b.organization_id = $1 $q$
+      from public.organization_billing b where b.organization_id = $1 and b.organization_id > %s limit $3 $q$, after_uuid)
     when 'onboarding_phases' then $q$
       select p.phase, jsonb_build_object('phase', p.phase, 'data', p.data, 'done', p.done, 'saved_at', p.saved_at,
         'saved_by', p.saved_by)
-      from public.organization_onboarding_phases p where p.organization_id = $1 $q$
+      from public.organization_onboarding_phases p where p.organization_id = $1 and p.phase collate "C" > $2
+      order by p.phase collate "C" limit $3 $q$
     when 'roles' then $q$
-      select r.key, private.role_view(r) from public.organization_roles r where r.organization_id = $1 $q$
-    when 'members' then $q$
+      select r.key, private.role_view(r) from public.organization_roles r
+      where r.organization_id = $1 and r.key collate "C" > $2 order by r.key collate "C" limit $3 $q$
+    when 'members' then format($q$
       select m.user_id::text, jsonb_build_object('user_id', m.user_id, 'email', u.email, 'full_name', p.full_name,
         'role', m.role, 'joined_at', m.created_at)
-      from public.organization_members m join auth.users u on u.id = m.user_id
-      left join public.profiles p on p.id = m.user_id where m.organization_id = $1 $q$
-    when 'invites' then $q$
+      from (select * from public.organization_members where organization_id = $1 and user_id > %s
+            order by user_id limit $3) m
+      join auth.users u on u.id = m.user_id
+      left join public.profiles p on p.id = m.user_id $q$, after_uuid)
+    when 'invites' then format($q$
       select i.id::text, jsonb_build_object('id', i.id, 'email', i.email, 'role', i.role, 'status', i.status,
         'via', case when i.domain_id is null then 'email' else 'domain' end, 'created_at', i.created_at,
         'expires_at', i.expires_at, 'sent_at', i.sent_at, 'accepted_at', i.accepted_at, 'accepted_by', i.accepted_by,
         'revoked_at', i.revoked_at, 'declined_at', i.declined_at)
-      from public.onboarding_invites i where i.organization_id = $1 $q$
-    when 'invite_links' then $q$
-      select l.id::text, private.invite_link_view(l) from public.invite_links l where l.organization_id = $1 $q$
-    when 'domains' then $q$
+      from public.onboarding_invites i where i.organization_id = $1 and i.id > %s order by i.id limit $3 $q$, after_uuid)
+    when 'invite_links' then format($q$
+      select l.id::text, private.invite_link_view(l) from public.invite_links l
+      where l.organization_id = $1 and l.id > %s order by l.id limit $3 $q$, after_uuid)
+    when 'domains' then format($q$
       select d.id::text, jsonb_build_object('id', d.id, 'hostname', d.hostname, 'verified_at', d.verified_at,
         'enrollment_mode', d.enrollment_mode, 'default_role', d.default_role, 'created_at', d.created_at)
-      from public.organization_domains d where d.organization_id = $1 $q$
-    when 'join_requests' then $q$
-      select r.id::text, private.join_request_view(r) from public.organization_join_requests r where r.organization_id = $1 $q$
-    when 'webhook_endpoints' then $q$
+      from (select * from public.organization_domains where organization_id = $1 and id > %s order by id limit $3) d $q$,
+      after_uuid)
+    when 'join_requests' then format($q$
+      select r.id::text, private.join_request_view(r) from public.organization_join_requests r
+      where r.organization_id = $1 and r.id > %s order by r.id limit $3 $q$, after_uuid)
+    when 'webhook_endpoints' then format($q$
       select e.id::text, jsonb_build_object('id', e.id, 'url', e.url, 'events', to_jsonb(e.event_types),
         'description', e.description, 'enabled', e.enabled, 'disabled_at', e.disabled_at,
         'disabled_reason', e.disabled_reason, 'created_at', e.created_at)
-      from public.webhook_endpoints e where e.organization_id = $1 $q$
+      from (select * from public.webhook_endpoints where organization_id = $1 and id > %s order by id limit $3) e $q$,
+      after_uuid)
+    -- Keyed by endpoint, then delivery: each of the organization's endpoints gives at most a
+    -- page from where the cursor is, through its own index, and the first page of those is it.
     when 'webhook_deliveries' then $q$
-      select lpad(d.id::text, 20, '0'), jsonb_build_object('endpoint_id', d.endpoint_id, 'message_id', d.message_id,
-        'attempt', d.attempt, 'status_code', d.status_code, 'duration_ms', d.duration_ms, 'error', d.error, 'at', d.at)
-      from public.webhook_deliveries d join public.webhook_endpoints e on e.id = d.endpoint_id
-      where e.organization_id = $1 $q$
-    when 'tenant_users' then $q$
+      select d.endpoint_id::text || ':' || lpad(d.id::text, 20, '0'), jsonb_build_object('endpoint_id', d.endpoint_id,
+        'message_id', d.message_id, 'attempt', d.attempt, 'status_code', d.status_code, 'duration_ms', d.duration_ms,
+        'error', d.error, 'at', d.at)
+      from (select d.* from public.webhook_endpoints e
+            cross join lateral (
+              select * from public.webhook_deliveries d
+              where d.endpoint_id = e.id
+                and (e.id > coalesce(nullif(split_part($2, ':', 1), '')::uuid, '00000000-0000-0000-0000-000000000000')
+                     or d.id > coalesce(nullif(split_part($2, ':', 2), '')::bigint, 0))
+              order by d.id limit $3) d
+            where e.organization_id = $1
+              and e.id >= coalesce(nullif(split_part($2, ':', 1), '')::uuid, '00000000-0000-0000-0000-000000000000')
+            order by d.endpoint_id, d.id limit $3) d $q$
+    when 'tenant_users' then format($q$
       select t.id::text, jsonb_build_object('id', t.id, 'email', t.email, 'full_name', t.full_name,
         'employee_id', t.employee_id, 'role', t.user_role, 'is_active', t.is_active,
         'telegram_chat_id', t.telegram_chat_id, 'onboarding_status', t.bot_onboarding_status,
         'onboarding_requested_at', t.bot_onboarding_requested_at, 'onboarding_completed_at', t.bot_onboarding_completed_at,
         'onboarding_error', t.bot_onboarding_error, 'created_at', t.created_at)
-      from public.tenant_users t where t.tenant_id = $1 $q$
-    when 'tenant_user_events' then $q$
+      from public.tenant_users t where t.tenant_id = $1 and t.id > %s order by t.id limit $3 $q$, after_uuid)
+    when 'tenant_user_events' then format($q$
       select lpad(e.id::text, 20, '0'), jsonb_build_object('tenant_user_id', e.user_id,
         'correlation_id', e.correlation_id, 'event', e.event, 'detail', e.detail, 'at', e.created_at)
-      from public.user_onboarding_events e where e.tenant_id = $1 $q$
-    when 'tenant_notifications' then $q$
+      from public.user_onboarding_events e where e.tenant_id = $1 and e.id > %s order by e.id limit $3 $q$, after_id)
+    when 'tenant_notifications' then format($q$
       select n.id::text, jsonb_build_object('id', n.id, 'tenant_user_id', n.user_id, 'type', n.type, 'title', n.title,
         'message', n.message, 'level', n.level, 'status', n.status, 'created_at', n.created_at, 'read_at', n.read_at)
-      from public.tenant_notifications n where n.tenant_id = $1 $q$
-    when 'audit_log' then $q$
+      from public.tenant_notifications n where n.tenant_id = $1 and n.id > %s order by n.id limit $3 $q$, after_uuid)
+    when 'audit_log' then format($q$
       select lpad(a.id::text, 20, '0'), jsonb_build_object('id', a.id, 'action', a.action, 'actor_id', a.actor_id,
         'target_user_id', a.target_user_id, 'target_invite_id', a.target_invite_id, 'before', a.before,
         'after', a.after, 'at', a.at)
-      from public.organization_audit_log a where a.organization_id = $1 $q$
-  end
+      from public.organization_audit_log a where a.organization_id = $1 and a.id > %s order by a.id limit $3 $q$, after_id)
+  end;
+end
 $_$;
 
 -- COMMENT FUNCTION export_query(p_section text)
-COMMENT ON FUNCTION private.export_query(p_section text) IS 'Each section''s rows of organization $1, as (key, row): `key` orders the pages.';
+COMMENT ON FUNCTION private.export_query(p_section text) IS 'Each section''s page of organization $1 after the key $2 (empty: from the start), at most $3 rows, as (key, row): `key` orders the pages, as "C" text.';
 
 -- ACL FUNCTION export_query(p_section text)
 REVOKE ALL ON FUNCTION private.export_query(p_section text) FROM PUBLIC;
@@ -119,7 +144,7 @@ GRANT ALL ON FUNCTION public.export_my_data() TO authenticated;
 CREATE FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text DEFAULT NULL::text, p_limit integer DEFAULT 500) RETURNS jsonb
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
-    AS $_$
+    AS $$
 declare
   v_query text := private.export_query(p_section);
   v_permissions text[] := private.caller_permissions(p_organization_id);
@@ -143,12 +168,17 @@ begin
   if p_limit is null or p_limit not between 1 and 1000 then
     raise exception using errcode = '22023', message = 'invalid_arguments', detail = 'p_limit: 1-1000';
   end if;
-  execute format('select coalesce(jsonb_agg(row order by key), ''[]''), max(key), count(*)
-                  from (select key, row from (%s) s(key, row) where key > $2 order by key limit $3) page', v_query)
-    into v_rows, v_last, v_count using p_organization_id, coalesce(p_after, ''), p_limit;
+  begin
+    execute format('select coalesce(jsonb_agg(row order by key collate "C"), ''[]''), max(key collate "C"), count(*)
+                    from (%s) page(key, row)', v_query)
+      into v_rows, v_last, v_count using p_organization_id, coalesce(p_after, ''), p_limit;
+  exception when invalid_text_representation then
+    raise exception using errcode = '22023', message = 'invalid_arguments',
+      detail = 'p_after: the `next` of the page before';
+  end;
   return jsonb_build_object('rows', v_rows, 'next', case when v_count = p_limit then v_last end, 'at', now());
 end
-$_$;
+$$;
 
 -- COMMENT FUNCTION export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer)
 COMMENT ON FUNCTION public.export_organization_page(p_organization_id uuid, p_section text, p_after text, p_limit integer) IS 'One page of one section: `{rows, next, at}` — `next` is the key to pass as `p_after` for the following page, null after the last; `at` the database''s time (the first page''s is the export''s). For holders of both org:audit:read and org:settings:manage, also while the organization is scheduled for deletion.';

@@ -54,6 +54,10 @@ CONCERNS = {
     "20261206000400": "80_ways_in",
     # signup as cheap as it was: the helpers it rewrites stay where they were made
     "20261206000500": "10_signup",
+    # every path flat: what it adds (the signups the reconcile job waits for) is signup's
+    "20261206000600": "10_signup",
+    # locks that let an organization work: replaced functions only
+    "20261206000700": "40_organizations",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.
@@ -212,6 +216,9 @@ def generate():
         # by a later story: organizations.plan_id → plans).
         for referenced in re.findall(r"REFERENCES (?:\w+)\.(\w+)\(", body):
             concern = max(concern, first_created(referenced, "table") or concern)
+        # An index goes with its table when that table belongs to a later concern.
+        for indexed in re.findall(r"^CREATE (?:UNIQUE )?INDEX \S+ ON (?:ONLY )?\w+\.(\w+) ", body, re.M):
+            concern = max(concern, first_created(indexed, "table") or concern)
         files.setdefault(concern, []).append((kind, name, body))
     SCHEMAS.mkdir(parents=True, exist_ok=True)
     for old in schema_files():

@@ -258,13 +258,23 @@ pub async fn insert_user(db: &Client, email: &str, meta: Value) -> Uuid {
 
 /// Inserts a user without firing triggers: a signup whose webhook was never delivered.
 /// Turning triggers off takes the superuser, as the lost delivery is the platform's fault.
+/// The user is noted for the reconcile job all the same, as the trigger that does so is
+/// not the webhook's.
 pub async fn insert_user_without_webhook(stack: &Stack, email: &str, meta: Value) -> Uuid {
     let admin = stack.admin_db().await;
     admin
         .batch_execute("set session_replication_role = replica")
         .await
         .unwrap();
-    insert_user(&admin, email, meta).await
+    let id = insert_user(&admin, email, meta).await;
+    admin
+        .execute(
+            "insert into private.signups_awaiting_workspace (user_id) values ($1)",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    id
 }
 
 /// (profiles, organizations created by the user's signup, owner memberships) counts.

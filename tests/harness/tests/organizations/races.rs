@@ -90,3 +90,49 @@ async fn races_keep_the_invariants() {
         "{outcomes:?}"
     );
 }
+
+/// The lock that serialises an organization's seat checks and member changes holds off
+/// only those: while one is in flight, a row that merely references the organization (the
+/// audit row every member's action writes, a new invitation) goes in at once, and the next
+/// seat check waits its turn.
+#[tokio::test]
+async fn an_organization_lock_holds_off_its_peers_not_the_members_work() {
+    let stack = Stack::load();
+    let db = stack.db().await;
+    let owner = user(&stack, &db, "busy-owner").await;
+    let org = new_organization(&stack, &owner, "Busy Co").await;
+
+    let mut holder = stack.db().await;
+    let in_flight = holder.transaction().await.unwrap();
+    in_flight
+        .query_one("select private.seat_available($1)", &[&org])
+        .await
+        .unwrap();
+
+    let other = stack.db().await;
+    other
+        .batch_execute("set lock_timeout = '2s'")
+        .await
+        .unwrap();
+    other
+        .execute(
+            "insert into organization_audit_log (organization_id, action) values ($1, 'member.role_changed')",
+            &[&org],
+        )
+        .await
+        .expect("an audit row of the organization goes in while a seat check is in flight");
+    other
+        .batch_execute("set lock_timeout = '300ms'")
+        .await
+        .unwrap();
+    let waited = other
+        .query_one("select private.seat_available($1)", &[&org])
+        .await
+        .expect_err("a second seat check waits for the first");
+    assert_eq!(
+        waited.code(),
+        Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE),
+        "{waited}"
+    );
+    in_flight.rollback().await.unwrap();
+}
