@@ -136,6 +136,37 @@ pub(crate) struct Run {
     pub(crate) cpu_ms_per_op: std::collections::BTreeMap<String, f64>,
 }
 
+/// Lets what came before settle before a run is timed: the WAL of its fixtures
+/// checkpointed now (not written out during the run), and the database quiet — no
+/// autovacuum worker, no webhook delivery queued, no other statement running, twice in a
+/// row half a second apart (a delivery taken off the queue is still being served) — as
+/// PostgreSQL's CPU per request counts every backend, and the fixtures' cost is not the
+/// path's. Waited for at most a minute. `onboarding_too`: and no Telegram onboarding left for
+/// the dispatcher to send to Make (the scale scenario, whose paths run one after another).
+pub(crate) async fn settle(db: &Client, onboarding_too: bool) {
+    db.batch_execute("checkpoint").await.unwrap();
+    let mut quiet = 0;
+    for _ in 0..120 {
+        let busy: i64 = db
+            .query_one(
+                "select (select count(*) from pg_stat_activity
+                         where pid <> pg_backend_pid()
+                           and (backend_type = 'autovacuum worker' or state = 'active' and backend_type = 'client backend'))
+                      + (select count(*) from net.http_request_queue)
+                      + case when $1 then (select count(*) from public.onboarding_outbox where status = 'pending') else 0 end",
+                &[&onboarding_too],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        quiet = if busy == 0 { quiet + 1 } else { 0 };
+        if quiet == 2 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 pub(crate) async fn load(
     stack: &Stack,
     scenario: &str,
@@ -143,6 +174,7 @@ pub(crate) async fn load(
     concurrency: usize,
     calls: Vec<Call>,
 ) -> Run {
+    settle(&stack.db, false).await;
     let before = stack.postgrest_requests();
     let calls = Arc::new(calls);
     let next = Arc::new(AtomicUsize::new(0));

@@ -1,5 +1,5 @@
-//! Paths that are not behind the gateway, timed in the database: an email confirmation as
-//! Auth writes it, and the purge job deleting a large organization.
+//! Paths that are not behind the gateway, timed in the database: the access token hook and
+//! an email confirmation as Auth calls them, and the purge job deleting a large organization.
 
 use super::*;
 use tokio_postgres::types::ToSql;
@@ -47,6 +47,29 @@ async fn time_each<T: ToSql + Sync>(
     }
 }
 
+/// The access token hook as Auth calls it at every sign-in and refresh (as
+/// `supabase_auth_admin`): the member's active organization put in the claims.
+pub(super) async fn token_hooks(stack: &Stack, db: &Client, run: &str) -> Run {
+    let (member, _) = member_of_one(db, stack, run).await;
+    let event = json!({"user_id": member, "claims": {"sub": member, "role": "authenticated", "aud": "authenticated"},
+                       "authentication_method": "password"});
+    settle(db, true).await;
+    db.batch_execute("set role supabase_auth_admin")
+        .await
+        .unwrap();
+    let run = time_each(
+        stack,
+        db,
+        "access token hook",
+        "select public.custom_access_token_hook($1)",
+        &vec![event; WARM_UP + CALLS],
+        WARM_UP,
+    )
+    .await;
+    db.batch_execute("reset role").await.unwrap();
+    run
+}
+
 /// An email confirmation at a domain that invites automatically, as Auth writes it: one
 /// `update auth.users` (Auth is not behind the gateway here).
 pub(super) async fn confirmations(stack: &Stack, db: &Client, organization: Uuid) -> Run {
@@ -63,7 +86,7 @@ pub(super) async fn confirmations(stack: &Stack, db: &Client, organization: Uuid
         .iter()
         .map(|row| row.get(0))
         .collect();
-    settle(db).await;
+    settle(db, true).await;
     let mut run = time_each(
         stack,
         db,
@@ -152,7 +175,7 @@ pub(super) async fn purges(stack: &Stack, db: &Client) -> Run {
     )
     .await
     .unwrap();
-    settle(db).await;
+    settle(db, true).await;
     let mut run = time_each(
         stack,
         db,

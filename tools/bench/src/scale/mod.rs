@@ -26,32 +26,6 @@ const CALLS: usize = 150;
 const WARM_UP: usize = 30;
 const TEAM_SIZES: [usize; 3] = [10, 1_000, 10_000];
 
-/// Lets what came before settle before a path is timed: the WAL checkpointed now (not
-/// written out while the path runs), and no autovacuum worker running and no background
-/// delivery under way (PostgreSQL's CPU per request counts every backend) — waited for at
-/// most a minute.
-async fn settle(db: &Client) {
-    db.batch_execute("checkpoint").await.unwrap();
-    for _ in 0..120 {
-        // No webhook left to deliver (the fixtures' own signups are not timed), no Telegram
-        // onboarding left for the dispatcher to send to Make.
-        let busy: i64 = db
-            .query_one(
-                "select (select count(*) from pg_stat_activity where backend_type = 'autovacuum worker')
-                      + (select count(*) from net.http_request_queue)
-                      + (select count(*) from public.onboarding_outbox where status = 'pending')",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        if busy == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 /// One everyday path: its calls, the first `warm_up` of them to warm it, the rest timed.
 pub(super) struct Path {
     name: &'static str,
@@ -125,7 +99,7 @@ pub(crate) async fn scale(stack: &Stack) -> Value {
         paths.extend(write_paths(stack, db, teams[2]).await);
         let mut runs = Vec::new();
         for path in paths {
-            settle(db).await;
+            settle(db, true).await;
             // Warmed first (its pages in the buffer cache, its plans and functions compiled
             // in the connections), as a path a thousand members use all day is.
             let mut calls = path.calls;
@@ -136,6 +110,10 @@ pub(crate) async fn scale(stack: &Stack) -> Value {
                 load(stack, "scale", path.name, 1, timed).await,
             ));
         }
+        runs.push((
+            "access token hook (sql)".to_owned(),
+            token_hooks(stack, db, &run).await,
+        ));
         runs.push((
             "confirmation joins by domain (sql)".to_owned(),
             confirmations(stack, db, workspace).await,
