@@ -238,3 +238,32 @@ test("an invite link: made once and copied, used by a newcomer who signs up thro
                            where m.organization_id = ${organizationId} and u.email = ${email}`;
   assert.equal(left.n, 0);
 });
+
+test("the audit log pages back and forth: twenty at a time, newest first, each entry once", async () => {
+  const owner = await account("audit-owner");
+  const organizationId = await workspaceOf(owner.email);
+  // Years of activity, in short: 45 entries beside the two the signup wrote.
+  await sql`insert into organization_audit_log (organization_id, action, after)
+            select ${organizationId}, 'member.role_changed', jsonb_build_object('role', 'viewer') from generate_series(1, 45)`;
+  const ids = (await sql`select id from organization_audit_log where organization_id = ${organizationId} order by id desc`).map((row) => String(row.id));
+  const page = await teamPage(owner, organizationId);
+  const audit = page.locator('[data-section="audit"]');
+  const shown = async () => {
+    await audit.locator("li[data-id]").first().waitFor();
+    return audit.locator("li[data-id]").evaluateAll((items) => items.map((item) => item.getAttribute("data-id")));
+  };
+  const pages = [await shown()];
+  for (const expected of [2, 3]) {
+    const last = pages.at(-1).at(-1);
+    await audit.locator('button:has-text("Older")').click();
+    await audit.locator(`li[data-id="${last}"]`).waitFor({ state: "detached" });
+    assert.match(await audit.textContent(), new RegExp(`Page ${expected}`));
+    pages.push(await shown());
+  }
+  assert.deepEqual(pages.map((entries) => entries.length), [20, 20, 7]);
+  assert.deepEqual(pages.flat(), ids, "every entry once, newest first");
+  assert.equal(await audit.locator('button:has-text("Older")').isDisabled(), true, "nothing older than the last page");
+  await audit.locator('button:has-text("Newer")').click();
+  await audit.locator(`li[data-id="${pages[1][0]}"]`).waitFor();
+  assert.deepEqual(await shown(), pages[1], "Newer goes back to the page before");
+});

@@ -85,22 +85,24 @@ pub(super) async fn grow_users(db: &Client, run: &str, from: usize, to: usize) {
     .await
     .unwrap();
     db.execute(
-        "insert into public.onboarding_invites (organization_id, email, role, expires_at)
-         select o.id, 'pending' || i || '@elsewhere.scale.test', 'viewer', now() + interval '3 days'
-         from generate_series($1::int + 1, $2::int, 100) i
-         join auth.users u on u.email = 'user' || i || '-' || $3 || '@d' || (i % 1000) || '.scale.test'
-         join public.organizations o on o.signup_user_id = u.id",
+        &format!(
+            "insert into public.onboarding_invites (organization_id, email, role, expires_at)
+             select o.id, 'pending' || i || '@elsewhere.scale.test', 'viewer', now() + interval '3 days'
+             from {}",
+            every_nth_workspace(100)
+        ),
         &[&(from as i32), &(to as i32), &run],
     )
     .await
     .unwrap();
     db.execute(
-        "insert into public.organization_domains (organization_id, hostname, txt_name, txt_value, verified_at, enrollment_mode)
-         select o.id, 'v' || i || '-' || $3 || '.scale.test', '_onboarding-verification.v' || i || '-' || $3 || '.scale.test', 'x', now(),
-                'automatic_suggestion'
-         from generate_series($1::int + 1, $2::int, 1000) i
-         join auth.users u on u.email = 'user' || i || '-' || $3 || '@d' || (i % 1000) || '.scale.test'
-         join public.organizations o on o.signup_user_id = u.id",
+        &format!(
+            "insert into public.organization_domains (organization_id, hostname, txt_name, txt_value, verified_at, enrollment_mode)
+             select o.id, 'v' || i || '-' || $3 || '.scale.test', '_onboarding-verification.v' || i || '-' || $3 || '.scale.test', 'x', now(),
+                    'automatic_suggestion'
+             from {}",
+            every_nth_workspace(1000)
+        ),
         &[&(from as i32), &(to as i32), &run],
     )
     .await
@@ -108,22 +110,22 @@ pub(super) async fn grow_users(db: &Client, run: &str, from: usize, to: usize) {
     // One workspace in a hundred sends webhooks (five events delivered each) and onboards
     // ten people over Telegram (each with the event of its request).
     db.execute(
-        "with owners as (
-           select o.id from generate_series($1::int + 1, $2::int, 100) i
-           join auth.users u on u.email = 'user' || i || '-' || $3 || '@d' || (i % 1000) || '.scale.test'
-           join public.organizations o on o.signup_user_id = u.id),
-         endpoints as (insert into public.webhook_endpoints (organization_id, url)
-           select id, 'https://hooks.scale.test/' || id from owners returning id, organization_id),
-         messages as (insert into public.webhook_messages (id, organization_id, event_type, payload)
-           select 'msg_' || md5(e.id::text || g), e.organization_id, 'member.added', '{}'
-           from endpoints e, generate_series(1, 5) g returning id, organization_id),
-         _outbox as (insert into public.webhook_outbox (message_id, endpoint_id, status, attempts, delivered_at)
-           select m.id, e.id, 'delivered', 1, now() from messages m join endpoints e using (organization_id)),
-         tenant_users as (insert into public.tenant_users (tenant_id, user_role, email, bot_correlation_id)
-           select id, 'executor', 'exec' || g || '-' || replace(id::text, '-', '') || '@tenant.scale.test', gen_random_uuid()
-           from owners, generate_series(1, 10) g returning id, tenant_id, bot_correlation_id)
-         insert into public.user_onboarding_events (correlation_id, tenant_id, user_id, event)
-         select bot_correlation_id, tenant_id, id, 'requested' from tenant_users",
+        &format!(
+            "with owners as (select o.id from {}),
+             endpoints as (insert into public.webhook_endpoints (organization_id, url)
+               select id, 'https://hooks.scale.test/' || id from owners returning id, organization_id),
+             messages as (insert into public.webhook_messages (id, organization_id, event_type, payload)
+               select 'msg_' || md5(e.id::text || g), e.organization_id, 'member.added', '{{}}'
+               from endpoints e, generate_series(1, 5) g returning id, organization_id),
+             _outbox as (insert into public.webhook_outbox (message_id, endpoint_id, status, attempts, delivered_at)
+               select m.id, e.id, 'delivered', 1, now() from messages m join endpoints e using (organization_id)),
+             tenant_users as (insert into public.tenant_users (tenant_id, user_role, email, bot_correlation_id)
+               select id, 'executor', 'exec' || g || '-' || replace(id::text, '-', '') || '@tenant.scale.test', gen_random_uuid()
+               from owners, generate_series(1, 10) g returning id, tenant_id, bot_correlation_id)
+             insert into public.user_onboarding_events (correlation_id, tenant_id, user_id, event)
+             select bot_correlation_id, tenant_id, id, 'requested' from tenant_users",
+            every_nth_workspace(100)
+        ),
         &[&(from as i32), &(to as i32), &run],
     )
     .await
@@ -180,4 +182,14 @@ pub(super) async fn owner_jwt(stack: &Stack, db: &Client, organization: Uuid) ->
         .await
         .unwrap();
     stack.user_jwt(row.get(0), row.get::<_, &str>(1))
+}
+
+/// The step's workspaces `i` = from + 1, from + 1 + `n`, …: the user `i` (`u`) and their
+/// workspace (`o`), for a `from` clause ($1 = from, $2 = to, $3 = the run).
+fn every_nth_workspace(n: usize) -> String {
+    format!(
+        "generate_series($1::int + 1, $2::int, {n}) i
+         join auth.users u on u.email = 'user' || i || '-' || $3 || '@d' || (i % 1000) || '.scale.test'
+         join public.organizations o on o.signup_user_id = u.id"
+    )
 }
