@@ -1,9 +1,12 @@
 //! Cost as the data grows (`BENCH_ONLY=scale`): one database grown in steps — users each
 //! with a signup workspace, three teams of 10, 1,000 and 10,000 members, audit rows,
-//! pending invites, links, join requests and verified domains in proportion — and at each
-//! step the everyday paths timed through the gateway with real JWTs (150 calls each, one
-//! at a time, as a person clicks): p50, p95 and PostgreSQL's CPU per request. It prints a
-//! table of each path's p50 at each step and the ratio of the largest step to the smallest.
+//! pending invites, links, join requests, verified domains, webhook endpoints and Telegram
+//! users in proportion (`grow.rs`) — and at each step every everyday path timed: the reads
+//! a member makes (`reads.rs`), the writes and the jobs (`writes.rs`), through the gateway
+//! with real JWTs, one call at a time as a person clicks, and what Auth or the cron runs in
+//! the database itself (`in_sql.rs`): p50, p95 and PostgreSQL's CPU per request, each on a
+//! settled database. It prints a table of each path at each step and the ratio of the
+//! largest step's p50 to the smallest's.
 //!
 //! `BENCH_SCALE_USERS` is the largest step (default 1,000,000; `make test` runs a smoke of
 //! 2,000); the steps are 1,000, 10,000, 100,000 and 1,000,000 up to it, and it itself.

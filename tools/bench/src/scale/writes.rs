@@ -5,8 +5,8 @@
 
 use super::*;
 
-/// Sends an hour allows an organization (`private.invite_rate_per_hour`): the send path
-/// is timed within it.
+/// Sends of the team a step, within the hourly budget an organization has
+/// (`private.invite_rate_per_hour`, 50): 5 to warm, 40 timed.
 const SENDS: usize = 45;
 const SEND_WARM_UP: usize = 5;
 
