@@ -31,13 +31,15 @@ REVOKE ALL ON FUNCTION private.check_role_exists() FROM PUBLIC;
 
 -- FUNCTION is_platform_admin()
 CREATE FUNCTION private.is_platform_admin() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (
+begin
+  return exists (
       select 1 from public.platform_roles
       where user_id = (select auth.uid()) and role = 'platform_admin')
-    and coalesce((select auth.jwt()) ->> 'aal', 'aal1') = 'aal2'
+    and coalesce((select auth.jwt()) ->> 'aal', 'aal1') = 'aal2';
+end
 $$;
 
 -- COMMENT FUNCTION is_platform_admin()
@@ -63,12 +65,15 @@ GRANT ALL ON FUNCTION private.is_tenant_admin(p_tenant_id uuid) TO service_role;
 
 -- FUNCTION member_organization_ids()
 CREATE FUNCTION private.member_organization_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select m.organization_id from public.organization_members m
-  where m.user_id = (select auth.uid()) and private.session_meets_mfa(m.organization_id)
-    and private.organization_usable(m.organization_id)
+begin
+  return query
+    select m.organization_id from public.organization_members m
+    where m.user_id = (select auth.uid()) and private.session_meets_mfa(m.organization_id)
+      and private.organization_usable(m.organization_id);
+end
 $$;
 
 -- COMMENT FUNCTION member_organization_ids()
@@ -80,12 +85,15 @@ GRANT ALL ON FUNCTION private.member_organization_ids() TO authenticated;
 
 -- FUNCTION permitted_organization_ids(text)
 CREATE FUNCTION private.permitted_organization_ids(p_permission text) RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select m.organization_id from public.organization_members m
-  where m.user_id = (select auth.uid())
-    and public.authorize(m.organization_id, p_permission)
+begin
+  return query
+    select m.organization_id from public.organization_members m
+    where m.user_id = (select auth.uid())
+      and public.authorize(m.organization_id, p_permission);
+end
 $$;
 
 -- COMMENT FUNCTION permitted_organization_ids(p_permission text)
@@ -97,13 +105,15 @@ GRANT ALL ON FUNCTION private.permitted_organization_ids(p_permission text) TO a
 
 -- FUNCTION permitted_organizations(text)
 CREATE FUNCTION private.permitted_organizations(p_permission text) RETURNS uuid[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select case
-    when private.is_platform_admin() then array(select id from public.organizations where status <> 'deletion_scheduled')
-    else array(select private.permitted_organization_ids(p_permission))
-  end
+begin
+  if private.is_platform_admin() then
+    return array(select id from public.organizations where status <> 'deletion_scheduled');
+  end if;
+  return array(select private.permitted_organization_ids(p_permission));
+end
 $$;
 
 -- COMMENT FUNCTION permitted_organizations(p_permission text)
@@ -115,14 +125,17 @@ GRANT ALL ON FUNCTION private.permitted_organizations(p_permission text) TO auth
 
 -- FUNCTION readable_organizations(text)
 CREATE FUNCTION private.readable_organizations(p_permission text DEFAULT NULL::text) RETURNS uuid[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select case
-    when private.is_platform_admin() then array(select id from public.organizations)
-    when p_permission is null then array(select private.member_organization_ids())
-    else array(select private.permitted_organization_ids(p_permission))
-  end
+begin
+  if private.is_platform_admin() then
+    return array(select id from public.organizations);
+  elsif p_permission is null then
+    return array(select private.member_organization_ids());
+  end if;
+  return array(select private.permitted_organization_ids(p_permission));
+end
 $$;
 
 -- COMMENT FUNCTION readable_organizations(p_permission text)

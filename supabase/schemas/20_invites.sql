@@ -4,20 +4,23 @@ set check_function_bodies = false;
 
 -- FUNCTION enabled_features(uuid)
 CREATE FUNCTION private.enabled_features(p_organization_id uuid) RETURNS text[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(array_agg(key order by key), '{}')
-  from (
-    select pf.feature_key as key
-    from public.organizations o join public.plan_features pf on pf.plan_id = o.plan_id
-    where o.id = p_organization_id
-      and not exists (select 1 from public.organization_feature_overrides x
-                      where x.organization_id = o.id and x.feature_key = pf.feature_key and not x.enabled)
-    union
-    select x.feature_key from public.organization_feature_overrides x
-    where x.organization_id = p_organization_id and x.enabled
-  ) enabled
+begin
+  return (
+    select coalesce(array_agg(key order by key), '{}')
+    from (
+      select pf.feature_key as key
+      from public.organizations o join public.plan_features pf on pf.plan_id = o.plan_id
+      where o.id = p_organization_id
+        and not exists (select 1 from public.organization_feature_overrides x
+                        where x.organization_id = o.id and x.feature_key = pf.feature_key and not x.enabled)
+      union
+      select x.feature_key from public.organization_feature_overrides x
+      where x.organization_id = p_organization_id and x.enabled
+    ) enabled);
+end
 $$;
 
 -- COMMENT FUNCTION enabled_features(p_organization_id uuid)

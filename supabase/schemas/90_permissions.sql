@@ -4,13 +4,17 @@ set check_function_bodies = false;
 
 -- FUNCTION caller_permissions(uuid)
 CREATE FUNCTION private.caller_permissions(p_organization_id uuid) RETURNS text[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select case when private.is_platform_admin() then (select array_agg(key order by key) from public.permissions)
-              else coalesce(private.role_permissions(p_organization_id,
-                     (select m.role from public.organization_members m
-                      where m.organization_id = p_organization_id and m.user_id = auth.uid())), '{}') end
+begin
+  if private.is_platform_admin() then
+    return (select array_agg(key order by key) from public.permissions);
+  end if;
+  return coalesce(private.role_permissions(p_organization_id,
+           (select m.role from public.organization_members m
+            where m.organization_id = p_organization_id and m.user_id = auth.uid())), '{}');
+end
 $$;
 
 -- COMMENT FUNCTION caller_permissions(p_organization_id uuid)
@@ -291,11 +295,13 @@ REVOKE ALL ON FUNCTION private.role_view(p_role public.organization_roles) FROM 
 
 -- FUNCTION session_meets_mfa(uuid)
 CREATE FUNCTION private.session_meets_mfa(p_organization_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce((select not o.mfa_required or coalesce(auth.jwt() ->> 'aal', 'aal1') = 'aal2'
-                   from public.organizations o where o.id = p_organization_id), true)
+begin
+  return coalesce((select not o.mfa_required or coalesce(auth.jwt() ->> 'aal', 'aal1') = 'aal2'
+                   from public.organizations o where o.id = p_organization_id), true);
+end
 $$;
 
 -- COMMENT FUNCTION session_meets_mfa(p_organization_id uuid)
@@ -306,12 +312,14 @@ REVOKE ALL ON FUNCTION private.session_meets_mfa(p_organization_id uuid) FROM PU
 
 -- FUNCTION authorize(uuid, text)
 CREATE FUNCTION public.authorize(p_organization_id uuid, p_permission text) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select p_permission = any (private.caller_permissions(p_organization_id))
+begin
+  return p_permission = any (private.caller_permissions(p_organization_id))
      and private.session_meets_mfa(p_organization_id)
-     and private.organization_usable(p_organization_id)
+     and private.organization_usable(p_organization_id);
+end
 $$;
 
 -- COMMENT FUNCTION authorize(p_organization_id uuid, p_permission text)
@@ -405,16 +413,19 @@ GRANT ALL ON FUNCTION public.delete_role(p_role_id uuid) TO authenticated;
 
 -- FUNCTION my_organizations()
 CREATE FUNCTION public.my_organizations() RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(jsonb_agg(jsonb_build_object(
-      'organization_id', o.id, 'name', o.name, 'slug', o.slug, 'status', o.status, 'role', m.role,
-      'permissions', to_jsonb(coalesce(private.role_permissions(o.id, m.role), '{}')),
-      'mfa_required', o.mfa_required, 'mfa_satisfied', private.session_meets_mfa(o.id),
-      'purge_after', o.purge_after) order by m.created_at), '[]'::jsonb)
-  from public.organization_members m join public.organizations o on o.id = m.organization_id
-  where m.user_id = auth.uid()
+begin
+  return (
+    select coalesce(jsonb_agg(jsonb_build_object(
+        'organization_id', o.id, 'name', o.name, 'slug', o.slug, 'status', o.status, 'role', m.role,
+        'permissions', to_jsonb(coalesce(private.role_permissions(o.id, m.role), '{}')),
+        'mfa_required', o.mfa_required, 'mfa_satisfied', private.session_meets_mfa(o.id),
+        'purge_after', o.purge_after) order by m.created_at), '[]'::jsonb)
+    from public.organization_members m join public.organizations o on o.id = m.organization_id
+    where m.user_id = auth.uid());
+end
 $$;
 
 -- COMMENT FUNCTION my_organizations()

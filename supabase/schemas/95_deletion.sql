@@ -37,10 +37,12 @@ REVOKE ALL ON FUNCTION private.lock_organization_as_deleter(p_organization_id uu
 
 -- FUNCTION organization_usable(uuid)
 CREATE FUNCTION private.organization_usable(p_organization_id uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce((select o.status <> 'deletion_scheduled' from public.organizations o where o.id = p_organization_id), true)
+begin
+  return coalesce((select o.status <> 'deletion_scheduled' from public.organizations o where o.id = p_organization_id), true);
+end
 $$;
 
 -- COMMENT FUNCTION organization_usable(p_organization_id uuid)

@@ -58,6 +58,8 @@ CONCERNS = {
     "20261206000600": "10_signup",
     # locks that let an organization work: replaced functions only
     "20261206000700": "40_organizations",
+    # the access helpers planned once: replaced functions only
+    "20261206000800": "90_permissions",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.
