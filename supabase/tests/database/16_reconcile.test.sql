@@ -6,9 +6,11 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(5);
 
+-- Backdated by years: the oldest waiting signups, so a run's limit of 500 reaches them
+-- whatever else the stack's other tests left waiting.
 insert into auth.users (id, email, raw_user_meta_data, created_at) values
-  ('d1111111-1111-4111-8111-1111111111f1', 'served@reconcile.tap', '{"full_name": "Served"}', now() - interval '10 minutes'),
-  ('d2222222-2222-4222-8222-2222222222f2', 'lost@reconcile.tap', '{"full_name": "Lost"}', now() - interval '10 minutes'),
+  ('d1111111-1111-4111-8111-1111111111f1', 'served@reconcile.tap', '{"full_name": "Served"}', now() - interval '10 years'),
+  ('d2222222-2222-4222-8222-2222222222f2', 'lost@reconcile.tap', '{"full_name": "Lost"}', now() - interval '10 years'),
   ('d3333333-3333-4333-8333-3333333333f3', 'young@reconcile.tap', '{"full_name": "Young"}', now());
 select is((select count(*)::int from private.signups_awaiting_workspace
            where user_id in ('d1111111-1111-4111-8111-1111111111f1', 'd2222222-2222-4222-8222-2222222222f2',
