@@ -172,6 +172,8 @@ begin
   return not exists (
       select 1 from public.onboarding_invites
       where email = lower(btrim(p_email)) and status = 'pending' and expires_at > now())
+    and not exists (select 1 from public.directory_users
+                    where email = lower(btrim(p_email)) and user_id is null and active)
     and not exists (select 1 from public.organization_members where user_id = p_user_id)
     and not exists (select 1 from private.deleted_organizations where signup_user_id = p_user_id);
 end

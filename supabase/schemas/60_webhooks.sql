@@ -179,7 +179,8 @@ CREATE FUNCTION private.webhook_event_types() RETURNS text[]
                'member.added', 'member.removed', 'member.role_changed', 'ownership.transferred',
                'member.join_requested', 'member.join_request_denied', 'domain.verified', 'domain.removed',
                'organization.deletion_scheduled', 'organization.deletion_cancelled',
-               'tenant_user.onboarding.completed', 'tenant_user.onboarding.failed']
+               'tenant_user.onboarding.completed', 'tenant_user.onboarding.failed',
+               'member.provisioned', 'member.suspended', 'member.deprovisioned']
 $$;
 
 -- COMMENT FUNCTION webhook_event_types()

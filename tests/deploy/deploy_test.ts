@@ -45,6 +45,12 @@ const probes: Record<string, Probe[]> = {
     status: 401,
     code: "unauthorized",
   }],
+  // SCIM's own error shape (no `code`): a token of the right shape that no directory has
+  // is refused by the database.
+  "scim": [
+    { path: "/v2/Users", init: {}, status: 401 },
+    { path: "/v2/Users", init: { headers: { authorization: `Bearer scim_${unknownToken}` } }, status: 401 },
+  ],
   "user-onboarding": [{
     path: "/dispatch",
     init: { method: "POST", headers: { authorization: `Bearer ${stackEnv.SUPABASE_ANON_KEY}` } },

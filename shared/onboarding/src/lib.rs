@@ -14,6 +14,7 @@
 //! Nothing here does I/O except through the platform's seams (`Db`, `Outbound`), so every
 //! rule is unit-tested natively and runs unchanged as WebAssembly.
 
+pub mod directory;
 pub mod email;
 pub mod export;
 pub mod invites;
