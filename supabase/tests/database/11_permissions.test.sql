@@ -5,7 +5,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(51);
+select plan(54);
 
 insert into auth.users (id, email, email_confirmed_at) values
   ('a1111111-1111-4111-8111-1111111111a1', 'owner@perm.tap', now()),
@@ -27,17 +27,17 @@ select r.role, r.user_id, p.key, p.key = any (r.allowed)
 from (values
   ('owner', 'a1111111-1111-4111-8111-1111111111a1'::uuid, array['org:members:read', 'org:members:invite', 'org:members:manage',
     'org:roles:manage', 'org:settings:manage', 'org:billing:manage', 'org:domains:manage', 'org:webhooks:manage',
-    'org:audit:read', 'tenant_users:manage', 'org:activate', 'org:ownership:transfer', 'org:delete']),
+    'org:audit:read', 'tenant_users:manage', 'org:directory:manage', 'org:activate', 'org:ownership:transfer', 'org:delete']),
   ('admin', 'a2222222-2222-4222-8222-2222222222a2'::uuid, array['org:members:read', 'org:members:invite', 'org:members:manage',
     'org:roles:manage', 'org:settings:manage', 'org:billing:manage', 'org:domains:manage', 'org:webhooks:manage',
-    'org:audit:read', 'tenant_users:manage']),
+    'org:audit:read', 'tenant_users:manage', 'org:directory:manage']),
   ('recruiter', 'a3333333-3333-4333-8333-3333333333a3'::uuid, array['org:members:read']),
   ('viewer', 'a4444444-4444-4444-8444-4444444444a4'::uuid, array['org:members:read']),
   ('outsider', 'a5555555-5555-4555-8555-5555555555a5'::uuid, array[]::text[])) r(role, user_id, allowed)
 cross join public.permissions p;
 grant select on org, matrix to authenticated;
 
-select is((select count(*)::int from public.permissions), 13, 'the catalogue has 13 permissions');
+select is((select count(*)::int from public.permissions), 14, 'the catalogue has 14 permissions');
 
 -- Each role × permission, as that member.
 select tests.authenticate_as('a1111111-1111-4111-8111-1111111111a1');
@@ -70,8 +70,8 @@ reset role;
 -- only: after a password alone they are an ordinary user.
 select private.set_platform_role('outsider@perm.tap', 'platform_admin');
 select tests.authenticate_as('a5555555-5555-4555-8555-5555555555a5', 'aal2');
-select is((select count(*)::int from public.permissions where public.authorize((select id from org), key)), 13,
-  'a platform admin at aal2 holds all 13');
+select is((select count(*)::int from public.permissions where public.authorize((select id from org), key)), 14,
+  'a platform admin at aal2 holds all 14');
 select tests.authenticate_as('a5555555-5555-4555-8555-5555555555a5', 'aal1');
 select is((select count(*)::int from public.permissions where public.authorize((select id from org), key)), 0,
   'a platform admin at aal1 holds none');
