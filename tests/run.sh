@@ -71,6 +71,9 @@ bash tests/contract/run.sh >"$STACK_DIR/logs/contract.log" 2>&1 \
   || { tail -n 60 "$STACK_DIR/logs/contract.log" >&2; exit 1; }
 grep -E "passed in|failed in" "$STACK_DIR/logs/contract.log" >&2
 
+say "SCIM conformance: scim2-tester against the scim function"
+bash tests/scim/run.sh
+
 say "the TypeScript client: its generated types current, type-checked, and used against the stack"
 bash clients/ts/scripts/check.sh
 node_modules/.bin/deno test --quiet --no-check --no-lock --allow-all tests/client/
