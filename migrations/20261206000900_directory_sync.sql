@@ -924,7 +924,7 @@ returns jsonb language plpgsql stable security definer set search_path = '' as $
 declare
   v_directory public.directories;
 begin
-  if not public.authorize(p_organization_id, 'org:directory:manage') then
+  if private.caller_role(p_organization_id) is null or not public.authorize(p_organization_id, 'org:directory:manage') then
     raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only those who manage directory sync';
   end if;
   select * into v_directory from public.directories where organization_id = p_organization_id;

@@ -575,7 +575,7 @@ CREATE FUNCTION public.directory_status(p_organization_id uuid) RETURNS jsonb
 declare
   v_directory public.directories;
 begin
-  if not public.authorize(p_organization_id, 'org:directory:manage') then
+  if private.caller_role(p_organization_id) is null or not public.authorize(p_organization_id, 'org:directory:manage') then
     raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only those who manage directory sync';
   end if;
   select * into v_directory from public.directories where organization_id = p_organization_id;

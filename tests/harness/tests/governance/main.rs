@@ -102,7 +102,13 @@ async fn fill_every_table(stack: &Stack, db: &Client, owner: &User, org: Uuid) -
          with u as (insert into tenant_users (tenant_id, user_role, email) values ('{org}', 'executor', 'exec@fill.example.com') returning id)
          , n as (insert into tenant_notifications (tenant_id, user_id, type, title, message, level) select '{org}', id, 'test', 'Hello', 'A notification', 'info' from u)
          , e as (insert into user_onboarding_events (correlation_id, tenant_id, user_id, event) select gen_random_uuid(), '{org}', id, 'requested' from u)
-         insert into onboarding_outbox (tenant_id, user_id, correlation_id, payload, status, delivered_at) select '{org}', id, gen_random_uuid(), '{{}}', 'delivered', now() from u;",
+         insert into onboarding_outbox (tenant_id, user_id, correlation_id, payload, status, delivered_at) select '{org}', id, gen_random_uuid(), '{{}}', 'delivered', now() from u;
+         insert into directories (organization_id) values ('{org}');
+         insert into directory_tokens (organization_id, token_hash, hint) values ('{org}', encode(extensions.gen_random_bytes(32), 'hex'), 'fill');
+         insert into directory_group_roles (organization_id, group_name, role) values ('{org}', 'Fillers', 'viewer');
+         with u as (insert into directory_users (organization_id, user_name, resource) values ('{org}', 'filler', '{{\"userName\": \"filler\"}}') returning id)
+         , g as (insert into directory_groups (organization_id, display_name) values ('{org}', 'Fillers') returning id)
+         insert into directory_group_members (group_id, user_id) select g.id, u.id from g, u;",
         colleague = colleague.id
     ))
     .await

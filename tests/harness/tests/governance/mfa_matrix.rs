@@ -45,6 +45,8 @@ const SCOPING_ARGUMENTS: &[&str] = &[
     "p_payload",
     // A member of it, or (force_complete_user_onboarding) one of its tenant users.
     "p_user_id",
+    // One of its directory tokens.
+    "p_token_id",
 ];
 
 struct Rpc {
@@ -104,6 +106,9 @@ async fn sample_arguments(
         ("p_endpoint_id", json!(endpoint)),
         ("p_message_id", json!(one("select id from webhook_messages where organization_id = $1 limit 1").await)),
         ("p_user_id", json!(colleague)),
+        ("p_token_id", json!(one("select id::text from directory_tokens where organization_id = $1 limit 1").await)),
+        ("p_group", json!("Matrix Group")),
+        ("p_send_invitations", json!(false)),
         ("p_tenant_user_id", json!(tenant_user)),
         ("p_payload", json!({
             "event_type": "tenant.user.onboarding_requested", "tenant_id": org, "tenant_name": "Matrix",
