@@ -549,7 +549,8 @@ begin
   return private.scim_user_view(v_entry) || jsonb_build_object('inserted', v_created,
     'send_invitation', v_created and v_entry.user_id is null and v_entry.active and v_entry.email is not null
       and (select send_invitations from public.directories where organization_id = v_organization_id),
-    'organization_id', v_organization_id, 'email', v_entry.email);
+    'organization_id', v_organization_id, 'email', v_entry.email,
+    'organization_name', (select name from public.organizations where id = v_organization_id));
 end
 $$;
 comment on function public.scim_save_user(text, uuid, jsonb, text, integer) is 'SCIM: creates (no id) or replaces a directory user as sent, linked by `p_email`, and makes the membership follow (see directory_sync_member). `p_expected_version`, when given, refuses a write over a change made since (`directory_user_changed`). A userName taken in the directory (case-insensitively) is a unique violation.';

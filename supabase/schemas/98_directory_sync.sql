@@ -957,7 +957,8 @@ begin
   return private.scim_user_view(v_entry) || jsonb_build_object('inserted', v_created,
     'send_invitation', v_created and v_entry.user_id is null and v_entry.active and v_entry.email is not null
       and (select send_invitations from public.directories where organization_id = v_organization_id),
-    'organization_id', v_organization_id, 'email', v_entry.email);
+    'organization_id', v_organization_id, 'email', v_entry.email,
+    'organization_name', (select name from public.organizations where id = v_organization_id));
 end
 $$;
 

@@ -10,12 +10,13 @@ use onboarding::directory::patch::{group_changes, operations};
 use onboarding::directory::resource::render_group;
 use onboarding::directory::schema::ResourceKind;
 use onboarding::directory::ScimError;
+use platform::outbound::Outbound;
 use platform::{Db, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-pub(crate) async fn serve<D: Db>(
-    directory: &Directory<'_, D>,
+pub(crate) async fn serve<D: Db, O: Outbound>(
+    directory: &Directory<'_, D, O>,
     request: &HttpRequest,
     id: Option<Uuid>,
 ) -> Result<HttpResponse, ScimError> {
@@ -82,8 +83,8 @@ pub(crate) async fn serve<D: Db>(
     }
 }
 
-async fn save<D: Db>(
-    directory: &Directory<'_, D>,
+async fn save<D: Db, O: Outbound>(
+    directory: &Directory<'_, D, O>,
     id: Option<Uuid>,
     group: &Value,
 ) -> Result<Value, ScimError> {
@@ -119,8 +120,8 @@ async fn save<D: Db>(
         .await
 }
 
-pub(crate) async fn list<D: Db>(
-    directory: &Directory<'_, D>,
+pub(crate) async fn list<D: Db, O: Outbound>(
+    directory: &Directory<'_, D, O>,
     query: &Query,
 ) -> Result<HttpResponse, ScimError> {
     let filter = match &query.filter {

@@ -13,8 +13,13 @@ mod query;
 mod users;
 
 use onboarding::directory::error::scim_json;
+use onboarding::directory::invitation::invitation_email;
 use onboarding::directory::schema::{self, ResourceKind, LIST_SCHEMA};
 use onboarding::directory::{directory_token, ScimError};
+use onboarding::email::{self, send_email, ResendConfig};
+use platform::config::Secret;
+use platform::log::emit;
+use platform::outbound::{HttpOutbound, Outbound};
 use platform::secrets::sha256_hex;
 use platform::{
     ApiError, Caller, Config, ConfigError, Db, EdgeFunction, Env, HttpRequest, HttpResponse,
@@ -75,20 +80,31 @@ impl Route {
     }
 }
 
-pub struct Scim<D> {
+/// Where the invitation emails of organizations that want them go out: Resend, and the
+/// app whose signup page they point to. Without RESEND_API_KEY, none is sent.
+pub struct Invitations {
+    pub resend: ResendConfig,
+    pub app_url: String,
+}
+
+pub struct Scim<D, O> {
     db: D,
+    outbound: O,
+    invitations: Option<Invitations>,
     /// `{SUPABASE_URL}/functions/v1/scim/v2`: where `Location` and `meta.location` point.
     base: String,
 }
 
-/// The token's hash and the database, for one call.
-pub(crate) struct Directory<'a, D> {
+/// The token's hash, the database and the mail, for one call.
+pub(crate) struct Directory<'a, D, O> {
     db: &'a D,
+    outbound: &'a O,
+    invitations: Option<&'a Invitations>,
     token_hash: String,
     pub(crate) base: &'a str,
 }
 
-impl<D: Db> Directory<'_, D> {
+impl<D: Db, O: Outbound> Directory<'_, D, O> {
     pub(crate) async fn call(&self, function: &str, mut args: Value) -> Result<Value, ScimError> {
         args["p_token_hash"] = json!(self.token_hash);
         self.db
@@ -96,12 +112,42 @@ impl<D: Db> Directory<'_, D> {
             .await
             .map_err(ScimError::from_db)
     }
+
+    /// Emails a person the directory just added, when their organization asked for it
+    /// (`send_invitation` in the saved row). The person is provisioned either way: a
+    /// failed email is logged, never the provider's error.
+    pub(crate) async fn invite_if_asked(&self, saved: &Value) {
+        let (Some(invitations), true) = (self.invitations, saved["send_invitation"] == json!(true))
+        else {
+            return;
+        };
+        let (Some(to), Some(id)) = (saved["email"].as_str(), saved["id"].as_str()) else {
+            return;
+        };
+        let organization = saved["organization_name"]
+            .as_str()
+            .unwrap_or("your organization");
+        let email = invitation_email(organization, &invitations.app_url, to, id);
+        if let Err(error) = send_email(
+            self.outbound,
+            &invitations.resend,
+            &email,
+            email::DEFAULT_LIMITS,
+        )
+        .await
+        {
+            emit(&json!({ "function": "scim", "event": "invitation_not_sent", "directory_user_id": id,
+                          "error": error.to_string(), "upstream": error.log_detail() }).to_string());
+        }
+    }
 }
 
-impl<D: Db> Scim<D> {
-    pub fn new(db: D, supabase_url: &str) -> Self {
+impl<D: Db, O: Outbound> Scim<D, O> {
+    pub fn new(db: D, outbound: O, invitations: Option<Invitations>, supabase_url: &str) -> Self {
         Scim {
             db,
+            outbound,
+            invitations,
             base: format!(
                 "{}/functions/v1/scim/v2",
                 supabase_url.trim_end_matches('/')
@@ -114,6 +160,8 @@ impl<D: Db> Scim<D> {
         let token = directory_token(request.bearer_token()).ok_or_else(ScimError::unauthorized)?;
         let directory = Directory {
             db: &self.db,
+            outbound: &self.outbound,
+            invitations: self.invitations.as_ref(),
             token_hash: sha256_hex(token),
             base: &self.base,
         };
@@ -177,13 +225,31 @@ pub(crate) fn list_response(total: u64, start_index: u64, resources: Vec<Value>)
     })
 }
 
-impl EdgeFunction for Scim<PostgrestDb> {
+impl EdgeFunction for Scim<PostgrestDb, HttpOutbound> {
     const NAME: &'static str = "scim";
 
     fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let config = Config::from_env(env)?;
+        let invitations = match env.optional("RESEND_API_KEY") {
+            None => None,
+            Some(key) => Some(Invitations {
+                resend: ResendConfig {
+                    api_url: match env.optional("RESEND_API_URL") {
+                        Some(_) => env.url("RESEND_API_URL")?,
+                        None => email::DEFAULT_API_URL.to_owned(),
+                    },
+                    api_key: Secret::new(key),
+                    from: env
+                        .optional("INVITE_EMAIL_FROM")
+                        .unwrap_or_else(|| email::DEFAULT_FROM.to_owned()),
+                },
+                app_url: env.url("APP_URL")?,
+            }),
+        };
         Ok(Scim::new(
             PostgrestDb::new(&config),
+            HttpOutbound::default(),
+            invitations,
             &env.url("SUPABASE_URL")?,
         ))
     }
@@ -197,7 +263,7 @@ impl EdgeFunction for Scim<PostgrestDb> {
 }
 
 #[cfg(target_arch = "wasm32")]
-platform::export_to_deno!(crate::Scim<platform::PostgrestDb>);
+platform::export_to_deno!(crate::Scim<platform::PostgrestDb, platform::outbound::HttpOutbound>);
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ use onboarding::directory::patch::{apply_to_user, operations};
 use onboarding::directory::resource::{linking_email, render_user, storable_user};
 use onboarding::directory::schema::ResourceKind;
 use onboarding::directory::ScimError;
+use platform::outbound::Outbound;
 use platform::{Db, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -15,8 +16,8 @@ use uuid::Uuid;
 /// How often a PATCH is tried again when the user changed between its read and its write.
 const PATCH_ATTEMPTS: usize = 3;
 
-pub(crate) async fn serve<D: Db>(
-    directory: &Directory<'_, D>,
+pub(crate) async fn serve<D: Db, O: Outbound>(
+    directory: &Directory<'_, D, O>,
     request: &HttpRequest,
     id: Option<Uuid>,
 ) -> Result<HttpResponse, ScimError> {
@@ -25,6 +26,7 @@ pub(crate) async fn serve<D: Db>(
         ("POST", None) => {
             let resource = storable_user(body(request)?)?;
             let row = save(directory, None, resource, None).await?;
+            directory.invite_if_asked(&row).await;
             let user = render_user(&row, directory.base);
             let location = user["meta"]["location"]
                 .as_str()
@@ -91,8 +93,8 @@ pub(crate) async fn serve<D: Db>(
     }
 }
 
-async fn save<D: Db>(
-    directory: &Directory<'_, D>,
+async fn save<D: Db, O: Outbound>(
+    directory: &Directory<'_, D, O>,
     id: Option<Uuid>,
     resource: Value,
     version: Option<i64>,
@@ -108,8 +110,8 @@ async fn save<D: Db>(
         .await
 }
 
-pub(crate) async fn list<D: Db>(
-    directory: &Directory<'_, D>,
+pub(crate) async fn list<D: Db, O: Outbound>(
+    directory: &Directory<'_, D, O>,
     query: &Query,
 ) -> Result<HttpResponse, ScimError> {
     let filter = match &query.filter {

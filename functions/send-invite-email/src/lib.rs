@@ -30,9 +30,7 @@ pub struct SendInviteEmail<D, O> {
     limits: email::Limits,
 }
 
-/// Default sender: Resend's shared test address; set `INVITE_EMAIL_FROM` to an address
-/// on a domain verified in Resend for real use.
-pub const DEFAULT_FROM: &str = "Onboarding <onboarding@resend.dev>";
+pub use onboarding::email::DEFAULT_FROM;
 
 impl<D: Db, O: Outbound> SendInviteEmail<D, O> {
     pub fn new(

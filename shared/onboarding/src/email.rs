@@ -15,6 +15,10 @@ use serde_json::{json, Value};
 /// Resend's public API.
 pub const DEFAULT_API_URL: &str = "https://api.resend.com";
 
+/// Default sender: Resend's shared test address; set `INVITE_EMAIL_FROM` to an address
+/// on a domain verified in Resend for real use.
+pub const DEFAULT_FROM: &str = "Onboarding <onboarding@resend.dev>";
+
 #[derive(Debug, Clone)]
 pub struct ResendConfig {
     pub api_url: String,

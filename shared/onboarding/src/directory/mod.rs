@@ -10,6 +10,7 @@
 
 pub mod error;
 pub mod filter;
+pub mod invitation;
 pub mod patch;
 pub mod resource;
 pub mod schema;

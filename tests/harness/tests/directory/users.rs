@@ -268,3 +268,41 @@ async fn a_member_added_by_hand_is_linked_not_duplicated() {
         Some("viewer")
     );
 }
+
+#[tokio::test]
+async fn an_organization_that_asks_emails_the_people_the_directory_adds() {
+    let db = Stack::load().db().await;
+    let directory = Directory::new(&db).await;
+    let (status, body) = directory
+        .stack
+        .rpc_answer("set_directory_settings", &directory.owner.jwt,
+            json!({"p_organization_id": directory.org, "p_default_role": null, "p_send_invitations": true}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let newcomer = unique_email("newcomer");
+    directory.create_user(&newcomer, Some(&newcomer)).await;
+    // Someone with an account is a member at once: no email.
+    let member = directory
+        .stack
+        .confirmed_user(&db, &unique_email("member"))
+        .await;
+    directory
+        .create_user(&member.email, Some(&member.email))
+        .await;
+
+    let mailbox = |to: &str| {
+        format!(
+            "{}/_fake/emails?to={to}",
+            directory.stack.var("RESEND_FAKE_URL")
+        )
+    };
+    let sent = directory.stack.get_json(&mailbox(&newcomer)).await["emails"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["subject"], "You have been added to Directory");
+    assert!(sent[0]["text"].as_str().unwrap().contains("/signup"));
+    let none = directory.stack.get_json(&mailbox(&member.email)).await;
+    assert_eq!(none["emails"], json!([]));
+}
