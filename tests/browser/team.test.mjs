@@ -267,3 +267,72 @@ test("the audit log pages back and forth: twenty at a time, newest first, each e
   await audit.locator(`li[data-id="${pages[1][0]}"]`).waitFor();
   assert.deepEqual(await shown(), pages[1], "Newer goes back to the page before");
 });
+
+test("directory sync: an admin turns it on, the identity provider's calls make, map, suspend and remove members, a token is rotated and revoked", async () => {
+  const owner = await account("directory-owner");
+  const organizationId = await workspaceOf(owner.email);
+  await sql`update organizations set plan_id = 'enterprise' where id = ${organizationId}`;
+  const admin = await account("directory-admin");
+  const [{ id: adminId }] = await sql`select id from auth.users where email = ${admin.email}`;
+  await sql`insert into organization_members (organization_id, user_id, role) values (${organizationId}, ${adminId}, 'admin')`;
+  const colleague = await account("directory-colleague");
+  const [{ id: colleagueId }] = await sql`select id from auth.users where email = ${colleague.email}`;
+
+  const page = await teamPage(admin, organizationId);
+  const section = page.locator('[data-section="directory"]');
+  await section.locator('button:has-text("Turn on: create a token")').click();
+  const token = (await section.locator('[data-testid="new-directory-token-value"]').textContent()).trim();
+  assert.match(token, /^scim_[A-Za-z0-9_-]{43}$/);
+  const url = (await section.locator('[data-testid="scim-url"]').textContent()).trim();
+  assert.ok(url.endsWith("/functions/v1/scim/v2"), url);
+  await section.locator('input[name="directory-group"]').fill("Engineering Leads");
+  await section.locator('select[name="directory-role"]').selectOption("admin");
+  await section.locator('button:has-text("Map group")').click();
+  await section.locator('li[data-mapping="Engineering Leads"]').waitFor();
+
+  // The identity provider, with the pasted URL and token.
+  const scim = async (method, path, body) => {
+    const response = await fetch(`${url}${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, "content-type": "application/scim+json" },
+      body: body && JSON.stringify(body),
+    });
+    return { status: response.status, body: response.status === 204 ? null : await response.json() };
+  };
+  const lead = await scim("POST", "/Users", { userName: colleague.email, emails: [{ type: "work", value: colleague.email }], active: true });
+  assert.equal(lead.status, 201);
+  const newcomer = unique("directory-newcomer");
+  const pending = await scim("POST", "/Users", { userName: newcomer, active: true });
+  assert.equal(pending.status, 201);
+  const group = await scim("POST", "/Groups", { displayName: "Engineering Leads", members: [{ value: lead.body.id }] });
+  assert.equal(group.status, 201);
+  const [{ role }] = await sql`select role from organization_members where organization_id = ${organizationId} and user_id = ${colleagueId}`;
+  assert.equal(role, "admin", "the mapped group's role");
+
+  await page.reload();
+  await section.locator(`li[data-directory-person="${colleague.email}"][data-state="member"]`).waitFor();
+  await section.locator(`li[data-directory-person="${newcomer}"][data-state="pending"]`).waitFor();
+  assert.match(await section.locator('[data-testid="directory-counts"]').textContent(), /1 members, 1 waiting for signup, 0 suspended, 1 groups/);
+  // The colleague is in the members list too, as an admin.
+  await page.locator(`[data-section="members"] tr[data-member]:has-text("${colleague.email}")`).waitFor();
+
+  // Suspended by the provider: badged, and no longer a member.
+  assert.equal((await scim("PATCH", `/Users/${lead.body.id}`, {
+    schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "Replace", path: "active", value: "False" }],
+  })).status, 200);
+  await page.reload();
+  await section.locator(`li[data-directory-person="${colleague.email}"][data-state="suspended"]`).waitFor();
+  assert.equal(await page.locator(`[data-section="members"] tr[data-member]:has-text("${colleague.email}")`).count(), 0);
+  await checkPage(page, "team-directory");
+
+  // Rotation: a second token, the first revoked; calls with the first stop at once.
+  await section.locator('button:has-text("Create another token (rotate)")').click();
+  const second = (await section.locator('[data-testid="new-directory-token-value"]').textContent()).trim();
+  assert.notEqual(second, token);
+  await section.locator(`li[data-token] >> nth=1`).locator('button:has-text("Revoke")').click();
+  await section.locator('button:has-text("Yes, revoke")').click();
+  await section.locator('li[data-revoked="yes"]').waitFor();
+  assert.equal((await scim("GET", "/Users")).status, 401);
+  const withSecond = await fetch(`${url}/Users`, { headers: { authorization: `Bearer ${second}` } });
+  assert.equal(withSecond.status, 200);
+  await page.close();
+});

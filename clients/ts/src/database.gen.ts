@@ -14,6 +14,126 @@ export type paths = {
       };
     };
   };
+  "/directory_users": {
+    get: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_users.id"];
+          organization_id?: parameters["rowFilter.directory_users.organization_id"];
+          user_name?: parameters["rowFilter.directory_users.user_name"];
+          external_id?: parameters["rowFilter.directory_users.external_id"];
+          active?: parameters["rowFilter.directory_users.active"];
+          email?: parameters["rowFilter.directory_users.email"];
+          resource?: parameters["rowFilter.directory_users.resource"];
+          user_id?: parameters["rowFilter.directory_users.user_id"];
+          role?: parameters["rowFilter.directory_users.role"];
+          version?: parameters["rowFilter.directory_users.version"];
+          created_at?: parameters["rowFilter.directory_users.created_at"];
+          updated_at?: parameters["rowFilter.directory_users.updated_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["directory_users"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** directory_users */
+          directory_users?: definitions["directory_users"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_users.id"];
+          organization_id?: parameters["rowFilter.directory_users.organization_id"];
+          user_name?: parameters["rowFilter.directory_users.user_name"];
+          external_id?: parameters["rowFilter.directory_users.external_id"];
+          active?: parameters["rowFilter.directory_users.active"];
+          email?: parameters["rowFilter.directory_users.email"];
+          resource?: parameters["rowFilter.directory_users.resource"];
+          user_id?: parameters["rowFilter.directory_users.user_id"];
+          role?: parameters["rowFilter.directory_users.role"];
+          version?: parameters["rowFilter.directory_users.version"];
+          created_at?: parameters["rowFilter.directory_users.created_at"];
+          updated_at?: parameters["rowFilter.directory_users.updated_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_users.id"];
+          organization_id?: parameters["rowFilter.directory_users.organization_id"];
+          user_name?: parameters["rowFilter.directory_users.user_name"];
+          external_id?: parameters["rowFilter.directory_users.external_id"];
+          active?: parameters["rowFilter.directory_users.active"];
+          email?: parameters["rowFilter.directory_users.email"];
+          resource?: parameters["rowFilter.directory_users.resource"];
+          user_id?: parameters["rowFilter.directory_users.user_id"];
+          role?: parameters["rowFilter.directory_users.role"];
+          version?: parameters["rowFilter.directory_users.version"];
+          created_at?: parameters["rowFilter.directory_users.created_at"];
+          updated_at?: parameters["rowFilter.directory_users.updated_at"];
+        };
+        body: {
+          /** directory_users */
+          directory_users?: definitions["directory_users"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
   "/permissions": {
     get: {
       parameters: {
@@ -314,6 +434,111 @@ export type paths = {
       };
     };
   };
+  "/directory_groups": {
+    get: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_groups.id"];
+          organization_id?: parameters["rowFilter.directory_groups.organization_id"];
+          display_name?: parameters["rowFilter.directory_groups.display_name"];
+          external_id?: parameters["rowFilter.directory_groups.external_id"];
+          version?: parameters["rowFilter.directory_groups.version"];
+          created_at?: parameters["rowFilter.directory_groups.created_at"];
+          updated_at?: parameters["rowFilter.directory_groups.updated_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["directory_groups"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** directory_groups */
+          directory_groups?: definitions["directory_groups"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_groups.id"];
+          organization_id?: parameters["rowFilter.directory_groups.organization_id"];
+          display_name?: parameters["rowFilter.directory_groups.display_name"];
+          external_id?: parameters["rowFilter.directory_groups.external_id"];
+          version?: parameters["rowFilter.directory_groups.version"];
+          created_at?: parameters["rowFilter.directory_groups.created_at"];
+          updated_at?: parameters["rowFilter.directory_groups.updated_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_groups.id"];
+          organization_id?: parameters["rowFilter.directory_groups.organization_id"];
+          display_name?: parameters["rowFilter.directory_groups.display_name"];
+          external_id?: parameters["rowFilter.directory_groups.external_id"];
+          version?: parameters["rowFilter.directory_groups.version"];
+          created_at?: parameters["rowFilter.directory_groups.created_at"];
+          updated_at?: parameters["rowFilter.directory_groups.updated_at"];
+        };
+        body: {
+          /** directory_groups */
+          directory_groups?: definitions["directory_groups"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
   "/invite_links": {
     get: {
       parameters: {
@@ -422,6 +647,96 @@ export type paths = {
         body: {
           /** invite_links */
           invite_links?: definitions["invite_links"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
+  "/directory_group_members": {
+    get: {
+      parameters: {
+        query: {
+          group_id?: parameters["rowFilter.directory_group_members.group_id"];
+          user_id?: parameters["rowFilter.directory_group_members.user_id"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["directory_group_members"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** directory_group_members */
+          directory_group_members?: definitions["directory_group_members"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          group_id?: parameters["rowFilter.directory_group_members.group_id"];
+          user_id?: parameters["rowFilter.directory_group_members.user_id"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          group_id?: parameters["rowFilter.directory_group_members.group_id"];
+          user_id?: parameters["rowFilter.directory_group_members.user_id"];
+        };
+        body: {
+          /** directory_group_members */
+          directory_group_members?: definitions["directory_group_members"];
         };
         header: {
           /** Preference */
@@ -1067,6 +1382,105 @@ export type paths = {
       };
     };
   };
+  "/directory_group_roles": {
+    get: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_group_roles.id"];
+          organization_id?: parameters["rowFilter.directory_group_roles.organization_id"];
+          group_name?: parameters["rowFilter.directory_group_roles.group_name"];
+          role?: parameters["rowFilter.directory_group_roles.role"];
+          created_at?: parameters["rowFilter.directory_group_roles.created_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["directory_group_roles"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** directory_group_roles */
+          directory_group_roles?: definitions["directory_group_roles"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_group_roles.id"];
+          organization_id?: parameters["rowFilter.directory_group_roles.organization_id"];
+          group_name?: parameters["rowFilter.directory_group_roles.group_name"];
+          role?: parameters["rowFilter.directory_group_roles.role"];
+          created_at?: parameters["rowFilter.directory_group_roles.created_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_group_roles.id"];
+          organization_id?: parameters["rowFilter.directory_group_roles.organization_id"];
+          group_name?: parameters["rowFilter.directory_group_roles.group_name"];
+          role?: parameters["rowFilter.directory_group_roles.role"];
+          created_at?: parameters["rowFilter.directory_group_roles.created_at"];
+        };
+        body: {
+          /** directory_group_roles */
+          directory_group_roles?: definitions["directory_group_roles"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
   "/tenant_notifications": {
     get: {
       parameters: {
@@ -1175,6 +1589,114 @@ export type paths = {
         body: {
           /** tenant_notifications */
           tenant_notifications?: definitions["tenant_notifications"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
+  "/directory_tokens": {
+    get: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_tokens.id"];
+          organization_id?: parameters["rowFilter.directory_tokens.organization_id"];
+          token_hash?: parameters["rowFilter.directory_tokens.token_hash"];
+          hint?: parameters["rowFilter.directory_tokens.hint"];
+          created_by?: parameters["rowFilter.directory_tokens.created_by"];
+          created_at?: parameters["rowFilter.directory_tokens.created_at"];
+          last_used_at?: parameters["rowFilter.directory_tokens.last_used_at"];
+          revoked_at?: parameters["rowFilter.directory_tokens.revoked_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["directory_tokens"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** directory_tokens */
+          directory_tokens?: definitions["directory_tokens"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_tokens.id"];
+          organization_id?: parameters["rowFilter.directory_tokens.organization_id"];
+          token_hash?: parameters["rowFilter.directory_tokens.token_hash"];
+          hint?: parameters["rowFilter.directory_tokens.hint"];
+          created_by?: parameters["rowFilter.directory_tokens.created_by"];
+          created_at?: parameters["rowFilter.directory_tokens.created_at"];
+          last_used_at?: parameters["rowFilter.directory_tokens.last_used_at"];
+          revoked_at?: parameters["rowFilter.directory_tokens.revoked_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          id?: parameters["rowFilter.directory_tokens.id"];
+          organization_id?: parameters["rowFilter.directory_tokens.organization_id"];
+          token_hash?: parameters["rowFilter.directory_tokens.token_hash"];
+          hint?: parameters["rowFilter.directory_tokens.hint"];
+          created_by?: parameters["rowFilter.directory_tokens.created_by"];
+          created_at?: parameters["rowFilter.directory_tokens.created_at"];
+          last_used_at?: parameters["rowFilter.directory_tokens.last_used_at"];
+          revoked_at?: parameters["rowFilter.directory_tokens.revoked_at"];
+        };
+        body: {
+          /** directory_tokens */
+          directory_tokens?: definitions["directory_tokens"];
         };
         header: {
           /** Preference */
@@ -2609,6 +3131,108 @@ export type paths = {
       };
     };
   };
+  "/directories": {
+    get: {
+      parameters: {
+        query: {
+          organization_id?: parameters["rowFilter.directories.organization_id"];
+          default_role?: parameters["rowFilter.directories.default_role"];
+          send_invitations?: parameters["rowFilter.directories.send_invitations"];
+          created_by?: parameters["rowFilter.directories.created_by"];
+          created_at?: parameters["rowFilter.directories.created_at"];
+          updated_at?: parameters["rowFilter.directories.updated_at"];
+          /** Filtering Columns */
+          select?: parameters["select"];
+          /** Ordering */
+          order?: parameters["order"];
+          /** Limiting and Pagination */
+          offset?: parameters["offset"];
+          /** Limiting and Pagination */
+          limit?: parameters["limit"];
+        };
+        header: {
+          /** Limiting and Pagination */
+          Range?: parameters["range"];
+          /** Limiting and Pagination */
+          "Range-Unit"?: parameters["rangeUnit"];
+          /** Preference */
+          Prefer?: parameters["preferCount"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: {
+          schema: definitions["directories"][];
+        };
+        /** Partial Content */
+        206: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          /** directories */
+          directories?: definitions["directories"];
+        };
+        query: {
+          /** Filtering Columns */
+          select?: parameters["select"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferPost"];
+        };
+      };
+      responses: {
+        /** Created */
+        201: unknown;
+      };
+    };
+    delete: {
+      parameters: {
+        query: {
+          organization_id?: parameters["rowFilter.directories.organization_id"];
+          default_role?: parameters["rowFilter.directories.default_role"];
+          send_invitations?: parameters["rowFilter.directories.send_invitations"];
+          created_by?: parameters["rowFilter.directories.created_by"];
+          created_at?: parameters["rowFilter.directories.created_at"];
+          updated_at?: parameters["rowFilter.directories.updated_at"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+    patch: {
+      parameters: {
+        query: {
+          organization_id?: parameters["rowFilter.directories.organization_id"];
+          default_role?: parameters["rowFilter.directories.default_role"];
+          send_invitations?: parameters["rowFilter.directories.send_invitations"];
+          created_by?: parameters["rowFilter.directories.created_by"];
+          created_at?: parameters["rowFilter.directories.created_at"];
+          updated_at?: parameters["rowFilter.directories.updated_at"];
+        };
+        body: {
+          /** directories */
+          directories?: definitions["directories"];
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferReturn"];
+        };
+      };
+      responses: {
+        /** No Content */
+        204: never;
+      };
+    };
+  };
   "/organization_members": {
     get: {
       parameters: {
@@ -3011,6 +3635,43 @@ export type paths = {
       };
     };
   };
+  "/rpc/set_directory_settings": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_default_role: string;
+          p_send_invitations: boolean;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_default_role: string;
+            /** Format: uuid */
+            p_organization_id: string;
+            /** Format: boolean */
+            p_send_invitations: boolean;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/export_organization_page": {
     get: {
       parameters: {
@@ -3149,6 +3810,37 @@ export type paths = {
             p_name: string;
             /** Format: text */
             p_slug?: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/revoke_directory_token": {
+    get: {
+      parameters: {
+        query: {
+          p_token_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_token_id: string;
           };
         };
         header: {
@@ -3704,6 +4396,37 @@ export type paths = {
       };
     };
   };
+  "/rpc/directory_status": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
   "/rpc/request_to_join": {
     get: {
       parameters: {
@@ -3861,6 +4584,37 @@ export type paths = {
     };
   };
   "/rpc/list_join_requests": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: uuid */
+            p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/create_directory_token": {
     get: {
       parameters: {
         query: {
@@ -4085,6 +4839,43 @@ export type paths = {
           args: {
             /** Format: uuid */
             p_organization_id: string;
+          };
+        };
+        header: {
+          /** Preference */
+          Prefer?: parameters["preferParams"];
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+  };
+  "/rpc/set_directory_group_role": {
+    get: {
+      parameters: {
+        query: {
+          p_organization_id: string;
+          p_group: string;
+          p_role: string;
+        };
+      };
+      responses: {
+        /** OK */
+        200: unknown;
+      };
+    };
+    post: {
+      parameters: {
+        body: {
+          args: {
+            /** Format: text */
+            p_group: string;
+            /** Format: uuid */
+            p_organization_id: string;
+            /** Format: text */
+            p_role: string;
           };
         };
         header: {
@@ -4365,6 +5156,54 @@ export type paths = {
 };
 
 export type definitions = {
+  /** @description The people an organization's identity provider sent, as it sent them (`resource`). `email` is the address they are linked by (the work email, else the primary, else the userName when it is one); `user_id` the auth user it belongs to once confirmed; `role` what their groups give them. */
+  directory_users: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `directories.organization_id`.<fk table='directories' column='organization_id'/>
+     */
+    organization_id: string;
+    /** Format: text */
+    user_name: string;
+    /** Format: text */
+    external_id?: string;
+    /**
+     * Format: boolean
+     * @default true
+     */
+    active: boolean;
+    /** Format: text */
+    email?: string;
+    /** Format: jsonb */
+    resource: unknown;
+    /** Format: uuid */
+    user_id?: string;
+    /** Format: text */
+    role?: string;
+    /**
+     * Format: integer
+     * @default 1
+     */
+    version: number;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    updated_at: string;
+  };
   /** @description The fixed catalogue of permission keys a role is a set of (org:members:read, org:members:invite, …). Readable by every signed-in user. */
   permissions: {
     /**
@@ -4433,6 +5272,41 @@ export type definitions = {
      */
     at: string;
   };
+  /** @description The groups an organization's identity provider sent; their names are what group-to-role mappings refer to. */
+  directory_groups: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `directories.organization_id`.<fk table='directories' column='organization_id'/>
+     */
+    organization_id: string;
+    /** Format: text */
+    display_name: string;
+    /** Format: text */
+    external_id?: string;
+    /**
+     * Format: integer
+     * @default 1
+     */
+    version: number;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    updated_at: string;
+  };
   /** @description Shareable invite links: not bound to an email; the token is shown once, stored hashed. */
   invite_links: {
     /**
@@ -4475,6 +5349,23 @@ export type definitions = {
      * @default now()
      */
     created_at: string;
+  };
+  /** @description Which directory users each directory group holds. */
+  directory_group_members: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * This is a Foreign Key to `directory_groups.id`.<fk table='directory_groups' column='id'/>
+     */
+    group_id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * This is a Foreign Key to `directory_users.id`.<fk table='directory_users' column='id'/>
+     */
+    user_id: string;
   };
   /** @description Every event an organization emitted, with its payload: what endpoints receive, signed as Standard Webhooks. */
   webhook_messages: {
@@ -4660,6 +5551,31 @@ export type definitions = {
      */
     created_at: string;
   };
+  /** @description Group-to-role mappings, by group name (case-insensitive), so a mapping may precede the group. Never owner. */
+  directory_group_roles: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `directories.organization_id`.<fk table='directories' column='organization_id'/>
+     */
+    organization_id: string;
+    /** Format: text */
+    group_name: string;
+    /** Format: text */
+    role: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
+  };
   /** @description A tenant's notification feed on its dashboard: each onboarding step, warnings and failures, read or unread. */
   tenant_notifications: {
     /**
@@ -4705,6 +5621,37 @@ export type definitions = {
     created_at: string;
     /** Format: timestamp with time zone */
     read_at?: string;
+  };
+  /** @description The bearer tokens an identity provider presents: only the SHA-256 of each is kept, with its last four characters to tell them apart. Several may work at once, so a rotation loses no call. */
+  directory_tokens: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     * @default gen_random_uuid()
+     */
+    id: string;
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Foreign Key to `directories.organization_id`.<fk table='directories' column='organization_id'/>
+     */
+    organization_id: string;
+    /** Format: text */
+    token_hash: string;
+    /** Format: text */
+    hint: string;
+    /** Format: uuid */
+    created_by?: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
+    /** Format: timestamp with time zone */
+    last_used_at?: string;
+    /** Format: timestamp with time zone */
+    revoked_at?: string;
   };
   /** @description A tenant's complainants and executors, who may never log in: their Telegram onboarding state, chat id, correlation id and the hash of the single-use start token. */
   tenant_users: {
@@ -5233,6 +6180,37 @@ export type definitions = {
      */
     at: string;
   };
+  /** @description An organization's directory sync (SCIM): on from its first token. `default_role` is what a directory user in no mapped group gets; `send_invitations` emails people the directory adds before they have an account. */
+  directories: {
+    /**
+     * Format: uuid
+     * @description Note:
+     * This is a Primary Key.<pk/>
+     */
+    organization_id: string;
+    /**
+     * Format: text
+     * @default viewer
+     */
+    default_role: string;
+    /**
+     * Format: boolean
+     * @default false
+     */
+    send_invitations: boolean;
+    /** Format: uuid */
+    created_by?: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    created_at: string;
+    /**
+     * Format: timestamp with time zone
+     * @default now()
+     */
+    updated_at: string;
+  };
   /** @description Who belongs to an organization, with which role (a system role or one of its custom roles). Never zero owners: a trigger refuses any change that would leave none. */
   organization_members: {
     /**
@@ -5311,6 +6289,32 @@ export type parameters = {
   offset: string;
   /** @description Limiting and Pagination */
   limit: string;
+  /** @description directory_users */
+  "body.directory_users": definitions["directory_users"];
+  /** Format: uuid */
+  "rowFilter.directory_users.id": string;
+  /** Format: uuid */
+  "rowFilter.directory_users.organization_id": string;
+  /** Format: text */
+  "rowFilter.directory_users.user_name": string;
+  /** Format: text */
+  "rowFilter.directory_users.external_id": string;
+  /** Format: boolean */
+  "rowFilter.directory_users.active": string;
+  /** Format: text */
+  "rowFilter.directory_users.email": string;
+  /** Format: jsonb */
+  "rowFilter.directory_users.resource": string;
+  /** Format: uuid */
+  "rowFilter.directory_users.user_id": string;
+  /** Format: text */
+  "rowFilter.directory_users.role": string;
+  /** Format: integer */
+  "rowFilter.directory_users.version": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_users.created_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_users.updated_at": string;
   /** @description permissions */
   "body.permissions": definitions["permissions"];
   /** Format: text */
@@ -5350,6 +6354,22 @@ export type parameters = {
   "rowFilter.organization_audit_log.after": string;
   /** Format: timestamp with time zone */
   "rowFilter.organization_audit_log.at": string;
+  /** @description directory_groups */
+  "body.directory_groups": definitions["directory_groups"];
+  /** Format: uuid */
+  "rowFilter.directory_groups.id": string;
+  /** Format: uuid */
+  "rowFilter.directory_groups.organization_id": string;
+  /** Format: text */
+  "rowFilter.directory_groups.display_name": string;
+  /** Format: text */
+  "rowFilter.directory_groups.external_id": string;
+  /** Format: integer */
+  "rowFilter.directory_groups.version": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_groups.created_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_groups.updated_at": string;
   /** @description invite_links */
   "body.invite_links": definitions["invite_links"];
   /** Format: uuid */
@@ -5377,6 +6397,12 @@ export type parameters = {
   "rowFilter.invite_links.created_by": string;
   /** Format: timestamp with time zone */
   "rowFilter.invite_links.created_at": string;
+  /** @description directory_group_members */
+  "body.directory_group_members": definitions["directory_group_members"];
+  /** Format: uuid */
+  "rowFilter.directory_group_members.group_id": string;
+  /** Format: uuid */
+  "rowFilter.directory_group_members.user_id": string;
   /** @description webhook_messages */
   "body.webhook_messages": definitions["webhook_messages"];
   /**
@@ -5478,6 +6504,18 @@ export type parameters = {
   "rowFilter.organization_feature_overrides.enabled": string;
   /** Format: timestamp with time zone */
   "rowFilter.organization_feature_overrides.created_at": string;
+  /** @description directory_group_roles */
+  "body.directory_group_roles": definitions["directory_group_roles"];
+  /** Format: uuid */
+  "rowFilter.directory_group_roles.id": string;
+  /** Format: uuid */
+  "rowFilter.directory_group_roles.organization_id": string;
+  /** Format: text */
+  "rowFilter.directory_group_roles.group_name": string;
+  /** Format: text */
+  "rowFilter.directory_group_roles.role": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_group_roles.created_at": string;
   /** @description tenant_notifications */
   "body.tenant_notifications": definitions["tenant_notifications"];
   /** Format: uuid */
@@ -5504,6 +6542,24 @@ export type parameters = {
   "rowFilter.tenant_notifications.created_at": string;
   /** Format: timestamp with time zone */
   "rowFilter.tenant_notifications.read_at": string;
+  /** @description directory_tokens */
+  "body.directory_tokens": definitions["directory_tokens"];
+  /** Format: uuid */
+  "rowFilter.directory_tokens.id": string;
+  /** Format: uuid */
+  "rowFilter.directory_tokens.organization_id": string;
+  /** Format: text */
+  "rowFilter.directory_tokens.token_hash": string;
+  /** Format: text */
+  "rowFilter.directory_tokens.hint": string;
+  /** Format: uuid */
+  "rowFilter.directory_tokens.created_by": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_tokens.created_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_tokens.last_used_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directory_tokens.revoked_at": string;
   /** @description tenant_users */
   "body.tenant_users": definitions["tenant_users"];
   /** Format: uuid */
@@ -5811,6 +6867,20 @@ export type parameters = {
   "rowFilter.webhook_deliveries.error": string;
   /** Format: timestamp with time zone */
   "rowFilter.webhook_deliveries.at": string;
+  /** @description directories */
+  "body.directories": definitions["directories"];
+  /** Format: uuid */
+  "rowFilter.directories.organization_id": string;
+  /** Format: text */
+  "rowFilter.directories.default_role": string;
+  /** Format: boolean */
+  "rowFilter.directories.send_invitations": string;
+  /** Format: uuid */
+  "rowFilter.directories.created_by": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directories.created_at": string;
+  /** Format: timestamp with time zone */
+  "rowFilter.directories.updated_at": string;
   /** @description organization_members */
   "body.organization_members": definitions["organization_members"];
   /** Format: uuid */

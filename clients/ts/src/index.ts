@@ -136,6 +136,39 @@ export type InviteLink = {
   created_at: string;
   status: "active" | "expired" | "revoked" | "used_up";
 };
+export type DirectoryToken = {
+  id: string;
+  /** The token's last four characters, to tell tokens apart. */
+  hint: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+};
+export type DirectoryPerson = {
+  id: string;
+  user_name: string;
+  email: string | null;
+  user_id: string | null;
+  role: string | null;
+  /** member: linked and active; pending: no account at that address yet; suspended: `active: false`. */
+  state: "member" | "pending" | "suspended";
+  updated_at: string;
+};
+export type DirectoryStatus = {
+  organization_id: string;
+  /** The plan (or an override) has directory-sync. */
+  available: boolean;
+  /** A token works. */
+  enabled: boolean;
+  default_role: string;
+  send_invitations: boolean;
+  last_used_at: string | null;
+  last_change_at: string | null;
+  tokens: DirectoryToken[];
+  mappings: { group: string; role: string }[];
+  counts: { users: number; members: number; pending: number; suspended: number; groups: number; provisioned: number; deprovisioned: number };
+  people: DirectoryPerson[];
+};
 export type JoinRequest = {
   id: string;
   organization_id: string;
@@ -152,7 +185,7 @@ export type JoinRequest = {
 export type Permission =
   | "org:members:read" | "org:members:invite" | "org:members:manage" | "org:roles:manage" | "org:settings:manage"
   | "org:billing:manage" | "org:domains:manage" | "org:webhooks:manage" | "org:audit:read" | "tenant_users:manage"
-  | "org:activate" | "org:ownership:transfer" | "org:delete";
+  | "org:directory:manage" | "org:activate" | "org:ownership:transfer" | "org:delete";
 export type OrganizationRole = { id: string; organization_id: string | null; key: string; name: string; permissions: Permission[]; system: boolean };
 export type MyOrganization = {
   organization_id: string;
@@ -407,6 +440,27 @@ export function createOnboardingClient(supabase: SupabaseClient, options: Onboar
       }),
     listInviteLinks: (organizationId: string) => rpc<InviteLink[]>("list_invite_links", { p_organization_id: organizationId }),
     revokeInviteLink: (linkId: string) => rpc<InviteLink>("revoke_invite_link", { p_link_id: linkId }),
+
+    // Directory sync (SCIM): the identity provider's URL is `scimUrl`, its token made here ------
+    /** Where the organization's identity provider sends SCIM 2.0 requests. */
+    scimUrl: `${functionsUrl}/scim/v2`,
+    directoryStatus: (organizationId: string) => rpc<DirectoryStatus>("directory_status", { p_organization_id: organizationId }),
+    /** The token comes back this once. */
+    createDirectoryToken: (organizationId: string) =>
+      rpc<{ id: string; organization_id: string; token: string; hint: string; created_at: string }>(
+        "create_directory_token", { p_organization_id: organizationId }),
+    revokeDirectoryToken: (tokenId: string) =>
+      rpc<{ id: string; organization_id: string; revoked_at: string }>("revoke_directory_token", { p_token_id: tokenId }),
+    /** `role` null removes the mapping. */
+    setDirectoryGroupRole: (organizationId: string, group: string, role: string | null) =>
+      rpc<{ organization_id: string; group: string; role: string | null }>("set_directory_group_role", {
+        p_organization_id: organizationId, p_group: group, p_role: role,
+      }),
+    setDirectorySettings: (organizationId: string, settings: { defaultRole?: string; sendInvitations?: boolean }) =>
+      rpc<{ organization_id: string; default_role: string; send_invitations: boolean }>("set_directory_settings", {
+        p_organization_id: organizationId, p_default_role: settings.defaultRole ?? null,
+        p_send_invitations: settings.sendInvitations ?? null,
+      }),
 
     // Governance: permissions, custom roles, the MFA policy, deletion, the user's own data -----
     /** The one check, as the database makes it (for hiding what a user may not do; access is decided there). */

@@ -4,6 +4,7 @@ import { AuthPanel } from "../auth.tsx";
 import type { Deps } from "../deps.ts";
 import { StepUp } from "../mfa.tsx";
 import { AuditLog } from "./audit.tsx";
+import { DirectorySync } from "./directory.tsx";
 import { Domains } from "./domains.tsx";
 import { Invites } from "./invites.tsx";
 import { Links } from "./links.tsx";
@@ -67,6 +68,7 @@ export function TeamPage({ supabase, onboarding, session, organizationId }: Deps
       {holds("org:members:invite") && <Invites {...props} />}
       {holds("org:members:invite") && <Links {...props} />}
       <Domains {...props} />
+      {holds("org:directory:manage") && <DirectorySync {...props} />}
       {holds("org:audit:read") && <AuditLog {...props} />}
       {(holds("org:settings:manage") || holds("org:delete")) && <Settings {...props} organization={organization} />}
     </>
