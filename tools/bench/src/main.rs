@@ -19,6 +19,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 mod cpu;
+mod directory;
 mod footprint;
 mod harness;
 mod invites;
@@ -29,6 +30,7 @@ mod signup;
 mod soak;
 mod webhooks;
 
+use directory::*;
 use footprint::*;
 use harness::*;
 use invites::*;
@@ -63,7 +65,8 @@ async fn main() {
     }
     // BENCH_ONLY=storm: the storm alone; BENCH_ONLY=signup: the signup scenario alone (its
     // table, CPU and ratios); BENCH_ONLY=cold: the cold starts alone; BENCH_ONLY=scale: the
-    // everyday paths as the data grows (scale.rs). On whatever stack
+    // everyday paths as the data grows (scale.rs); BENCH_ONLY=directory: SCIM's first sync
+    // and lookups (directory.rs). On whatever stack
     // STACK_ENV_FILE names, to study one thing after a change without the whole run.
     match std::env::var("BENCH_ONLY").as_deref() {
         Ok("storm") => {
@@ -95,6 +98,12 @@ async fn main() {
             }
             return;
         }
+        Ok("directory") => {
+            let mut runs = Vec::new();
+            directory_scenarios(&stack, &mut runs).await;
+            print_table(&runs);
+            return;
+        }
         Ok("signup") => {
             let mut runs = Vec::new();
             signup_scenario(&stack, &mut runs).await;
@@ -111,6 +120,8 @@ async fn main() {
     invite_scenarios(&stack, &mut runs).await;
     eprintln!("[bench] user-onboarding request, callback");
     onboarding_scenarios(&stack, &mut runs).await;
+    eprintln!("[bench] scim: a first sync, and lookups in a directory of 10,000");
+    directory_scenarios(&stack, &mut runs).await;
     eprintln!("[bench] deliver-webhooks drain");
     let mut webhooks = Vec::new();
     for dispatchers in [1, 3] {
