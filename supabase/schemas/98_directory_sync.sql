@@ -10,8 +10,13 @@ CREATE FUNCTION private.complete_directory_memberships() RETURNS trigger
 declare
   v_id uuid;
 begin
-  if new.email_confirmed_at is null or new.email is null
-     or (tg_op = 'UPDATE' and old.email_confirmed_at is not null and old.email is not distinct from new.email) then
+  if new.email_confirmed_at is null or new.email is null then
+    delete from private.confirmed_emails where user_id = new.id;
+    return null;
+  end if;
+  insert into private.confirmed_emails (user_id, email) values (new.id, lower(new.email))
+  on conflict (user_id) do update set email = excluded.email;
+  if tg_op = 'UPDATE' and old.email_confirmed_at is not null and old.email is not distinct from new.email then
     return null;
   end if;
   for v_id in select d.id from public.directory_users d
@@ -275,10 +280,11 @@ begin
   -- Linked by a confirmed address only: an unconfirmed account for someone else's address
   -- gets nothing.
   if v_entry.user_id is null and v_entry.active and v_entry.email is not null then
-    select * into v_user from auth.users u
-    where u.email = v_entry.email and u.email_confirmed_at is not null
+    select u.* into v_user from private.confirmed_emails c join auth.users u on u.id = c.user_id
+    where c.email = v_entry.email
       and not exists (select 1 from public.directory_users o
                       where o.organization_id = v_entry.organization_id and o.user_id = u.id)
+    order by u.created_at
     limit 1;
     if v_user.id is not null then
       update public.directory_users set user_id = v_user.id where id = p_id;
@@ -1030,6 +1036,16 @@ COMMENT ON FUNCTION public.set_directory_settings(p_organization_id uuid, p_defa
 REVOKE ALL ON FUNCTION public.set_directory_settings(p_organization_id uuid, p_default_role text, p_send_invitations boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_directory_settings(p_organization_id uuid, p_default_role text, p_send_invitations boolean) TO authenticated;
 
+-- TABLE confirmed_emails
+CREATE TABLE private.confirmed_emails (
+    user_id uuid NOT NULL,
+    email text NOT NULL,
+    CONSTRAINT confirmed_emails_email_check CHECK ((email = lower(email)))
+);
+
+-- COMMENT TABLE confirmed_emails
+COMMENT ON TABLE private.confirmed_emails IS 'Every confirmed email address (lower-cased) and its user, kept by the trigger on auth.users that watches confirmations: what a directory user is linked by (auth.users cannot be indexed by the project).';
+
 -- TABLE directories
 CREATE TABLE public.directories (
     organization_id uuid NOT NULL,
@@ -1117,6 +1133,10 @@ GRANT SELECT(id) ON TABLE public.directory_tokens TO authenticated;
 -- ACL TABLE directory_tokens
 GRANT ALL ON TABLE public.directory_tokens TO service_role;
 
+-- CONSTRAINT confirmed_emails confirmed_emails_pkey
+ALTER TABLE ONLY private.confirmed_emails
+    ADD CONSTRAINT confirmed_emails_pkey PRIMARY KEY (user_id);
+
 -- CONSTRAINT directories directories_pkey
 ALTER TABLE ONLY public.directories
     ADD CONSTRAINT directories_pkey PRIMARY KEY (organization_id);
@@ -1144,6 +1164,9 @@ ALTER TABLE ONLY public.directory_tokens
 -- CONSTRAINT directory_users directory_users_pkey
 ALTER TABLE ONLY public.directory_users
     ADD CONSTRAINT directory_users_pkey PRIMARY KEY (id);
+
+-- INDEX confirmed_emails_email_idx
+CREATE INDEX confirmed_emails_email_idx ON private.confirmed_emails USING btree (email);
 
 -- INDEX directory_group_members_user_idx
 CREATE INDEX directory_group_members_user_idx ON public.directory_group_members USING btree (user_id);
@@ -1187,6 +1210,10 @@ CREATE TRIGGER complete_directory_memberships AFTER INSERT OR UPDATE OF email_co
 -- TRIGGER directories touch_updated_at
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON public.directories FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
+-- FK CONSTRAINT confirmed_emails confirmed_emails_user_id_fkey
+ALTER TABLE ONLY private.confirmed_emails
+    ADD CONSTRAINT confirmed_emails_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
 -- FK CONSTRAINT directories directories_created_by_fkey
 ALTER TABLE ONLY public.directories
     ADD CONSTRAINT directories_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
@@ -1226,6 +1253,9 @@ ALTER TABLE ONLY public.directory_users
 -- FK CONSTRAINT directory_users directory_users_user_id_fkey
 ALTER TABLE ONLY public.directory_users
     ADD CONSTRAINT directory_users_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+-- ROW SECURITY confirmed_emails
+ALTER TABLE private.confirmed_emails ENABLE ROW LEVEL SECURITY;
 
 -- ROW SECURITY directories
 ALTER TABLE public.directories ENABLE ROW LEVEL SECURITY;

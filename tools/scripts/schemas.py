@@ -62,6 +62,7 @@ CONCERNS = {
     "20261206000800": "90_permissions",
     # directory sync (SCIM): its tables, the scim_* RPCs and what its managers call
     "20261206000900": "98_directory_sync",
+    "20261206001000": "98_directory_sync",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.

@@ -57,6 +57,16 @@ fn scim(stack: &Stack, path: &str) -> String {
 pub(crate) async fn directory_scenarios(stack: &Stack, runs: &mut Vec<Run>) {
     let (org, token) = fresh_directory(&stack.db).await;
     let with_accounts = fresh_users(&stack.db, USERS / 2, "scim").await;
+    // Made with triggers off: noted as confirmed as the trigger on auth.users would.
+    let account_ids: Vec<Uuid> = with_accounts.iter().map(|(id, _)| *id).collect();
+    stack
+        .db
+        .execute(
+            "insert into private.confirmed_emails (user_id, email) select id, lower(email) from auth.users where id = any($1)",
+            &[&account_ids],
+        )
+        .await
+        .unwrap();
     let names: Vec<String> = with_accounts
         .iter()
         .map(|(_, email)| email.clone())
