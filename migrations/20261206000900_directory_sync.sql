@@ -549,8 +549,7 @@ begin
   return private.scim_user_view(v_entry) || jsonb_build_object('inserted', v_created,
     'send_invitation', v_created and v_entry.user_id is null and v_entry.active and v_entry.email is not null
       and (select send_invitations from public.directories where organization_id = v_organization_id),
-    'organization_id', v_organization_id, 'email', v_entry.email,
-    'organization_name', (select name from public.organizations where id = v_organization_id));
+    'organization_id', v_organization_id, 'email', v_entry.email);
 end
 $$;
 comment on function public.scim_save_user(text, uuid, jsonb, text, integer) is 'SCIM: creates (no id) or replaces a directory user as sent, linked by `p_email`, and makes the membership follow (see directory_sync_member). `p_expected_version`, when given, refuses a write over a change made since (`directory_user_changed`). A userName taken in the directory (case-insensitively) is a unique violation.';
@@ -925,7 +924,7 @@ returns jsonb language plpgsql stable security definer set search_path = '' as $
 declare
   v_directory public.directories;
 begin
-  if private.caller_role(p_organization_id) is null or not public.authorize(p_organization_id, 'org:directory:manage') then
+  if not public.authorize(p_organization_id, 'org:directory:manage') then
     raise exception using errcode = '42501', message = 'not_org_admin', detail = 'only those who manage directory sync';
   end if;
   select * into v_directory from public.directories where organization_id = p_organization_id;

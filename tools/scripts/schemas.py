@@ -63,6 +63,7 @@ CONCERNS = {
     # directory sync (SCIM): its tables, the scim_* RPCs and what its managers call
     "20261206000900": "98_directory_sync",
     "20261206001000": "98_directory_sync",
+    "20261206001100": "98_directory_sync",
 }
 # Shared by several concerns and needed before any of them: the schemas and the access
 # helpers policies call.
