@@ -54,6 +54,18 @@ async fn a_suspended_member_reaches_nothing_and_a_restored_one_everything_again(
     let directory = Directory::new(&db).await;
     let stack = &directory.stack;
     let person = stack.confirmed_user(&db, &unique_email("suspended")).await;
+    // An endpoint that wants the directory's events (the stack's dispatcher may try to
+    // deliver them; what was queued is what counts here).
+    let (status, endpoint) = stack
+        .rpc_answer(
+            "create_webhook_endpoint",
+            &directory.owner.jwt,
+            json!({
+            "p_organization_id": directory.org, "p_url": "https://hooks.directory-example.com/in",
+            "p_events": ["member.provisioned", "member.suspended", "member.deprovisioned"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{endpoint}");
     directory.map("Admins", Some("admin")).await;
     let user = directory
         .create_user(&person.email, Some(&person.email))
@@ -144,6 +156,32 @@ async fn a_suspended_member_reaches_nothing_and_a_restored_one_everything_again(
             "member.deprovisioned"
         ]
     );
+    let events: Vec<Value> = first_column(
+        &db,
+        "select payload from webhook_messages where organization_id = $1 order by created_at",
+        &[&directory.org],
+    )
+    .await;
+    let summary: Vec<(String, Value)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap().to_owned(),
+                e["data"]["user_id"].clone(),
+            )
+        })
+        .collect();
+    let who = json!(person.id);
+    assert_eq!(
+        summary,
+        [
+            ("member.provisioned".to_owned(), who.clone()),
+            ("member.suspended".to_owned(), who.clone()),
+            ("member.provisioned".to_owned(), who.clone()),
+            ("member.deprovisioned".to_owned(), who),
+        ]
+    );
+    assert_eq!(events[0]["data"]["after"]["via"], "scim");
 }
 
 #[tokio::test]
