@@ -1,11 +1,9 @@
 //! `/Groups`: list and filter, get, create, replace, PATCH (members added, removed or
 //! replaced without reading a large group back), delete.
 
+use crate::answer::{body, created, list, no_content, not_allowed, respond};
 use crate::query::Query;
-use crate::users::{body, respond, rows};
-use crate::{list_response, Directory};
-use onboarding::directory::error::scim_json;
-use onboarding::directory::filter;
+use crate::Directory;
 use onboarding::directory::patch::{group_changes, operations};
 use onboarding::directory::resource::render_group;
 use onboarding::directory::schema::ResourceKind;
@@ -20,37 +18,32 @@ pub(crate) async fn serve<D: Db, O: Outbound>(
     request: &HttpRequest,
     id: Option<Uuid>,
 ) -> Result<HttpResponse, ScimError> {
+    let group = |row: &Value| render_group(row, directory.base);
     match (request.method.as_str(), id) {
-        ("GET", None) => list(directory, &Query::from_request(request)?).await,
+        ("GET", None) => {
+            list(
+                directory,
+                &Query::from_request(request)?,
+                ResourceKind::Group,
+            )
+            .await
+        }
         ("GET", Some(id)) => {
+            let with_members = Query::from_request(request)?.shows_members();
             let row = directory
                 .call(
                     "scim_get_group",
-                    json!({ "p_id": id, "p_with_members": Query::from_request(request)?.shows_members() }),
+                    json!({ "p_id": id, "p_with_members": with_members }),
                 )
                 .await?;
-            respond(
-                request,
-                ResourceKind::Group,
-                render_group(&row, directory.base),
-            )
+            respond(request, ResourceKind::Group, group(&row))
         }
-        ("POST", None) => {
-            let row = save(directory, None, &body(request)?).await?;
-            let group = render_group(&row, directory.base);
-            let location = group["meta"]["location"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            Ok(scim_json(201, &group).with_header("location", location))
-        }
+        ("POST", None) => Ok(created(group(
+            &save(directory, None, &body(request)?).await?,
+        ))),
         ("PUT", Some(id)) => {
             let row = save(directory, Some(id), &body(request)?).await?;
-            respond(
-                request,
-                ResourceKind::Group,
-                render_group(&row, directory.base),
-            )
+            respond(request, ResourceKind::Group, group(&row))
         }
         ("PATCH", Some(id)) => {
             let changes = group_changes(&operations(&body(request)?)?)?;
@@ -60,26 +53,15 @@ pub(crate) async fn serve<D: Db, O: Outbound>(
                     json!({ "p_id": id, "p_changes": changes }),
                 )
                 .await?;
-            respond(
-                request,
-                ResourceKind::Group,
-                render_group(&row, directory.base),
-            )
+            respond(request, ResourceKind::Group, group(&row))
         }
         ("DELETE", Some(id)) => {
             directory
                 .call("scim_delete_group", json!({ "p_id": id }))
                 .await?;
-            Ok(HttpResponse {
-                status: 204,
-                ..Default::default()
-            })
+            Ok(no_content())
         }
-        (method, _) => Err(ScimError::new(
-            405,
-            None,
-            format!("{method} is not allowed here"),
-        )),
+        (method, _) => Err(not_allowed(method)),
     }
 }
 
@@ -118,35 +100,4 @@ async fn save<D: Db, O: Outbound>(
             "p_id": id, "p_display_name": name, "p_external_id": external_id, "p_members": members,
         }))
         .await
-}
-
-pub(crate) async fn list<D: Db, O: Outbound>(
-    directory: &Directory<'_, D, O>,
-    query: &Query,
-) -> Result<HttpResponse, ScimError> {
-    let filter = match &query.filter {
-        Some(text) => Some(filter::parse(ResourceKind::Group, text)?.to_json()),
-        None => None,
-    };
-    let page = directory
-        .call(
-            "scim_list_groups",
-            json!({
-                "p_filter": filter, "p_start_index": query.start_index, "p_count": query.count,
-                "p_with_members": query.shows_members(),
-            }),
-        )
-        .await?;
-    let resources = rows(&page)
-        .iter()
-        .map(|row| query.project(ResourceKind::Group, render_group(row, directory.base)))
-        .collect();
-    Ok(scim_json(
-        200,
-        &list_response(
-            page["total"].as_u64().unwrap_or(0),
-            query.start_index,
-            resources,
-        ),
-    ))
 }

@@ -8,6 +8,7 @@
 //! errors in RFC 7644's shape (`onboarding::directory`); the database decides what a
 //! user or group change does to memberships.
 
+mod answer;
 mod groups;
 mod query;
 mod users;
@@ -170,11 +171,8 @@ impl<D: Db, O: Outbound> Scim<D, O> {
             Route::Groups(id) => groups::serve(&directory, request, id).await,
             Route::Search(kind) => {
                 only(request, "POST")?;
-                let query = Query::from_search(&users::body(request)?)?;
-                match kind {
-                    ResourceKind::User => users::list(&directory, &query).await,
-                    ResourceKind::Group => groups::list(&directory, &query).await,
-                }
+                let query = Query::from_search(&answer::body(request)?)?;
+                answer::list(&directory, &query, kind).await
             }
             discovery => {
                 only(request, "GET")?;
@@ -207,11 +205,7 @@ pub(crate) fn only(request: &HttpRequest, method: &str) -> Result<(), ScimError>
     if request.method == method {
         Ok(())
     } else {
-        Err(ScimError::new(
-            405,
-            None,
-            format!("{} is not allowed here", request.method),
-        ))
+        Err(answer::not_allowed(&request.method))
     }
 }
 

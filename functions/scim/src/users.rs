@@ -1,9 +1,8 @@
 //! `/Users`: list and filter, get, create, replace, PATCH, delete.
 
+use crate::answer::{body, created, list, no_content, not_allowed, respond};
 use crate::query::Query;
-use crate::{list_response, Directory};
-use onboarding::directory::error::scim_json;
-use onboarding::directory::filter;
+use crate::Directory;
 use onboarding::directory::patch::{apply_to_user, operations};
 use onboarding::directory::resource::{linking_email, render_user, storable_user};
 use onboarding::directory::schema::ResourceKind;
@@ -21,36 +20,30 @@ pub(crate) async fn serve<D: Db, O: Outbound>(
     request: &HttpRequest,
     id: Option<Uuid>,
 ) -> Result<HttpResponse, ScimError> {
+    let user = |row: &Value| render_user(row, directory.base);
     match (request.method.as_str(), id) {
-        ("GET", None) => list(directory, &Query::from_request(request)?).await,
+        ("GET", None) => {
+            list(
+                directory,
+                &Query::from_request(request)?,
+                ResourceKind::User,
+            )
+            .await
+        }
         ("POST", None) => {
-            let resource = storable_user(body(request)?)?;
-            let row = save(directory, None, resource, None).await?;
+            let row = save(directory, None, storable_user(body(request)?)?, None).await?;
             directory.invite_if_asked(&row).await;
-            let user = render_user(&row, directory.base);
-            let location = user["meta"]["location"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            Ok(scim_json(201, &user).with_header("location", location))
+            Ok(created(user(&row)))
         }
         ("GET", Some(id)) => {
             let row = directory
                 .call("scim_get_user", json!({ "p_id": id }))
                 .await?;
-            respond(
-                request,
-                ResourceKind::User,
-                render_user(&row, directory.base),
-            )
+            respond(request, ResourceKind::User, user(&row))
         }
         ("PUT", Some(id)) => {
             let row = save(directory, Some(id), storable_user(body(request)?)?, None).await?;
-            respond(
-                request,
-                ResourceKind::User,
-                render_user(&row, directory.base),
-            )
+            respond(request, ResourceKind::User, user(&row))
         }
         ("PATCH", Some(id)) => {
             let operations = operations(&body(request)?)?;
@@ -66,13 +59,7 @@ pub(crate) async fn serve<D: Db, O: Outbound>(
                 match save(directory, Some(id), storable_user(resource)?, version).await {
                     Err(error) if error.status == 412 && attempt < PATCH_ATTEMPTS => continue,
                     Err(error) => return Err(error),
-                    Ok(row) => {
-                        return respond(
-                            request,
-                            ResourceKind::User,
-                            render_user(&row, directory.base),
-                        )
-                    }
+                    Ok(row) => return respond(request, ResourceKind::User, user(&row)),
                 }
             }
         }
@@ -80,19 +67,14 @@ pub(crate) async fn serve<D: Db, O: Outbound>(
             directory
                 .call("scim_delete_user", json!({ "p_id": id }))
                 .await?;
-            Ok(HttpResponse {
-                status: 204,
-                ..Default::default()
-            })
+            Ok(no_content())
         }
-        (method, _) => Err(ScimError::new(
-            405,
-            None,
-            format!("{method} is not allowed here"),
-        )),
+        (method, _) => Err(not_allowed(method)),
     }
 }
 
+/// Creates (no id) or replaces a user, linked by the address [`linking_email`] finds;
+/// `version`, when given, is the one the change was made on.
 async fn save<D: Db, O: Outbound>(
     directory: &Directory<'_, D, O>,
     id: Option<Uuid>,
@@ -108,71 +90,4 @@ async fn save<D: Db, O: Outbound>(
             }),
         )
         .await
-}
-
-pub(crate) async fn list<D: Db, O: Outbound>(
-    directory: &Directory<'_, D, O>,
-    query: &Query,
-) -> Result<HttpResponse, ScimError> {
-    let filter = match &query.filter {
-        Some(text) => Some(filter::parse(ResourceKind::User, text)?.to_json()),
-        None => None,
-    };
-    let page = directory
-        .call(
-            "scim_list_users",
-            json!({
-                "p_filter": filter, "p_start_index": query.start_index, "p_count": query.count,
-            }),
-        )
-        .await?;
-    let resources = rows(&page)
-        .iter()
-        .map(|row| query.project(ResourceKind::User, render_user(row, directory.base)))
-        .collect();
-    Ok(scim_json(
-        200,
-        &list_response(
-            page["total"].as_u64().unwrap_or(0),
-            query.start_index,
-            resources,
-        ),
-    ))
-}
-
-pub(crate) fn rows(page: &Value) -> Vec<Value> {
-    page["resources"].as_array().cloned().unwrap_or_default()
-}
-
-/// One resource, trimmed as the query string asks.
-pub(crate) fn respond(
-    request: &HttpRequest,
-    kind: ResourceKind,
-    resource: Value,
-) -> Result<HttpResponse, ScimError> {
-    Ok(scim_json(
-        200,
-        &Query::from_request(request)?.project(kind, resource),
-    ))
-}
-
-/// A request's body as JSON: SCIM's or JSON's media type, within the size limit.
-pub(crate) fn body(request: &HttpRequest) -> Result<Value, ScimError> {
-    if request.body.len() > platform::http::MAX_BODY_BYTES {
-        return Err(ScimError::new(413, None, "the body is too large"));
-    }
-    let media = request
-        .header("content-type")
-        .unwrap_or("application/scim+json");
-    let media = media
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if media != "application/scim+json" && media != "application/json" {
-        return Err(ScimError::new(415, None, "send application/scim+json"));
-    }
-    serde_json::from_slice(&request.body)
-        .map_err(|_| ScimError::invalid_syntax("the body is not JSON"))
 }
