@@ -26,7 +26,7 @@ REGISTRY = ROOT / "openapi" / "errors.toml"
 RUST = ROOT / "shared" / "onboarding" / "src" / "raised.rs"
 OPENAPI = ROOT / "openapi" / "functions.json"
 DOCS = ROOT / "docs" / "errors.md"
-DOMAIN_TABLES = ["signup", "invites", "tenant_users", "export"]
+DOMAIN_TABLES = ["signup", "invites", "tenant_users", "export", "directory"]
 ORIGINS = {"platform", "function", "gateway", "shim"}
 
 

@@ -181,3 +181,56 @@ pub const EXPORT: &[RaisedError] = &[
         message: "this organization is scheduled for deletion",
     },
 ];
+
+pub const DIRECTORY: &[RaisedError] = &[
+    RaisedError {
+        code: "directory_group_changed",
+        status: 412,
+        message: "the group changed while it was being written; retry",
+    },
+    RaisedError {
+        code: "directory_group_not_found",
+        status: 404,
+        message: "no such group",
+    },
+    RaisedError {
+        code: "directory_member_not_found",
+        status: 400,
+        message: "a member is not a user of this directory",
+    },
+    RaisedError {
+        code: "directory_user_changed",
+        status: 412,
+        message: "the user changed while it was being written; retry",
+    },
+    RaisedError {
+        code: "directory_user_not_found",
+        status: 404,
+        message: "no such user",
+    },
+    RaisedError {
+        code: "invalid_directory_token",
+        status: 401,
+        message: "a directory token is required (Authorization: Bearer scim_…)",
+    },
+    RaisedError {
+        code: "invalid_filter",
+        status: 400,
+        message: "the filter cannot be evaluated",
+    },
+    RaisedError {
+        code: "invalid_group",
+        status: 400,
+        message: "displayName is required (1-256 characters)",
+    },
+    RaisedError {
+        code: "invalid_group_change",
+        status: 400,
+        message: "the change cannot be applied to a group",
+    },
+    RaisedError {
+        code: "invalid_user",
+        status: 400,
+        message: "userName is required (1-320 characters); active is a boolean",
+    },
+];

@@ -3,6 +3,8 @@
 //! a database's or anyone's secret text.
 
 use platform::{DbError, HttpResponse};
+
+use super::RAISED;
 use serde_json::json;
 
 pub const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -60,8 +62,10 @@ impl ScimError {
         )
     }
 
-    /// A database error as the identity provider should see it: the codes the `scim_*`
-    /// functions raise by their meaning, anything else by its kind, never its text.
+    /// A database error as the identity provider should see it: a unique key by its
+    /// SQLSTATE; the directory's own codes with the status and words of the registry
+    /// ([`RAISED`], from `openapi/errors.toml`) and their `scimType`; the codes every path
+    /// shares by their meaning here; anything else by its kind, never its text.
     pub fn from_db(error: DbError) -> Self {
         let (code, sqlstate) = match &error {
             DbError::Rejected { message, code, .. } => (message.as_str(), code.as_str()),
@@ -70,45 +74,37 @@ impl ScimError {
             }
             _ => return Self::new(503, None, "the directory is unavailable; retry"),
         };
-        match (code, sqlstate) {
-            (_, "23505") => Self::new(
+        if sqlstate == "23505" {
+            return Self::new(
                 409,
                 Some("uniqueness"),
                 "a resource with this userName or displayName exists",
-            ),
-            ("invalid_directory_token", _) => Self::unauthorized(),
-            ("feature_not_enabled", _) => Self::new(
+            );
+        }
+        if let Some(raised) = RAISED.iter().find(|raised| raised.code == code) {
+            let scim_type = match code {
+                "invalid_filter" => Some("invalidFilter"),
+                "invalid_user"
+                | "invalid_group"
+                | "invalid_group_change"
+                | "directory_member_not_found" => Some("invalidValue"),
+                _ => None,
+            };
+            return Self::new(raised.status, scim_type, raised.message);
+        }
+        match code {
+            "feature_not_enabled" => Self::new(
                 403,
                 None,
                 "the organization's plan does not include directory sync",
             ),
-            ("organization_deletion_scheduled", _) => {
+            "organization_deletion_scheduled" => {
                 Self::new(403, None, "the organization is scheduled for deletion")
             }
-            ("directory_user_not_found", _) => Self::not_found("no such user"),
-            ("directory_group_not_found", _) => Self::not_found("no such group"),
-            ("directory_user_changed" | "directory_group_changed", _) => Self::new(
-                412,
-                None,
-                "the resource changed while it was being written; retry",
-            ),
-            ("invalid_filter", _) => Self::invalid_filter("the filter cannot be evaluated"),
-            ("invalid_user", _) => {
-                Self::invalid_value("userName is required (1-320 characters); active is a boolean")
-            }
-            ("invalid_group", _) => {
-                Self::invalid_value("displayName is required (1-256 characters)")
-            }
-            ("directory_member_not_found", _) => {
-                Self::invalid_value("a member is not a user of this directory")
-            }
-            ("invalid_group_change", _) => {
-                Self::invalid_value("the change cannot be applied to a group")
-            }
-            ("last_owner", _) => Self::mutability(
+            "last_owner" => Self::mutability(
                 "the organization's last owner cannot be suspended or removed by the directory",
             ),
-            ("member_limit_reached", _) => {
+            "member_limit_reached" => {
                 Self::new(403, None, "the organization has no seat left on its plan")
             }
             _ => Self::new(500, None, "the directory failed to answer"),

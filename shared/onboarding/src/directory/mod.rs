@@ -17,6 +17,10 @@ pub mod schema;
 
 pub use error::ScimError;
 
+/// The directory's own database codes, with the status and words the function answers
+/// them with (generated from `openapi/errors.toml`).
+pub const RAISED: &[platform::error::RaisedError] = crate::raised::DIRECTORY;
+
 /// The token an identity provider presents: `scim_` and 43 base64url characters, as
 /// `create_directory_token` makes them. Anything else is refused before the database is
 /// asked.
