@@ -90,6 +90,24 @@ begin
       select n.id::text, jsonb_build_object('id', n.id, 'tenant_user_id', n.user_id, 'type', n.type, 'title', n.title,
         'message', n.message, 'level', n.level, 'status', n.status, 'created_at', n.created_at, 'read_at', n.read_at)
       from public.tenant_notifications n where n.tenant_id = $1 and n.id > %s order by n.id limit $3 $q$, after_uuid)
+    when 'directory_users' then format($q$
+      select u.id::text, jsonb_build_object('id', u.id, 'user_name', u.user_name, 'external_id', u.external_id,
+        'active', u.active, 'email', u.email, 'user_id', u.user_id, 'role', u.role, 'resource', u.resource,
+        'groups', coalesce((select jsonb_agg(gm.group_id order by gm.group_id) from public.directory_group_members gm
+                            where gm.user_id = u.id), '[]'::jsonb),
+        'created_at', u.created_at, 'updated_at', u.updated_at)
+      from (select * from public.directory_users where organization_id = $1 and id > %s order by id limit $3) u $q$,
+      after_uuid)
+    when 'directory_groups' then format($q$
+      select g.id::text, jsonb_build_object('id', g.id, 'display_name', g.display_name, 'external_id', g.external_id,
+        'members', (select count(*) from public.directory_group_members gm where gm.group_id = g.id),
+        'created_at', g.created_at, 'updated_at', g.updated_at)
+      from (select * from public.directory_groups where organization_id = $1 and id > %s order by id limit $3) g $q$,
+      after_uuid)
+    when 'directory_group_roles' then $q$
+      select lower(r.group_name), jsonb_build_object('group', r.group_name, 'role', r.role, 'created_at', r.created_at)
+      from public.directory_group_roles r where r.organization_id = $1 and lower(r.group_name) collate "C" > $2
+      order by lower(r.group_name) collate "C" limit $3 $q$
     when 'audit_log' then format($q$
       select lpad(a.id::text, 20, '0'), jsonb_build_object('id', a.id, 'action', a.action, 'actor_id', a.actor_id,
         'target_user_id', a.target_user_id, 'target_invite_id', a.target_invite_id, 'before', a.before,

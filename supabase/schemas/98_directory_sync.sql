@@ -1174,6 +1174,9 @@ CREATE INDEX directory_group_members_user_idx ON public.directory_group_members 
 -- INDEX directory_group_roles_key
 CREATE UNIQUE INDEX directory_group_roles_key ON public.directory_group_roles USING btree (organization_id, lower(group_name));
 
+-- INDEX directory_groups_export_idx
+CREATE INDEX directory_groups_export_idx ON public.directory_groups USING btree (organization_id, id);
+
 -- INDEX directory_groups_external_id_idx
 CREATE INDEX directory_groups_external_id_idx ON public.directory_groups USING btree (organization_id, external_id);
 
@@ -1188,6 +1191,9 @@ CREATE INDEX directory_tokens_organization_idx ON public.directory_tokens USING 
 
 -- INDEX directory_users_email_idx
 CREATE INDEX directory_users_email_idx ON public.directory_users USING btree (email) WHERE ((user_id IS NULL) AND active);
+
+-- INDEX directory_users_export_idx
+CREATE INDEX directory_users_export_idx ON public.directory_users USING btree (organization_id, id);
 
 -- INDEX directory_users_external_id_idx
 CREATE INDEX directory_users_external_id_idx ON public.directory_users USING btree (organization_id, external_id);

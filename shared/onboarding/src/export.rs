@@ -33,6 +33,9 @@ pub const SECTIONS: &[&str] = &[
     "tenant_users",
     "tenant_user_events",
     "tenant_notifications",
+    "directory_users",
+    "directory_groups",
+    "directory_group_roles",
     "audit_log",
 ];
 

@@ -4,7 +4,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(35);
+select plan(37);
 
 insert into auth.users (id, email, email_confirmed_at) values
   ('d1111111-1111-4111-8111-1111111111d1', 'owner@dir.tap', now()),
@@ -150,6 +150,23 @@ select is((public.scim_list_users((select h from hashes where name = 'a'),
   'userName compares without case');
 select throws_ok($$ select public.scim_list_users((select h from hashes where name = 'a'),
   '{"op": "gt", "path": ["active"], "value": true}', 1, 10) $$, '22023', 'invalid_filter', 'active is compared with eq or ne');
+
+-- The export holds the directory: every user once, a page at a time.
+reset role;
+create temp table expected_users as select id::text from directory_users where organization_id = (select id from org);
+grant select on expected_users to authenticated;
+select tests.authenticate_as('d1111111-1111-4111-8111-1111111111d1');
+select results_eq(
+  $$ with recursive pages(rows, next) as (
+       select p -> 'rows', p ->> 'next' from (select public.export_organization_page((select id from org), 'directory_users', null, 2) p) x
+       union all
+       select p -> 'rows', p ->> 'next' from pages, lateral (select public.export_organization_page((select id from org), 'directory_users', pages.next, 2) p) x
+       where pages.next is not null)
+     select r ->> 'id' from pages, jsonb_array_elements(rows) r order by 1 $$,
+  $$ select id from expected_users order by 1 $$,
+  'the export holds every directory user once, page by page');
+select ok((public.export_organization_page((select id from org), 'directory_group_roles', null, 10) -> 'rows') @>
+  '[{"group": "Engineering Leads", "role": "admin"}]', 'and the group mappings');
 
 -- Revoked tokens stop at once; the other keeps working (a rotation).
 reset role;
