@@ -190,6 +190,13 @@ fn apply_at(
                 existing.extend(fields);
             }
         }
+        // Entra sends the enterprise `manager` as the manager's id alone: its `value`.
+        (_, Some(value))
+            if path.attr.kind == Kind::Complex
+                && path.attr.sub.iter().any(|s| s.name == "value") =>
+        {
+            target.insert(last.clone(), json!({ "value": value }));
+        }
         (_, Some(value)) => {
             target.insert(last.clone(), value);
         }
@@ -453,6 +460,15 @@ mod tests {
         assert_eq!(out["emails"][0]["value"], "b@x.io");
         assert_eq!(out["name"]["givenName"], "Bee");
         assert_eq!(out[ENTERPRISE_SCHEMA]["department"], "Ops");
+        let manager = patch(
+            user.clone(),
+            json!([{"op": "Add", "path": format!("{ENTERPRISE_SCHEMA}:manager"), "value": "ab12"}]),
+        )
+        .unwrap();
+        assert_eq!(
+            manager[ENTERPRISE_SCHEMA]["manager"],
+            json!({"value": "ab12"})
+        );
         // No work phone yet: Entra's replace makes it.
         let out = patch(
             user.clone(),

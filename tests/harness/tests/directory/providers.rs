@@ -161,6 +161,13 @@ async fn an_entra_provisioning_cycle() {
         .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_eq!(changed.body["displayName"], "Entra P.");
+    let enterprise = &changed.body["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"];
+    assert_eq!(
+        enterprise["manager"],
+        json!({"value": "ab12"}),
+        "the manager's id as its value"
+    );
+    assert_eq!(enterprise["department"], "Sales");
 
     // Groups: a lookup without members, a create, member PATCHes.
     let lookup = directory
