@@ -19,7 +19,7 @@ use onboarding::directory::schema::{self, ResourceKind, LIST_SCHEMA};
 use onboarding::directory::{directory_token, ScimError};
 use onboarding::email::{self, send_email, ResendConfig};
 use platform::config::Secret;
-use platform::log::emit;
+use platform::log::{emit, redacted};
 use platform::outbound::{HttpOutbound, Outbound};
 use platform::secrets::sha256_hex;
 use platform::{
@@ -111,7 +111,18 @@ impl<D: Db, O: Outbound> Directory<'_, D, O> {
         self.db
             .rpc(Caller::ServiceRole, function, &args)
             .await
-            .map_err(ScimError::from_db)
+            .map_err(|error| {
+                let answered = ScimError::from_db(error.clone());
+                if answered.status >= 500 {
+                    // A fault, not a refusal: the operator gets the database's words, redacted.
+                    emit(
+                        &json!({ "function": "scim", "event": "database_fault", "rpc": function,
+                                  "error": redacted(&error.to_string()) })
+                        .to_string(),
+                    );
+                }
+                answered
+            })
     }
 
     /// Emails a person the directory just added, when their organization asked for it
@@ -154,6 +165,13 @@ impl<D: Db, O: Outbound> Scim<D, O> {
                 supabase_url.trim_end_matches('/')
             ),
         }
+    }
+
+    /// Every answer, a refusal too, in SCIM's shape.
+    pub async fn answer(&self, request: &HttpRequest) -> HttpResponse {
+        self.serve(request)
+            .await
+            .unwrap_or_else(|error| error.response())
     }
 
     async fn serve(&self, request: &HttpRequest) -> Result<HttpResponse, ScimError> {
@@ -249,10 +267,7 @@ impl EdgeFunction for Scim<PostgrestDb, HttpOutbound> {
     }
 
     async fn handle(&self, request: &HttpRequest) -> Result<HttpResponse, ApiError> {
-        Ok(match self.serve(request).await {
-            Ok(response) => response,
-            Err(error) => error.response(),
-        })
+        Ok(self.answer(request).await)
     }
 }
 
@@ -288,5 +303,106 @@ mod tests {
             Route::Search(ResourceKind::User)
         );
         assert_eq!(Route::parse("/scim/Users").unwrap_err().status, 404);
+    }
+}
+
+/// The handler as the bridge drives it, natively, with the database scripted.
+#[cfg(test)]
+mod handler_tests {
+    use super::*;
+    use platform::testing::{Journal, ScriptedDb, ScriptedOutbound};
+    use platform::DbError;
+
+    const TOKEN: &str = "scim_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    fn scim(db: ScriptedDb) -> Scim<ScriptedDb, ScriptedOutbound> {
+        Scim::new(
+            db,
+            ScriptedOutbound::new(&Journal::default()),
+            None,
+            "https://ref.supabase.co",
+        )
+    }
+
+    fn request(method: &str, path: &str, body: Value) -> HttpRequest {
+        HttpRequest::new(method)
+            .with_path(format!("/scim/v2{path}"))
+            .with_header("authorization", format!("Bearer {TOKEN}"))
+            .with_header("content-type", "application/scim+json")
+            .with_body(body.to_string())
+    }
+
+    fn stored(version: i64, title: &str) -> Result<Value, DbError> {
+        Ok(
+            json!({"id": "7f3b6c2e-1111-4111-8111-111111111111", "version": version, "active": true,
+                  "resource": {"userName": "a@b.c", "title": title}, "groups": []}),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_patch_is_applied_again_to_a_user_changed_in_between() {
+        let changed = DbError::Rejected {
+            status: 412,
+            code: "PT412".into(),
+            message: "directory_user_changed".into(),
+            details: None,
+        };
+        let db = ScriptedDb::new(&Journal::default())
+            .answer("scim_get_user", stored(1, "first"))
+            .answer("scim_get_user", stored(2, "second"))
+            .answer("scim_save_user", Err(changed))
+            .answer("scim_save_user", stored(3, "patched"));
+        let function = scim(db);
+        let path = "/Users/7f3b6c2e-1111-4111-8111-111111111111";
+        let response = function
+            .answer(&request(
+                "PATCH",
+                path,
+                json!({"Operations": [{"op": "add", "path": "nickName", "value": "Bee"}]}),
+            ))
+            .await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let saves: Vec<Value> = function
+            .db
+            .calls()
+            .into_iter()
+            .filter(|c| c.function == "scim_save_user")
+            .map(|c| c.args)
+            .collect();
+        assert_eq!(saves.len(), 2);
+        assert_eq!(
+            saves[1]["p_expected_version"], 2,
+            "written on the version read the second time"
+        );
+        assert_eq!(saves[1]["p_resource"]["title"], "second");
+        assert_eq!(saves[1]["p_resource"]["nickName"], "Bee");
+    }
+
+    #[tokio::test]
+    async fn the_database_sees_the_tokens_hash_and_a_fault_says_nothing_of_it() {
+        let fault = DbError::Rejected {
+            status: 500,
+            code: "XX000".into(),
+            message: "relation private.hidden does not exist".into(),
+            details: None,
+        };
+        let db = ScriptedDb::new(&Journal::default()).answer("scim_list_users", Err(fault));
+        let function = scim(db);
+        let response = function
+            .answer(&request("GET", "/Users", Value::Null).with_body(Vec::new()))
+            .await;
+        assert_eq!(response.status, 500);
+        assert!(!response.body.contains("hidden"), "{}", response.body);
+        assert_eq!(
+            response.header("content-type"),
+            Some("application/scim+json")
+        );
+        let calls = function.db.calls();
+        assert_eq!(calls[0].args["p_token_hash"], sha256_hex(TOKEN));
+        assert!(!calls[0].args.to_string().contains(TOKEN));
+        assert_eq!(
+            calls[0].jwt, None,
+            "the service role, never the token, reaches PostgREST"
+        );
     }
 }

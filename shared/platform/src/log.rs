@@ -37,14 +37,16 @@ pub fn emit(line: &str) {
 
 /// Text from outside (an upstream's error message) made fit for a log line: email
 /// addresses and anything shaped like a key or token (`re_…`, `sb_secret_…`,
-/// `sb_publishable_…`, `whsec_…`, `sbp_…`, a JWT) are replaced, the rest kept.
+/// `sb_publishable_…`, `whsec_…`, `sbp_…`, a directory's `scim_…`, a JWT) are replaced,
+/// the rest kept.
 pub fn redacted(text: &str) -> String {
-    const SECRET_PREFIXES: [&str; 6] = [
+    const SECRET_PREFIXES: [&str; 7] = [
         "re_",
         "sb_secret_",
         "sb_publishable_",
         "whsec_",
         "sbp_",
+        "scim_",
         "eyJ",
     ];
     let is_word = |c: char| c.is_ascii_alphanumeric() || "._%+-@/=".contains(c);
@@ -88,8 +90,8 @@ mod tests {
             "Invalid `to` field: [address] API key [secret] is invalid; Bearer [secret] (422)"
         );
         assert_eq!(
-            redacted("sb_secret_abc and whsec_x=="),
-            "[secret] and [secret]"
+            redacted("sb_secret_abc and whsec_x== and scim_Ab-9"),
+            "[secret] and [secret] and [secret]"
         );
         assert_eq!(redacted("a plain message, 429"), "a plain message, 429");
     }
