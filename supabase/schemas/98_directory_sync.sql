@@ -1014,23 +1014,27 @@ CREATE FUNCTION public.set_directory_settings(p_organization_id uuid, p_default_
     AS $$
 declare
   v_directory public.directories;
+  v_previous text;
 begin
   perform private.manage_directory(p_organization_id);
+  select default_role into v_previous from public.directories where organization_id = p_organization_id for update;
   update public.directories
   set default_role = private.directory_grantable_role(p_organization_id, coalesce(p_default_role, default_role)),
       send_invitations = coalesce(p_send_invitations, send_invitations)
   where organization_id = p_organization_id returning * into v_directory;
   perform private.audit(p_organization_id, 'directory.settings_changed', null, null, null,
     jsonb_build_object('default_role', v_directory.default_role, 'send_invitations', v_directory.send_invitations));
-  perform private.directory_sync_members(array(
-    select id from public.directory_users where organization_id = p_organization_id));
+  if v_directory.default_role is distinct from v_previous then
+    perform private.directory_sync_members(array(
+      select id from public.directory_users where organization_id = p_organization_id and role = v_previous));
+  end if;
   return jsonb_build_object('organization_id', p_organization_id, 'default_role', v_directory.default_role,
                             'send_invitations', v_directory.send_invitations);
 end
 $$;
 
 -- COMMENT FUNCTION set_directory_settings(p_organization_id uuid, p_default_role text, p_send_invitations boolean)
-COMMENT ON FUNCTION public.set_directory_settings(p_organization_id uuid, p_default_role text, p_send_invitations boolean) IS 'The role of directory users in no mapped group, and whether people the directory adds before they have an account are emailed an invitation (null keeps a setting).';
+COMMENT ON FUNCTION public.set_directory_settings(p_organization_id uuid, p_default_role text, p_send_invitations boolean) IS 'The role of directory users in no mapped group, and whether people the directory adds before they have an account are emailed an invitation (null keeps a setting). A new default role reaches those who held the old one at once.';
 
 -- ACL FUNCTION set_directory_settings(p_organization_id uuid, p_default_role text, p_send_invitations boolean)
 REVOKE ALL ON FUNCTION public.set_directory_settings(p_organization_id uuid, p_default_role text, p_send_invitations boolean) FROM PUBLIC;

@@ -64,6 +64,7 @@ CONCERNS = {
     "20261206000900": "98_directory_sync",
     "20261206001000": "98_directory_sync",
     "20261206001100": "98_directory_sync",
+    "20261206001300": "98_directory_sync",
     # the export's query, restated with the directory's sections: export's
     "20261206001200": "97_export",
 }

@@ -4,7 +4,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(37);
+select plan(38);
 
 insert into auth.users (id, email, email_confirmed_at) values
   ('d1111111-1111-4111-8111-1111111111d1', 'owner@dir.tap', now()),
@@ -150,6 +150,14 @@ select is((public.scim_list_users((select h from hashes where name = 'a'),
   'userName compares without case');
 select throws_ok($$ select public.scim_list_users((select h from hashes where name = 'a'),
   '{"op": "gt", "path": ["active"], "value": true}', 1, 10) $$, '22023', 'invalid_filter', 'active is compared with eq or ne');
+
+-- A new default role reaches whoever is in no mapped group, at once.
+reset role;
+select tests.authenticate_as('d1111111-1111-4111-8111-1111111111d1');
+select public.set_directory_settings((select id from org), 'recruiter', null);
+reset role;
+select is((select role from organization_members where user_id = 'd4444444-4444-4444-8444-4444444444d4' and organization_id = (select id from org)),
+  'recruiter', 'the default role, changed, reaches a member in no mapped group');
 
 -- The export holds the directory: every user once, a page at a time.
 reset role;
