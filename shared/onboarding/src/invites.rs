@@ -120,7 +120,7 @@ pub fn invite_email(organization_name: &str, link: &str, expires_at: &str) -> In
     }
 }
 
-fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     text.chars()
         .fold(String::with_capacity(text.len()), |mut out, c| {
             match c {

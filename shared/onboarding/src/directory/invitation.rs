@@ -3,7 +3,7 @@
 //! membership completes when that address is confirmed, whichever way they sign up.
 
 use crate::email::Email;
-use crate::invites::InviteEmail;
+use crate::invites::{html_escape, InviteEmail};
 
 pub fn invitation_email(
     organization_name: &str,
@@ -23,7 +23,7 @@ pub fn invitation_email(
         subject: format!("You have been added to {organization_name}"),
         html: format!(
             "{html}<p>Sign up with this address ({}) and confirm it: you join at once.</p>",
-            escape(to)
+            html_escape(to)
         ),
         text: format!(
             "{text}\nSign up with this address ({to}) and confirm it: you join at once.\n"
@@ -31,13 +31,6 @@ pub fn invitation_email(
         // One email per directory user, however often the provider retries the create.
         idempotency_key: format!("scim-invitation-{directory_user_id}"),
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

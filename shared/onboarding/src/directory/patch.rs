@@ -10,6 +10,7 @@
 
 use super::error::ScimError;
 use super::filter::{parse_path, Filter, Op, PatchPath};
+use super::resource::object_at;
 use super::schema::{extension_urn, Kind, Mutability, ResourceKind, PATCH_SCHEMA};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -164,16 +165,7 @@ fn apply_at(
         .keys
         .split_last()
         .ok_or_else(|| ScimError::invalid_path("empty path"))?;
-    let mut target = user;
-    for key in parents {
-        let entry = target.entry(key.clone()).or_insert_with(|| json!({}));
-        if !entry.is_object() {
-            *entry = json!({});
-        }
-        target = entry
-            .as_object_mut()
-            .ok_or_else(|| ScimError::invalid_path(key.clone()))?;
-    }
+    let target = object_at(user, parents)?;
     if path.attr.multi {
         return apply_multi(target, last, kind, path, value);
     }

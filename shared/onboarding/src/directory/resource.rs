@@ -59,18 +59,28 @@ fn put_attribute(
         .keys
         .split_last()
         .ok_or_else(|| ScimError::invalid_path(name.to_owned()))?;
-    let mut target = stored;
-    for key in parents {
+    let target = object_at(stored, parents)?;
+    target.insert(last.clone(), value);
+    Ok(())
+}
+
+/// The object at `keys` inside `root`, made (or made an object) where it is not one yet:
+/// where a nested attribute (`name.givenName`, an extension's) is written.
+pub(super) fn object_at<'a>(
+    root: &'a mut Map<String, Value>,
+    keys: &[String],
+) -> Result<&'a mut Map<String, Value>, ScimError> {
+    let mut target = root;
+    for key in keys {
         let entry = target.entry(key.clone()).or_insert_with(|| json!({}));
         if !entry.is_object() {
             *entry = json!({});
         }
         target = entry
             .as_object_mut()
-            .ok_or_else(|| ScimError::invalid_path(name.to_owned()))?;
+            .ok_or_else(|| ScimError::invalid_path(key.clone()))?;
     }
-    target.insert(last.clone(), value);
-    Ok(())
+    Ok(target)
 }
 
 /// `active` as providers send it: a boolean, or Entra's `"True"` / `"False"`.
